@@ -1,0 +1,74 @@
+/* event.c - the output buffer and the names of event enums (the Avro symbols). */
+#include "event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lr_out_init(lr_out *out) {
+    memset(out, 0, sizeof(*out));
+    lr_arena_init(&out->arena, 64 * 1024);
+}
+
+void lr_out_destroy(lr_out *out) {
+    free(out->ev);
+    lr_arena_destroy(&out->arena);
+    memset(out, 0, sizeof(*out));
+}
+
+void lr_out_reset(lr_out *out) {
+    out->n = 0;
+    lr_arena_reset(&out->arena);
+}
+
+lr_event *lr_out_push(lr_out *out, lr_event_kind kind) {
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 64;
+        lr_event *ev = realloc(out->ev, cap * sizeof(*ev));
+        if (!ev) abort();
+        out->ev = ev;
+        out->cap = cap;
+    }
+    lr_event *e = &out->ev[out->n++];
+    /* a decision carries a large reasons array: clear only the header and let
+     * n_reasons bound what is read */
+    if (kind == LR_EVENT_DECISION)
+        memset(e, 0, offsetof(lr_event, u) + offsetof(lr_decision, reasons));
+    else
+        memset(e, 0, offsetof(lr_event, u) +
+                         (sizeof(lr_status) > sizeof(lr_alert) ? sizeof(lr_status)
+                                                               : sizeof(lr_alert)));
+    e->kind = kind;
+    if (kind == LR_EVENT_DECISION) e->u.decision.sla_due_at = LR_TIME_NONE;
+    if (kind == LR_EVENT_STATUS) e->u.status.sla_elapsed_ms = -1;
+    return e;
+}
+
+void lr_decision_add_reason(lr_decision *d, lr_reason_kind kind, const char *rule,
+                            const char *rep, double points, const char *detail) {
+    if (d->n_reasons >= LR_MAX_REASONS) {
+        d->reasons_dropped++;
+        return;
+    }
+    d->reasons[d->n_reasons++] = (lr_reason){kind, rule, rep, points, detail};
+}
+
+static const char *const stage_names[LR_STAGE__COUNT] = {
+    "SALES_READY", "MARKETING_QUALIFIED", "NURTURE", "DISQUALIFIED"};
+static const char *const reason_names[LR_REASON__COUNT] = {
+    "FIT_RULE", "ENGAGEMENT_RULE", "NEGATIVE_SIGNAL", "THRESHOLD", "OVERRIDE",
+    "DUPLICATE", "REENGAGED", "ROUTING_RULE", "ACCOUNT_OWNER", "PREVIOUS_OWNER",
+    "STRATEGY", "SKIPPED", "CHOSEN", "OVERFLOW", "SLA"};
+static const char *const status_names[LR_STATUS__COUNT] = {
+    "ASSIGNED", "QUEUED", "NURTURE", "DISQUALIFIED", "DUPLICATE", "CONTACTED",
+    "ACCEPTED", "REJECTED", "CONVERTED", "RECYCLED", "SLA_BREACHED", "REASSIGNED"};
+static const char *const alert_names[] = {"WARNING", "BREACH", "ESCALATION"};
+static const char *const cause_names[] = {"NEW", "REENGAGED", "SLA_REASSIGN"};
+
+#define NAME_OF(table, v) \
+    (((int)(v) >= 0 && (size_t)(v) < sizeof(table) / sizeof((table)[0])) ? (table)[v] : "?")
+
+const char *lr_stage_name(lr_stage s) { return NAME_OF(stage_names, s); }
+const char *lr_reason_kind_name(lr_reason_kind k) { return NAME_OF(reason_names, k); }
+const char *lr_status_kind_name(lr_status_kind k) { return NAME_OF(status_names, k); }
+const char *lr_alert_kind_name(lr_alert_kind k) { return NAME_OF(alert_names, k); }
+const char *lr_cause_name(lr_decision_cause c) { return NAME_OF(cause_names, c); }

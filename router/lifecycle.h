@@ -1,0 +1,104 @@
+/* lifecycle.h - what happens to a lead after the decision: its record (owner,
+ * history, sequence numbers, duplicate window), its SLA clock, the sales
+ * activity that answers it, the status events marketing reads, the warnings,
+ * breaches and escalation steps, and the KPIs. Pure: time comes in as `now`.
+ *
+ * The core calls it for every decision it makes; the lifecycle emits the
+ * lead-status and alert events into the same lr_out. When an escalation step
+ * says "reassign", lr_lifecycle_advance hands a request back to the core, which
+ * routes it (excluding everyone who already had the lead) and reports the new
+ * assignment with lr_lifecycle_decided. */
+#ifndef LR_LIFECYCLE_H
+#define LR_LIFECYCLE_H
+
+#include "cfg.h"
+#include "event.h"
+#include "lead.h"
+#include "qualify.h"
+#include "route.h"
+#include "tz.h"
+
+#define LR_MAX_OWNERS 8    /* owner history kept per lead (no ping-pong) */
+
+typedef struct lr_sla_config lr_sla_config;
+typedef struct lr_lifecycle lr_lifecycle;
+
+/* Parses `sla:`; policies name tiers from qualification and teams from routing,
+ * which are checked here. NULL node: no SLA (no clocks). */
+lr_sla_config *lr_sla_config_parse(const lr_cfg_node *sla, lr_tz_db *tzdb,
+                                   const lr_qualify_config *qcfg,
+                                   const lr_route_config *rcfg, lr_err *err);
+void lr_sla_config_free(lr_sla_config *cfg);
+
+/* What the lifecycle keeps per lead. Fixed size: no allocation per lead. */
+typedef struct lr_lead_rec {
+    char id[LR_MAX_ID_LEN + 1];
+    int64_t seq;               /* last sequence number used for this lead's events */
+    lr_time_ms first_seen;
+    lr_time_ms last_decided;   /* duplicate window runs from here */
+    lr_stage stage;
+    int32_t tier;              /* -1 untiered */
+    int32_t team, owner;       /* -1 when none */
+    int32_t attempt;           /* assignments so far */
+    int32_t reassignments;     /* by escalation */
+    int32_t owners[LR_MAX_OWNERS]; /* everyone who had it, oldest first */
+    uint8_t n_owners;
+    uint8_t state;             /* lifecycle state, see lifecycle.c */
+    double score;
+    lr_time_ms assigned_at;    /* current assignment */
+    uint16_t source_id, campaign_id; /* interned, for KPIs */
+} lr_lead_rec;
+
+lr_lifecycle *lr_lifecycle_new(const lr_sla_config *scfg, const lr_qualify_config *qcfg,
+                               const lr_route_config *rcfg, lr_route_state *rstate,
+                               size_t expected_leads);
+void lr_lifecycle_free(lr_lifecycle *lc);
+
+/* The record of a lead, or NULL when never decided (or evicted after its
+ * duplicate window with nothing open). */
+const lr_lead_rec *lr_lifecycle_find(const lr_lifecycle *lc, const char *lead_id, size_t len);
+
+/* Reserves the next sequence number for a lead's event (creating its record). */
+int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead);
+
+/* The core decided `d` (any stage, any cause) for `lead`; for a sales-ready lead
+ * `r` says where it went. Records it, starts or restarts the SLA clock, emits
+ * the status event, counts the KPIs. Sets d->sla_due_at when a clock started
+ * (call before the decision event is encoded). */
+void lr_lifecycle_decided(lr_lifecycle *lc, const lr_lead *lead, lr_decision *d,
+                          const lr_route_result *r, lr_time_ms now, lr_out *out);
+
+/* The core ignored a lead seen within the duplicate window. */
+void lr_lifecycle_duplicate(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms now,
+                            lr_out *out);
+
+/* A sales activity arrived: first touch stops the clock, accept / reject /
+ * convert / recycle end the SLA life; duplicates and out-of-order ones are
+ * recorded without effect; the rep's open count drops when the lead closes. */
+void lr_lifecycle_on_sales(lr_lifecycle *lc, const lr_sales_activity *a, lr_time_ms now,
+                           lr_out *out);
+
+/* A lead the core must route again because an escalation step said reassign. */
+typedef struct lr_reassign {
+    const lr_lead_rec *rec;
+    int32_t team;                        /* route within this team */
+    const int32_t *exclude;              /* every previous owner */
+    size_t n_exclude;
+    const char *policy;
+} lr_reassign;
+
+/* Fires every warning, breach and escalation step due at or before `now`,
+ * emitting alerts and statuses. Reassignments it wants are written to
+ * `reassign` (at most max); it returns how many. Call again while it returns
+ * max. */
+size_t lr_lifecycle_advance(lr_lifecycle *lc, lr_time_ms now, lr_out *out,
+                            lr_reassign *reassign, size_t max);
+
+/* The earliest time something is due, LR_TIME_NONE when no clock is open. */
+lr_time_ms lr_lifecycle_next_due(const lr_lifecycle *lc);
+size_t lr_lifecycle_open_clocks(const lr_lifecycle *lc);
+
+/* KPIs by team, source and campaign as one JSON object (no personal data). */
+char *lr_lifecycle_kpi_json(const lr_lifecycle *lc); /* malloc'd */
+
+#endif

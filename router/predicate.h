@@ -12,6 +12,7 @@
 
 typedef struct lr_predicate lr_predicate;
 
+/* extra_keys: NULL-terminated list of keys the caller handles; may be NULL. */
 lr_predicate *lr_predicate_parse(const lr_cfg_node *map, const char *const *extra_keys,
                                  lr_err *err);
 void lr_predicate_free(lr_predicate *p);

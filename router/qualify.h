@@ -14,7 +14,7 @@ typedef struct lr_qualification {
     int tier;                 /* index into the configured tiers, -1 when untiered */
     const char *tier_name;    /* NULL when untiered */
     const char *override;     /* name of the override that decided, or NULL */
-    const char *why;          /* "score 72 >= sales_ready 60", owned by config or static */
+    const char *why;          /* "score >= sales_ready_score 60" or "override <name>", owned by config or static */
 } lr_qualification;
 
 /* Parses the `qualification:` section (NULL node: defaults). */

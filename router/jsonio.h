@@ -1,0 +1,51 @@
+/* jsonio.h - JSON lines for `lead-router replay`: lead and sales-activity
+ * events in, decisions / statuses / alerts out.
+ *
+ * Input lines mirror schemas/Lead.avsc and schemas/SalesActivity.avsc with a
+ * "type" key ("lead" or "activity"); output lines mirror LeadDecision,
+ * LeadStatus and SlaAlert with a "type" key ("decision", "status", "alert").
+ * The format is described in docs/scoring.md. Output is byte-identical for
+ * identical events: keys in schema order, doubles rounded to 4 decimals and
+ * printed without exponent. */
+#ifndef LR_JSONIO_H
+#define LR_JSONIO_H
+
+#include "arena.h"
+#include "buf.h"
+#include "common.h"
+#include "event.h"
+#include "lead.h"
+
+typedef enum { LR_JSON_LEAD, LR_JSON_SALES } lr_json_kind;
+
+typedef struct lr_json_input {
+    lr_json_kind kind;
+    lr_time_ms time; /* the event's own time: lead.event_time or sales.occurred_at */
+    union {
+        lr_lead lead;
+        lr_sales_activity sales;
+    } u;
+} lr_json_input;
+
+/* Parses one line (len bytes; a trailing newline is fine). Returns 0 when
+ * *out holds an event, 1 for a blank line or a comment (first non-blank
+ * character '#'), -1 on error with err->msg "NAME:LINE: message" (bad JSON,
+ * unknown or missing field, wrong type, contract violation). Strings are
+ * copied into `arena`, which must outlive the use of *out. */
+int lr_jsonio_parse_line(const char *line, size_t len, const char *name, long lineno,
+                         lr_json_input *out, lr_arena *arena, lr_err *err);
+
+/* Appends one event as a single JSON line ending in '\n'. Deterministic;
+ * allocates only when `out` has to grow. */
+void lr_jsonio_write_event(const lr_event *ev, lr_buf *out);
+
+/* Parses an ISO-8601 UTC instant, "2026-11-20T10:15:00Z", with optional
+ * fractional seconds (truncated to ms) and "Z" or a "+HH:MM"/"-HH:MM" offset.
+ * s need not be NUL-terminated. Returns false when it is not one. */
+bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out);
+
+/* Appends a double the way output lines print it: rounded to 4 decimals,
+ * no exponent, no trailing zeros ("72.5", "40", "-12.3456"). */
+void lr_jsonio_put_double(lr_buf *out, double v);
+
+#endif

@@ -1,0 +1,118 @@
+/* test_tz.c - time zones: DST changes both ways, gaps and overlaps, zones
+ * past the end of the TZif table (POSIX footer rule), the southern hemisphere. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "tz.h"
+
+static lr_tz_db *db;
+
+static lr_time_ms utc(int y, int mo, int d, int h, int mi) {
+    return (lr_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60) * 1000LL;
+}
+
+static const lr_tz *zone(const char *name) {
+    lr_err err = {0};
+    const lr_tz *tz = lr_tz_get(db, name, &err);
+    assert_non_null(tz);
+    return tz;
+}
+
+static void test_berlin_spring_forward(void **s) {
+    const lr_tz *tz = zone("Europe/Berlin");
+    /* 2026-03-29 01:00 UTC: clocks go from 02:00 CET to 03:00 CEST */
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 3, 29, 0, 59)), 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 3, 29, 1, 0)), 7200);
+    lr_local_time lt;
+    lr_tz_local(tz, utc(2026, 3, 29, 1, 0), &lt);
+    assert_int_equal(lt.minute_of_day, 3 * 60);
+    assert_int_equal(lt.wday, 0); /* Sunday */
+    /* 02:30 does not exist that night: moved forward by the hour */
+    assert_int_equal(lr_tz_to_utc(tz, 2026, 3, 29, 150), utc(2026, 3, 29, 1, 30));
+}
+
+static void test_berlin_fall_back(void **s) {
+    const lr_tz *tz = zone("Europe/Berlin");
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 10, 25, 0, 59)), 7200);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 10, 25, 1, 0)), 3600);
+    /* 02:30 happens twice: the earlier instant wins */
+    assert_int_equal(lr_tz_to_utc(tz, 2026, 10, 25, 150), utc(2026, 10, 25, 0, 30));
+    /* an ordinary time round-trips */
+    assert_int_equal(lr_tz_to_utc(tz, 2026, 10, 26, 9 * 60), utc(2026, 10, 26, 8, 0));
+}
+
+static void test_new_york(void **s) {
+    const lr_tz *tz = zone("America/New_York");
+    /* 2026-03-08 07:00 UTC: 02:00 EST -> 03:00 EDT */
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 3, 8, 6, 59)), -5 * 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 3, 8, 7, 0)), -4 * 3600);
+    /* 2026-11-01 06:00 UTC: 02:00 EDT -> 01:00 EST */
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 11, 1, 5, 59)), -4 * 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 11, 1, 6, 0)), -5 * 3600);
+    lr_local_time lt;
+    lr_tz_local(tz, utc(2026, 11, 17, 3, 0), &lt); /* 22:00 the day before, local */
+    assert_int_equal(lt.mday, 16);
+    assert_int_equal(lt.minute_of_day, 22 * 60);
+    assert_int_equal(lt.day_number, lr_days_from_civil(2026, 11, 16));
+}
+
+static void test_beyond_table_uses_rule(void **s) {
+    const lr_tz *tz = zone("Europe/Berlin");
+    /* 2050: past the transitions in the file; the footer rule decides */
+    assert_int_equal(lr_tz_offset_s(tz, utc(2050, 1, 15, 12, 0)), 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2050, 7, 15, 12, 0)), 7200);
+    /* last Sunday of March 2050 is the 27th */
+    assert_int_equal(lr_tz_offset_s(tz, utc(2050, 3, 27, 0, 59)), 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2050, 3, 27, 1, 0)), 7200);
+}
+
+static void test_southern_hemisphere(void **s) {
+    const lr_tz *tz = zone("Australia/Sydney");
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 1, 15, 0, 0)), 11 * 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 7, 15, 0, 0)), 10 * 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2055, 1, 15, 0, 0)), 11 * 3600);
+    assert_int_equal(lr_tz_offset_s(tz, utc(2055, 7, 15, 0, 0)), 10 * 3600);
+}
+
+static void test_utc_and_unknown(void **s) {
+    const lr_tz *tz = zone("UTC");
+    assert_int_equal(lr_tz_offset_s(tz, utc(2026, 6, 1, 0, 0)), 0);
+    assert_ptr_equal(tz, zone("UTC")); /* cached */
+    lr_err err = {0};
+    assert_null(lr_tz_get(db, "Mars/Olympus_Mons", &err));
+    assert_non_null(strstr(err.msg, "unknown time zone 'Mars/Olympus_Mons'"));
+    assert_null(lr_tz_get(db, "../etc/passwd", &err));
+}
+
+static void test_civil_round_trip(void **s) {
+    for (int64_t d = -800000; d < 800000; d += 97) {
+        int y, m, dd;
+        lr_civil_from_days(d, &y, &m, &dd);
+        assert_int_equal(lr_days_from_civil(y, m, dd), d);
+    }
+    assert_int_equal(lr_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(lr_days_from_civil(2000, 3, 1), 11017);
+}
+
+static int setup(void **s) {
+    db = lr_tz_db_new(NULL);
+    return 0;
+}
+static int teardown(void **s) {
+    lr_tz_db_free(db);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_berlin_spring_forward), cmocka_unit_test(test_berlin_fall_back),
+        cmocka_unit_test(test_new_york),              cmocka_unit_test(test_beyond_table_uses_rule),
+        cmocka_unit_test(test_southern_hemisphere),   cmocka_unit_test(test_utc_and_unknown),
+        cmocka_unit_test(test_civil_round_trip),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

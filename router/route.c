@@ -1097,6 +1097,9 @@ static bool try_owner(route_ctx *c, int32_t rep, int32_t team, lr_reason_kind ki
         return false;
     }
     reason(c, kind, label, rep, load_text(c, rep, &v, why_prefix, NULL));
+    /* every assignment ends with CHOSEN, whichever path picked the rep, so a
+     * reader (or a sink) finds the winner in one place */
+    reason(c, LR_REASON_CHOSEN, label, rep, why_prefix);
     take(c, rep, &v);
     result_rep(c->cfg, res, owner_team(c->cfg, team, rep), rep);
     return true;

@@ -20,14 +20,18 @@ void lr_out_reset(lr_out *out) {
     lr_arena_reset(&out->arena);
 }
 
+void lr_out_reserve(lr_out *out, size_t n) {
+    if (out->n + n <= out->cap) return;
+    size_t cap = out->cap ? out->cap : 64;
+    while (cap < out->n + n) cap *= 2;
+    lr_event *ev = realloc(out->ev, cap * sizeof(*ev));
+    if (!ev) abort();
+    out->ev = ev;
+    out->cap = cap;
+}
+
 lr_event *lr_out_push(lr_out *out, lr_event_kind kind) {
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        lr_event *ev = realloc(out->ev, cap * sizeof(*ev));
-        if (!ev) abort();
-        out->ev = ev;
-        out->cap = cap;
-    }
+    lr_out_reserve(out, 1);
     lr_event *e = &out->ev[out->n++];
     /* a decision carries a large reasons array: clear only the header and let
      * n_reasons bound what is read */

@@ -162,7 +162,11 @@ typedef struct lr_out {
 void lr_out_init(lr_out *out);
 void lr_out_destroy(lr_out *out);
 void lr_out_reset(lr_out *out);
-/* Appends a zeroed event of that kind and returns it. */
+/* Makes room for n more events, so that pointers to events already pushed stay
+ * valid while up to n more are pushed. */
+void lr_out_reserve(lr_out *out, size_t n);
+/* Appends a zeroed event of that kind and returns it. It may move earlier
+ * events unless room was reserved. */
 lr_event *lr_out_push(lr_out *out, lr_event_kind kind);
 /* Adds a reason; past LR_MAX_REASONS it counts reasons_dropped instead. */
 void lr_decision_add_reason(lr_decision *d, lr_reason_kind kind, const char *rule,

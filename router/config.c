@@ -1,0 +1,149 @@
+/* config.c - top-level sections and the `kafka:` section; each decision
+ * section is parsed by its own module (score, qualify, route, lifecycle). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
+                                       "teams", "reps",    "sla"};
+
+static int check_sections(const lr_cfg_node *root, lr_err *err) {
+    for (size_t k = 0; k < root->n; k++) {
+        bool known = false;
+        for (size_t i = 0; i < LR_CFG_COUNT(sections); i++)
+            if (strcmp(root->keys[k], sections[i]) == 0) known = true;
+        if (!known)
+            return lr_cfg_fail_key(err, root, k,
+                                   "unknown section '%s' (known: kafka, scoring, qualification, "
+                                   "routing, teams, reps, sla)",
+                                   root->keys[k]);
+    }
+    return 0;
+}
+
+/* The parsed section plus the raw nodes of its sub-maps, so that one field map
+ * covers every key of `kafka:` and rejects the unknown ones. */
+typedef struct kafka_parse {
+    lr_kafka_config k;
+    const lr_cfg_node *properties, *topics, *schema_ids;
+    const char *processing;
+} kafka_parse;
+
+static int parse_properties(const lr_cfg_node *props, lr_kafka_config *k, lr_err *err) {
+    if (!props) return 0;
+    if (lr_cfg_expect(props, LR_CFG_MAP, "kafka.properties", err)) return -1;
+    k->n_props = props->n;
+    k->prop_keys = calloc(props->n + 1, sizeof(char *));
+    k->prop_values = calloc(props->n + 1, sizeof(char *));
+    for (size_t i = 0; i < props->n; i++) {
+        if (props->items[i]->kind != LR_CFG_SCALAR)
+            return lr_cfg_fail(err, props->items[i], "kafka.properties.%s must be a single value",
+                               props->keys[i]);
+        k->prop_keys[i] = props->keys[i];
+        k->prop_values[i] = props->items[i]->scalar;
+    }
+    return 0;
+}
+
+#define KF(key, type, member, def, ...) \
+    {key, type, offsetof(kafka_parse, member), false, def, __VA_ARGS__}
+
+static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *err) {
+    kafka_parse p = {0};
+    const lr_cfg_field fields[] = {
+        KF("properties", LR_CFG_T_NODE, properties, NULL, 0, 0),
+        KF("group_id", LR_CFG_T_STR, k.group_id, "lead-router", 0, 0),
+        KF("processing", LR_CFG_T_STR, processing, "exactly_once", 0, 0),
+        KF("transactional_id", LR_CFG_T_STR, k.transactional_id, "lead-router-1", 0, 0),
+        KF("commit_interval", LR_CFG_T_DURATION, k.commit_interval_ms, "100ms", 0, 0),
+        KF("commit_max_messages", LR_CFG_T_INT, k.commit_max_messages, "10000", 1, 10000000),
+        KF("topics", LR_CFG_T_NODE, topics, NULL, 0, 0),
+        KF("schema_ids", LR_CFG_T_NODE, schema_ids, NULL, 0, 0),
+        KF("max_message_bytes", LR_CFG_T_INT, k.max_message_bytes, "1048576", 64,
+           100 * 1024 * 1024),
+    };
+    if (lr_cfg_apply(node, fields, LR_CFG_COUNT(fields), &p, "kafka", err)) return -1;
+    lr_kafka_config *k = &p.k;
+    if (strcmp(p.processing, "exactly_once") == 0) k->processing = LR_PROCESSING_EXACTLY_ONCE;
+    else if (strcmp(p.processing, "at_least_once") == 0)
+        k->processing = LR_PROCESSING_AT_LEAST_ONCE;
+    else
+        return lr_cfg_fail(err, lr_cfg_get(node, "processing"),
+                           "processing must be exactly_once or at_least_once, not '%s'",
+                           p.processing);
+    if (k->commit_interval_ms < 1 || k->commit_interval_ms > 60000)
+        return lr_cfg_fail(err, lr_cfg_get(node, "commit_interval"),
+                           "commit_interval must be between 1ms and 60s");
+    const lr_cfg_field topic_fields[] = {
+        {"leads", LR_CFG_T_STR, offsetof(lr_kafka_topics, leads), false, "leads"},
+        {"sales_activity", LR_CFG_T_STR, offsetof(lr_kafka_topics, sales_activity), false,
+         "sales-activity"},
+        {"assignments", LR_CFG_T_STR, offsetof(lr_kafka_topics, assignments), false,
+         "lead-assignments"},
+        {"nurture", LR_CFG_T_STR, offsetof(lr_kafka_topics, nurture), false, "lead-nurture"},
+        {"status", LR_CFG_T_STR, offsetof(lr_kafka_topics, status), false, "lead-status"},
+        {"alerts", LR_CFG_T_STR, offsetof(lr_kafka_topics, alerts), false, "sla-alerts"},
+        {"dead_letter", LR_CFG_T_STR, offsetof(lr_kafka_topics, dead_letter), false,
+         "lead-router-dlq"},
+    };
+    if (lr_cfg_apply(p.topics, topic_fields, LR_CFG_COUNT(topic_fields), &k->topics,
+                     "kafka.topics", err))
+        return -1;
+#define SID(key, member, def) \
+    {key, LR_CFG_T_INT, offsetof(lr_kafka_schema_ids, member), false, def, 0, INT32_MAX}
+    const lr_cfg_field id_fields[] = {
+        SID("lead", lead, "1"),         SID("sales_activity", sales_activity, "2"),
+        SID("decision", decision, "3"), SID("status", status, "4"),
+        SID("alert", alert, "5"),
+    };
+#undef SID
+    if (lr_cfg_apply(p.schema_ids, id_fields, LR_CFG_COUNT(id_fields), &k->schema_ids,
+                     "kafka.schema_ids", err))
+        return -1;
+    *out = *k;
+    return parse_properties(p.properties, out, err);
+}
+
+static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
+    if (!doc) return NULL;
+    lr_config *cfg = calloc(1, sizeof(*cfg));
+    if (!cfg) abort();
+    cfg->doc = doc;
+    cfg->tz = lr_tz_db_new(NULL);
+    const lr_cfg_node *root = lr_cfg_root(doc);
+    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err))
+        goto fail;
+    if (!(cfg->score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
+    if (!(cfg->qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))
+        goto fail;
+    if (!(cfg->route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
+    if (!(cfg->sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->qualify,
+                                         cfg->route, err)))
+        goto fail;
+    return cfg;
+fail:
+    lr_config_free(cfg);
+    return NULL;
+}
+
+lr_config *lr_config_load(const char *path, lr_err *err) {
+    return finish(lr_cfg_load(path, err), err);
+}
+
+lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err) {
+    return finish(lr_cfg_load_string(name, yaml, err), err);
+}
+
+void lr_config_free(lr_config *cfg) {
+    if (!cfg) return;
+    if (cfg->sla) lr_sla_config_free(cfg->sla);
+    if (cfg->route) lr_route_config_free(cfg->route);
+    if (cfg->qualify) lr_qualify_config_free(cfg->qualify);
+    if (cfg->score) lr_score_config_free(cfg->score);
+    free(cfg->kafka.prop_keys);
+    free(cfg->kafka.prop_values);
+    lr_tz_db_free(cfg->tz);
+    lr_cfg_free(cfg->doc);
+    free(cfg);
+}

@@ -1,0 +1,56 @@
+/* config.h - the whole configuration: the Kafka adapter's settings and the
+ * decision core's rulebook, loaded from one YAML file and validated as a unit.
+ * A configuration either loads completely or is refused with FILE:LINE. */
+#ifndef LR_CONFIG_H
+#define LR_CONFIG_H
+
+#include "cfg.h"
+#include "lifecycle.h"
+#include "qualify.h"
+#include "route.h"
+#include "score.h"
+#include "tz.h"
+
+typedef enum lr_processing {
+    LR_PROCESSING_EXACTLY_ONCE = 0,
+    LR_PROCESSING_AT_LEAST_ONCE,
+} lr_processing;
+
+typedef struct lr_kafka_topics {
+    const char *leads, *sales_activity;
+    const char *assignments, *nurture, *status, *alerts, *dead_letter;
+} lr_kafka_topics;
+
+typedef struct lr_kafka_schema_ids {
+    int64_t lead, sales_activity, decision, status, alert;
+} lr_kafka_schema_ids;
+
+typedef struct lr_kafka_config {
+    size_t n_props;
+    const char **prop_keys, **prop_values; /* passed to librdkafka as they are */
+    const char *group_id;
+    lr_processing processing;
+    const char *transactional_id;
+    int64_t commit_interval_ms;
+    int64_t commit_max_messages;
+    lr_kafka_topics topics;
+    lr_kafka_schema_ids schema_ids;
+    int64_t max_message_bytes;
+} lr_kafka_config;
+
+typedef struct lr_config {
+    lr_cfg_doc *doc;       /* every string below points into it */
+    lr_tz_db *tz;
+    lr_kafka_config kafka;
+    lr_score_config *score;
+    lr_qualify_config *qualify;
+    lr_route_config *route;
+    lr_sla_config *sla;
+} lr_config;
+
+/* Loads and validates; NULL with err->msg "FILE:LINE: ..." when anything is wrong. */
+lr_config *lr_config_load(const char *path, lr_err *err);
+lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err);
+void lr_config_free(lr_config *cfg);
+
+#endif

@@ -1,0 +1,177 @@
+/* core.c - the decision pipeline: duplicate check, score, qualify, route,
+ * then the lifecycle (status, SLA clock). It only orchestrates; each step's
+ * logic lives in its own module. */
+#include "core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "qualify.h"
+#include "route.h"
+#include "score.h"
+
+/* Most events a single lead produces in one call (decision, status) plus what
+ * the lifecycle may add; reserved up front so pointers stay valid. */
+#define EVENTS_PER_CALL 8
+#define REASSIGN_BATCH 32
+
+struct lr_core {
+    const lr_config *cfg;
+    lr_route_state *route;
+    lr_lifecycle *life;
+    lr_score score;              /* scratch, reused for every lead */
+    lr_qualification qual;
+    lr_reassign reassign[REASSIGN_BATCH];
+    lr_core_stats stats;
+};
+
+lr_core *lr_core_new(const lr_config *cfg, size_t expected_leads) {
+    lr_core *c = calloc(1, sizeof(*c));
+    if (!c) abort();
+    c->cfg = cfg;
+    c->route = lr_route_state_new(cfg->route);
+    c->life = lr_lifecycle_new(cfg->sla, cfg->qualify, cfg->route, c->route, expected_leads);
+    return c;
+}
+
+void lr_core_free(lr_core *c) {
+    if (!c) return;
+    lr_lifecycle_free(c->life);
+    lr_route_state_free(c->route);
+    free(c);
+}
+
+const lr_core_stats *lr_core_stats_get(const lr_core *c) { return &c->stats; }
+lr_lifecycle *lr_core_lifecycle(lr_core *c) { return c->life; }
+lr_route_state *lr_core_route_state(lr_core *c) { return c->route; }
+lr_time_ms lr_core_next_due(const lr_core *c) { return lr_lifecycle_next_due(c->life); }
+
+static lr_decision *decision_begin(lr_core *c, const lr_lead *lead, int64_t seq, lr_time_ms now,
+                                   lr_out *out) {
+    lr_decision *d = &lr_out_push(out, LR_EVENT_DECISION)->u.decision;
+    d->seq = seq;
+    d->event_id = lr_arena_printf(&out->arena, "%s:decision:%lld", lead->lead_id.s, (long long)seq);
+    d->lead_id = lead->lead_id;
+    d->event_time = lead->event_time;
+    d->decided_at = now;
+    d->source = lead->source;
+    d->campaign = lead->campaign;
+    d->attempt = 0;
+    return d;
+}
+
+static void explain_score(const lr_score *s, lr_decision *d) {
+    for (uint32_t i = 0; i < s->n_hits; i++) {
+        const lr_score_hit *h = &s->hits[i];
+        lr_reason_kind k = h->negative ? LR_REASON_NEGATIVE_SIGNAL
+                           : h->engagement ? LR_REASON_ENGAGEMENT_RULE
+                                           : LR_REASON_FIT_RULE;
+        lr_decision_add_reason(d, k, h->rule, NULL, h->points, NULL);
+    }
+}
+
+static void route_and_fill(lr_core *c, const lr_lead *lead, lr_time_ms now,
+                           const lr_route_request *req, lr_decision *d, lr_route_result *res,
+                           lr_out *out) {
+    lr_route_assign(c->cfg->route, c->route, lead, now, req, res, d, &out->arena);
+    d->team = res->team_name;
+    d->rep = res->rep >= 0 ? res->rep_name : NULL;
+    d->queue = res->rep >= 0 ? NULL : res->queue;
+    if (res->rep >= 0) c->stats.assigned++;
+    else c->stats.queued++;
+}
+
+/* An escalation step asked for a new owner: route within the lead's team,
+ * excluding every previous owner, and report it as a new assignment. */
+static void reassign_one(lr_core *c, const lr_reassign *r, lr_time_ms now, lr_out *out) {
+    const lr_lead_rec *rec = r->rec;
+    lr_lead lead;
+    memset(&lead, 0, sizeof(lead));
+    lead.lead_id = (lr_str){rec->id, (uint32_t)strlen(rec->id)};
+    lead.event_time = rec->first_seen;
+    lead.company_size = lead.annual_revenue = -1;
+    int64_t seq = lr_lifecycle_next_seq(c->life, &lead);
+    lr_decision *d = decision_begin(c, &lead, seq, now, out);
+    d->stage = LR_STAGE_SALES_READY;
+    d->tier = rec->tier >= 0 ? lr_qualify_tier_name(c->cfg->qualify, (size_t)rec->tier) : NULL;
+    d->score = rec->score;
+    d->cause = LR_CAUSE_SLA_REASSIGN;
+    d->attempt = rec->attempt + 1;
+    const char *prev = rec->owner >= 0 ? lr_route_rep_name(c->cfg->route, rec->owner) : NULL;
+    lr_decision_add_reason(d, LR_REASON_SLA, r->policy, prev, 0,
+                           lr_arena_printf(&out->arena, "first touch breached; reassignment %d",
+                                           rec->reassignments + 1));
+    lr_route_request req = LR_ROUTE_REQUEST_INIT;
+    req.team = r->team;
+    req.exclude = r->exclude;
+    req.n_exclude = r->n_exclude;
+    lr_route_result res;
+    route_and_fill(c, &lead, now, &req, d, &res, out);
+    c->stats.reassigned++;
+    lr_lifecycle_decided(c->life, &lead, d, &res, now, out);
+}
+
+void lr_core_advance(lr_core *c, lr_time_ms now, lr_out *out) {
+    for (;;) {
+        size_t n = lr_lifecycle_advance(c->life, now, out, c->reassign, REASSIGN_BATCH);
+        for (size_t i = 0; i < n; i++) {
+            lr_out_reserve(out, EVENTS_PER_CALL);
+            reassign_one(c, &c->reassign[i], now, out);
+        }
+        if (n < REASSIGN_BATCH) break;
+    }
+}
+
+void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
+    lr_core_advance(c, now, out);
+    lr_out_reserve(out, EVENTS_PER_CALL);
+    c->stats.leads++;
+    const lr_lead_rec *rec = lr_lifecycle_find(c->life, lead->lead_id.s, lead->lead_id.len);
+    lr_decision_cause cause = LR_CAUSE_NEW;
+    if (rec) {
+        int64_t window = lr_qualify_duplicate_window_ms(c->cfg->qualify);
+        if (now - rec->last_decided < window) {
+            c->stats.duplicates++;
+            lr_lifecycle_duplicate(c->life, lead, now, out);
+            return;
+        }
+        cause = LR_CAUSE_REENGAGED;
+    }
+    lr_score_compute(c->cfg->score, lead, now, &c->score);
+    lr_qualify(c->cfg->qualify, lead, &c->score, &c->qual);
+    int64_t seq = lr_lifecycle_next_seq(c->life, lead);
+    rec = lr_lifecycle_find(c->life, lead->lead_id.s, lead->lead_id.len);
+    lr_decision *d = decision_begin(c, lead, seq, now, out);
+    d->stage = c->qual.stage;
+    d->tier = c->qual.tier_name;
+    d->fit = c->score.fit;
+    d->engagement = c->score.engagement;
+    d->score = c->score.total;
+    d->cause = cause;
+    if (cause == LR_CAUSE_REENGAGED)
+        lr_decision_add_reason(d, LR_REASON_REENGAGED, NULL, NULL, 0,
+                               lr_arena_printf(&out->arena, "last decided %lld s ago",
+                                               (long long)((now - rec->last_decided) / 1000)));
+    explain_score(&c->score, d);
+    lr_decision_add_reason(d, c->qual.override ? LR_REASON_OVERRIDE : LR_REASON_THRESHOLD,
+                           c->qual.override, NULL, 0, c->qual.why);
+    c->stats.by_stage[d->stage]++;
+    lr_route_result res;
+    const lr_route_result *routed = NULL;
+    if (d->stage == LR_STAGE_SALES_READY) {
+        lr_route_request req = LR_ROUTE_REQUEST_INIT;
+        if (cause == LR_CAUSE_REENGAGED && rec && rec->n_owners > 0)
+            req.previous_owner = rec->owners[rec->n_owners - 1];
+        d->attempt = (rec ? rec->attempt : 0) + 1;
+        route_and_fill(c, lead, now, &req, d, &res, out);
+        routed = &res;
+    }
+    lr_lifecycle_decided(c->life, lead, d, routed, now, out);
+}
+
+void lr_core_on_sales(lr_core *c, const lr_sales_activity *a, lr_time_ms now, lr_out *out) {
+    lr_core_advance(c, now, out);
+    lr_out_reserve(out, EVENTS_PER_CALL);
+    c->stats.sales_activities++;
+    lr_lifecycle_on_sales(c->life, a, now, out);
+}

@@ -1,0 +1,546 @@
+/* kafka.c - see kafka.h.
+ *
+ * One thread, one consumer, one producer. Messages are consumed one at a time
+ * with rd_kafka_consumer_poll: librdkafka 2.0.2's batch API can misdeliver
+ * around a rebalance, and poll is as fast since messages are queued inside the
+ * library anyway. Outputs of a commit window are produced as they are made and
+ * committed together with the input offsets. */
+#include "kafka.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "codec.h"
+
+typedef struct runner {
+    const lr_kafka_opts *opts;
+    const lr_config *cfg;
+    const lr_kafka_config *kc;
+    lr_kafka_stats *stats;
+    rd_kafka_t *consumer, *producer;
+    lr_codec *codec;
+    lr_core *core;
+    lr_out out;
+    lr_arena decode_arena;
+    lr_buf enc;
+    lr_lead lead;
+    lr_sales_activity sales;
+    bool eos;
+    bool txn_open;
+    bool fatal;
+    lr_err *err;
+    lr_time_ms window_started; /* when the open commit window began */
+    int64_t window_messages;
+    bool have_progress;        /* consumed since the last commit */
+} runner;
+
+lr_time_ms lr_wall_clock_ms(void *unused) {
+    (void)unused;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (lr_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static lr_time_ms now_ms(runner *r) {
+    return r->opts->clock ? r->opts->clock(r->opts->clock_ctx) : lr_wall_clock_ms(NULL);
+}
+
+static void logf_(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(runner *r, const char *fmt, ...) {
+    if (r->opts->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lead-router: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void fail(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(runner *r, const char *fmt, ...) {
+    if (r->fatal) return; /* keep the first reason */
+    r->fatal = true;
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[480];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    lr_err_set(r->err, LR_ERR_FATAL, "%s", msg);
+}
+
+/* ---- configuration ------------------------------------------------------- */
+
+static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, lr_err *err) {
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+        lr_err_set(err, LR_ERR_FATAL, "kafka property %s=%s: %s", k, v, errstr);
+        return -1;
+    }
+    return 0;
+}
+
+static rd_kafka_conf_t *base_conf(runner *r) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < r->kc->n_props; i++)
+        if (set_prop(conf, r->kc->prop_keys[i], r->kc->prop_values[i], r->err)) goto fail;
+    for (const char *const *p = r->opts->extra_props; p && p[0]; p += 2)
+        if (set_prop(conf, p[0], p[1], r->err)) goto fail;
+    /* Without it, replies stall ~40 ms whenever several requests are in flight. */
+    if (set_prop(conf, "socket.nagle.disable", "true", r->err)) goto fail;
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+static int create_clients(runner *r) {
+    char errstr[512];
+    rd_kafka_conf_t *pc = base_conf(r);
+    if (!pc) return -1;
+    if (r->eos) {
+        if (set_prop(pc, "transactional.id", r->kc->transactional_id, r->err)) goto pfail;
+    } else {
+        if (set_prop(pc, "enable.idempotence", "true", r->err)) goto pfail;
+    }
+    if (set_prop(pc, "linger.ms", "5", r->err)) goto pfail;
+    r->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
+    if (!r->producer) {
+        lr_err_set(r->err, LR_ERR_FATAL, "cannot create producer: %s", errstr);
+        return -1;
+    }
+    rd_kafka_conf_t *cc = base_conf(r);
+    if (!cc) return -1;
+    if (set_prop(cc, "group.id", r->kc->group_id, r->err) ||
+        set_prop(cc, "enable.auto.commit", "false", r->err) ||
+        set_prop(cc, "enable.auto.offset.store", "false", r->err) ||
+        set_prop(cc, "auto.offset.reset", "earliest", r->err) ||
+        set_prop(cc, "isolation.level", "read_committed", r->err)) {
+        rd_kafka_conf_destroy(cc);
+        return -1;
+    }
+    rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+    rd_kafka_conf_set_opaque(cc, r);
+    r->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, errstr, sizeof(errstr));
+    if (!r->consumer) {
+        lr_err_set(r->err, LR_ERR_FATAL, "cannot create consumer: %s", errstr);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(r->consumer);
+    return 0;
+pfail:
+    rd_kafka_conf_destroy(pc);
+    return -1;
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+/* Runs a transactional call until it succeeds or cannot be retried. Returns 0,
+ * 1 when the transaction must be aborted, -1 on a fatal error. */
+typedef rd_kafka_error_t *(*txn_call)(runner *r, void *arg);
+
+static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *e = call(r, arg);
+        if (!e) return 0;
+        if (rd_kafka_error_is_retriable(e) && attempt < 50) {
+            logf_(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            continue;
+        }
+        if (rd_kafka_error_txn_requires_abort(e)) {
+            logf_(r, "%s: %s (aborting the transaction)", what, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return 1;
+        }
+        fail(r, "%s: %s (fatal)", what, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+}
+
+static rd_kafka_error_t *call_init(runner *r, void *arg) {
+    return rd_kafka_init_transactions(r->producer, 30000);
+}
+static rd_kafka_error_t *call_begin(runner *r, void *arg) {
+    return rd_kafka_begin_transaction(r->producer);
+}
+static rd_kafka_error_t *call_commit(runner *r, void *arg) {
+    return rd_kafka_commit_transaction(r->producer, 30000);
+}
+static rd_kafka_error_t *call_abort(runner *r, void *arg) {
+    return rd_kafka_abort_transaction(r->producer, 30000);
+}
+static rd_kafka_error_t *call_send_offsets(runner *r, void *arg) {
+    rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(r->consumer);
+    rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(
+        r->producer, (rd_kafka_topic_partition_list_t *)arg, md, 30000);
+    rd_kafka_consumer_group_metadata_destroy(md);
+    return e;
+}
+
+static void txn_begin_if_needed(runner *r) {
+    if (!r->eos || r->txn_open || r->fatal) return;
+    if (txn_retry(r, "begin_transaction", call_begin, NULL) == 0) r->txn_open = true;
+}
+
+/* Offsets to commit: the position (next offset to read) of every assigned
+ * partition that has one. */
+static rd_kafka_topic_partition_list_t *positions(runner *r) {
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(r->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
+        return NULL;
+    rd_kafka_position(r->consumer, parts);
+    rd_kafka_topic_partition_list_t *valid = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(valid, parts->elems[i].topic,
+                                              parts->elems[i].partition)
+                ->offset = parts->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(parts);
+    return valid;
+}
+
+/* Undo an aborted window: the consumer goes back to the last committed offsets
+ * so that the same input is decided again. */
+static void rewind_to_committed(runner *r) {
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(r->consumer, &parts) || !parts) return;
+    if (rd_kafka_committed(r->consumer, parts, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < parts->cnt; i++)
+            if (parts->elems[i].offset < 0) parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(r->consumer, parts, 30000);
+        if (e) {
+            fail(r, "seek after abort: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        fail(r, "cannot read committed offsets after an abort");
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static void txn_abort(runner *r) {
+    r->stats->aborts++;
+    if (txn_retry(r, "abort_transaction", call_abort, NULL) < 0) return;
+    r->txn_open = false;
+    /* The decision state already saw the aborted input; rebuilding it from
+     * the changelog belongs to durable state. Until then the process stops so
+     * that a supervisor restarts it from committed offsets. */
+    rewind_to_committed(r);
+    fail(r, "transaction aborted; restarting from the committed offsets is required");
+}
+
+/* Commits the open window: output, dead letters and input offsets together. */
+static void window_commit(runner *r) {
+    if (r->fatal) return;
+    if (r->eos) {
+        if (!r->txn_open) goto done;
+        if (r->have_progress) {
+            rd_kafka_topic_partition_list_t *offs = positions(r);
+            if (offs && offs->cnt > 0) {
+                int rc = txn_retry(r, "send_offsets_to_transaction", call_send_offsets, offs);
+                rd_kafka_topic_partition_list_destroy(offs);
+                if (rc > 0) return txn_abort(r);
+                if (rc < 0) return;
+            } else if (offs) {
+                rd_kafka_topic_partition_list_destroy(offs);
+            }
+        }
+        int rc = txn_retry(r, "commit_transaction", call_commit, NULL);
+        if (rc > 0) return txn_abort(r);
+        if (rc < 0) return;
+        r->txn_open = false;
+        r->stats->transactions++;
+    } else {
+        /* at least once: everything produced must be acknowledged before the
+         * offsets that led to it are committed */
+        while (rd_kafka_outq_len(r->producer) > 0 && !r->fatal)
+            rd_kafka_flush(r->producer, 1000);
+        if (r->have_progress) {
+            rd_kafka_topic_partition_list_t *offs = positions(r);
+            if (offs && offs->cnt > 0) {
+                rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, offs, 0);
+                if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                    logf_(r, "offset commit failed: %s (will retry)", rd_kafka_err2str(e));
+            }
+            if (offs) rd_kafka_topic_partition_list_destroy(offs);
+        }
+    }
+done:
+    r->have_progress = false;
+    r->window_messages = 0;
+    r->window_started = LR_TIME_NONE;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    runner *r = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        logf_(r, "assigned %d partition(s)", parts->cnt);
+        rd_kafka_assign(rk, parts);
+    } else {
+        /* Commit what was decided from these partitions before they go, so
+         * the next owner starts exactly after it. */
+        logf_(r, "revoking %d partition(s)", parts->cnt);
+        window_commit(r);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+/* ---- producing -------------------------------------------------------------- */
+
+static void delivery_check(runner *r, rd_kafka_resp_err_t e, const char *topic) {
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    fail(r, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
+}
+
+static void produce(runner *r, const char *topic, const void *key, size_t key_len,
+                    const void *val, size_t val_len, rd_kafka_headers_t *hdrs) {
+    for (;;) {
+        /* the V_ macros expand to argument pairs, so no ?: around them */
+        rd_kafka_resp_err_t e =
+            hdrs ? rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic),
+                                     RD_KAFKA_V_KEY(key, key_len),
+                                     RD_KAFKA_V_VALUE((void *)val, val_len),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END)
+                 : rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic),
+                                     RD_KAFKA_V_KEY(key, key_len),
+                                     RD_KAFKA_V_VALUE((void *)val, val_len),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(r->producer, 10); /* let deliveries drain */
+            continue;
+        }
+        if (e && hdrs) rd_kafka_headers_destroy(hdrs);
+        delivery_check(r, e, topic);
+        return;
+    }
+}
+
+static const char *event_topic(runner *r, const lr_event *ev) {
+    const lr_kafka_topics *t = &r->kc->topics;
+    switch (ev->kind) {
+    case LR_EVENT_DECISION:
+        return ev->u.decision.stage == LR_STAGE_SALES_READY ? t->assignments : t->nurture;
+    case LR_EVENT_STATUS: return t->status;
+    case LR_EVENT_ALERT: return t->alerts;
+    }
+    return t->status;
+}
+
+static lr_str event_key(const lr_event *ev) {
+    switch (ev->kind) {
+    case LR_EVENT_DECISION: return ev->u.decision.lead_id;
+    case LR_EVENT_STATUS: return ev->u.status.lead_id;
+    case LR_EVENT_ALERT: return ev->u.alert.lead_id;
+    }
+    return LR_STR_NULL;
+}
+
+static void count_event(runner *r, const lr_event *ev) {
+    lr_kafka_stats *s = r->stats;
+    switch (ev->kind) {
+    case LR_EVENT_DECISION:
+        s->decisions++;
+        s->by_stage[ev->u.decision.stage]++;
+        if (ev->u.decision.stage == LR_STAGE_SALES_READY) {
+            if (ev->u.decision.rep) s->assigned++;
+            else s->queued++;
+        }
+        break;
+    case LR_EVENT_STATUS: s->statuses++; break;
+    case LR_EVENT_ALERT: s->alerts++; break;
+    }
+}
+
+/* Sends every event the core made, then forgets them. */
+static void flush_out(runner *r) {
+    if (r->out.n == 0) return;
+    txn_begin_if_needed(r);
+    for (size_t i = 0; i < r->out.n && !r->fatal; i++) {
+        const lr_event *ev = &r->out.ev[i];
+        if (r->opts->observe) r->opts->observe(r->opts->observe_ctx, ev);
+        count_event(r, ev);
+        lr_buf_reset(&r->enc);
+        lr_codec_encode_event(r->codec, ev, &r->enc);
+        lr_str key = event_key(ev);
+        produce(r, event_topic(r, ev), key.s, key.len, r->enc.data, r->enc.len, NULL);
+    }
+    lr_out_reset(&r->out);
+}
+
+static void add_header(rd_kafka_headers_t *h, const char *name, const char *v) {
+    rd_kafka_header_add(h, name, -1, v, -1);
+}
+
+/* The original key, value and headers, plus why and where it came from. */
+static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *code,
+                        const char *reason) {
+    txn_begin_if_needed(r);
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+                                ? rd_kafka_headers_copy(orig)
+                                : rd_kafka_headers_new(6);
+    char num[32];
+    add_header(h, "lr.error.code", code);
+    add_header(h, "lr.error.reason", reason);
+    add_header(h, "lr.source.topic", rd_kafka_topic_name(m->rkt));
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    add_header(h, "lr.source.partition", num);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    add_header(h, "lr.source.offset", num);
+    add_header(h, "lr.router.version", LR_VERSION);
+    produce(r, r->kc->topics.dead_letter, m->key, m->key_len, m->payload, m->len, h);
+    r->stats->dead_lettered++;
+}
+
+/* ---- consuming -------------------------------------------------------------- */
+
+static void handle_message(runner *r, const rd_kafka_message_t *m) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    lr_time_ms now = now_ms(r);
+    const char *reason = NULL;
+    lr_arena_reset(&r->decode_arena);
+    if (!m->payload) {
+        dead_letter(r, m, "malformed", "empty value (tombstone)");
+    } else if (strcmp(topic, r->kc->topics.leads) == 0) {
+        r->stats->leads_in++;
+        lr_codec_status st = lr_codec_decode_lead(r->codec, m->payload, m->len, &r->lead,
+                                                  &r->decode_arena, &reason);
+        if (st != LR_CODEC_OK)
+            dead_letter(r, m, lr_codec_status_name(st), reason ? reason : "undecodable");
+        else
+            lr_core_on_lead(r->core, &r->lead, now, &r->out);
+    } else if (strcmp(topic, r->kc->topics.sales_activity) == 0) {
+        r->stats->sales_in++;
+        lr_codec_status st = lr_codec_decode_sales(r->codec, m->payload, m->len, &r->sales,
+                                                   &r->decode_arena, &reason);
+        if (st != LR_CODEC_OK)
+            dead_letter(r, m, lr_codec_status_name(st), reason ? reason : "undecodable");
+        else
+            lr_core_on_sales(r->core, &r->sales, now, &r->out);
+    } else {
+        dead_letter(r, m, "unexpected_topic", "message from a topic the router does not read");
+    }
+    flush_out(r);
+    /* the consumer's position now covers this message: the next commit
+     * records it (no per-message offset store, no allocation) */
+    r->have_progress = true;
+    r->window_messages++;
+}
+
+static int subscribe(runner *r) {
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_add(topics, r->kc->topics.leads, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics, r->kc->topics.sales_activity,
+                                      RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(r->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        lr_err_set(r->err, LR_ERR_FATAL, "subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+static int poll_timeout_ms(runner *r, lr_time_ms now) {
+    int64_t t = 100;
+    lr_time_ms due = lr_core_next_due(r->core);
+    if (due != LR_TIME_NONE && due - now < t) t = due - now;
+    if (r->window_started != LR_TIME_NONE) {
+        int64_t left = r->window_started + r->kc->commit_interval_ms - now;
+        if (left < t) t = left;
+    }
+    return t < 0 ? 0 : (int)t;
+}
+
+static void loop(runner *r) {
+    volatile sig_atomic_t *stop = r->opts->stop;
+    while (!(stop && *stop) && !r->fatal) {
+        lr_time_ms now = now_ms(r);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, poll_timeout_ms(r, now));
+        if (m) {
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                    logf_(r, "consumer: %s", rd_kafka_message_errstr(m));
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL) fail(r, "consumer fatal error");
+            } else {
+                if (r->window_started == LR_TIME_NONE) r->window_started = now_ms(r);
+                handle_message(r, m);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        /* SLA clocks fire on the clock, not on traffic */
+        now = now_ms(r);
+        lr_core_advance(r->core, now, &r->out);
+        if (r->out.n) {
+            if (r->window_started == LR_TIME_NONE) r->window_started = now;
+            flush_out(r);
+        }
+        rd_kafka_poll(r->producer, 0);
+        if (r->window_started != LR_TIME_NONE &&
+            (now - r->window_started >= r->kc->commit_interval_ms ||
+             r->window_messages >= r->kc->commit_max_messages))
+            window_commit(r);
+    }
+}
+
+int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) {
+    runner r = {0};
+    r.opts = opts;
+    r.cfg = opts->cfg;
+    r.kc = &opts->cfg->kafka;
+    r.stats = stats;
+    r.err = err;
+    r.eos = r.kc->processing == LR_PROCESSING_EXACTLY_ONCE;
+    r.window_started = LR_TIME_NONE;
+    memset(stats, 0, sizeof(*stats));
+    lr_out_init(&r.out);
+    lr_arena_init(&r.decode_arena, 64 * 1024);
+    lr_buf_init(&r.enc);
+    lr_codec_ids ids = {(int32_t)r.kc->schema_ids.lead, (int32_t)r.kc->schema_ids.sales_activity,
+                        (int32_t)r.kc->schema_ids.decision, (int32_t)r.kc->schema_ids.status,
+                        (int32_t)r.kc->schema_ids.alert};
+    int rc = 1;
+    r.codec = lr_codec_new(&ids, (size_t)r.kc->max_message_bytes, err);
+    if (!r.codec) goto out;
+    r.core = lr_core_new(r.cfg, 100000);
+    if (create_clients(&r)) goto out;
+    if (r.eos && txn_retry(&r, "init_transactions", call_init, NULL)) {
+        if (!r.fatal) fail(&r, "init_transactions failed");
+        goto out;
+    }
+    if (subscribe(&r)) goto out;
+    logf_(&r, "running (%s), group %s", r.eos ? "exactly once" : "at least once",
+          r.kc->group_id);
+    loop(&r);
+    /* finish the batch in hand, then leave the group cleanly */
+    window_commit(&r);
+    if (r.txn_open && r.eos) txn_retry(&r, "abort_transaction", call_abort, NULL);
+    rd_kafka_consumer_close(r.consumer);
+    if (opts->kpi_json_out) *opts->kpi_json_out = lr_lifecycle_kpi_json(lr_core_lifecycle(r.core));
+    if (!r.fatal) {
+        rd_kafka_flush(r.producer, 10000);
+        rc = 0;
+    }
+out:
+    if (r.consumer) rd_kafka_destroy(r.consumer);
+    if (r.producer) rd_kafka_destroy(r.producer);
+    lr_core_free(r.core);
+    if (r.codec) lr_codec_free(r.codec);
+    lr_buf_free(&r.enc);
+    lr_arena_destroy(&r.decode_arena);
+    lr_out_destroy(&r.out);
+    return rc;
+}

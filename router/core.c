@@ -99,8 +99,9 @@ static void reassign_one(lr_core *c, const lr_reassign *r, lr_time_ms now, lr_ou
     d->attempt = rec->attempt + 1;
     const char *prev = rec->owner >= 0 ? lr_route_rep_name(c->cfg->route, rec->owner) : NULL;
     lr_decision_add_reason(d, LR_REASON_SLA, r->policy, prev, 0,
+                           /* the lifecycle counted this reassignment when it asked */
                            lr_arena_printf(&out->arena, "first touch breached; reassignment %d",
-                                           rec->reassignments + 1));
+                                           rec->reassignments));
     lr_route_request req = LR_ROUTE_REQUEST_INIT;
     req.team = r->team;
     req.exclude = r->exclude;

@@ -2,8 +2,11 @@
  *
  * The clock is each event's own timestamp; it never runs backwards, so an
  * event older than one already replayed is handled at the later time (as a
- * live router would see a late message). Summary figures are counted from the
- * events themselves, so they describe exactly what was written. */
+ * live router would see a late message). Between two events the clock visits
+ * every SLA deadline in order, so a warning, a breach or a reassignment
+ * happens at its own instant, as it would live, not at the next event's time.
+ * Summary figures are counted from the events themselves, so they describe
+ * exactly what was written. */
 #include "replay.h"
 
 #include <errno.h>
@@ -121,6 +124,23 @@ static int write_out(lr_out *out, lr_buf *line, FILE *f, const lr_config *cfg, s
     return 0;
 }
 
+/* Moves the core's clock to `target` one deadline at a time. */
+static int advance_through(lr_core *core, lr_time_ms *clock, lr_time_ms target, lr_out *out,
+                           lr_buf *line, FILE *f, const lr_config *cfg, summary *s) {
+    for (;;) {
+        lr_time_ms due = lr_core_next_due(core);
+        if (due == LR_TIME_NONE || due > target) break;
+        /* next_due is exact or earlier, never later: insist on progress */
+        lr_time_ms step = (*clock == LR_TIME_NONE || due > *clock) ? due : *clock + 1;
+        if (step > target) break;
+        *clock = step;
+        lr_core_advance(core, step, out);
+        if (write_out(out, line, f, cfg, s)) return -1;
+    }
+    if (*clock == LR_TIME_NONE || target > *clock) *clock = target;
+    return 0;
+}
+
 int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
     const lr_config *cfg = o->cfg;
     bool use_stdin = !o->input || strcmp(o->input, "-") == 0;
@@ -166,7 +186,11 @@ int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
             break;
         }
         if (p > 0) continue;
-        if (clock == LR_TIME_NONE || ev->time > clock) clock = ev->time;
+        if (advance_through(core, &clock, ev->time, &out, &line, outf, cfg, &s)) {
+            lr_err_set(err, LR_ERR_FATAL, "cannot write output: %s", strerror(errno));
+            rc = 1;
+            break;
+        }
         if (ev->kind == LR_JSON_LEAD) {
             s.leads++;
             lr_core_on_lead(core, &ev->u.lead, clock, &out);
@@ -181,8 +205,8 @@ int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
         }
     }
     if (rc == 0 && o->until != LR_TIME_NONE && (clock == LR_TIME_NONE || o->until > clock)) {
-        lr_core_advance(core, o->until, &out);
-        if (write_out(&out, &line, outf, cfg, &s)) {
+        if (advance_through(core, &clock, o->until, &out, &line, outf, cfg, &s) ||
+            (lr_core_advance(core, o->until, &out), write_out(&out, &line, outf, cfg, &s))) {
             lr_err_set(err, LR_ERR_FATAL, "cannot write output: %s", strerror(errno));
             rc = 1;
         }

@@ -193,10 +193,12 @@ static void test_example_overrides(void **state) {
     assert_string_equal(lr_qualify_tier_name(cfg, (size_t)q.tier), "hot");
     assert_string_equal(q.why, "override demo_request_fast_lane: activity demo_request");
 
-    /* first match wins: the fast lane comes before no_consent */
+    /* first match wins, and the disqualifying overrides come first: no consent
+     * disqualifies even a demo request */
     l.consent = false;
     q = q_of(cfg, &l, 5);
-    assert_string_equal(q.override, "demo_request_fast_lane");
+    assert_int_equal(q.stage, LR_STAGE_DISQUALIFIED);
+    assert_string_equal(q.override, "no_consent");
 
     /* without the demo request, no consent disqualifies; the tier stays the score's */
     l.n_activities = 0;

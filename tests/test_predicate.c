@@ -153,7 +153,8 @@ static void test_regex_icase_equivalence(void **state) {
     static const char *const pats[] = {
         "^vp", "(chief|vp|vice president|head of|director)", "[a-c]x", "[^a-z]",
         "^[[:upper:]]+$", "[]a]", "[a-]", "[0-9a-f]+$", "h.ad of", "a{2,3}b", "\\.com$",
-        "[[:digit:]]+ ?ex", "^(Mr|MRS)\\. [A-Z]", "[^]A-Fx]",
+        "[[:digit:]]+ ?ex", "^(Mr|MRS)\\. [A-Z]", "[^]A-Fx]", "manager", "(sales|it)",
+        "ops|of i|ex", "(a|b)c", "head of|(x)",
     };
     static const char *const subjects[] = {
         "VP Sales", "Head of IT", "vice PRESIDENT", "BX", "bx", "1", "Z", "abc", "ABC",
@@ -179,6 +180,38 @@ static void test_regex_icase_equivalence(void **state) {
             if (got != want)
                 fail_msg("(?i)%s on '%s': got %d, REG_ICASE says %d", pats[i], subjects[j], got,
                          want);
+        }
+        lr_predicate_free(p);
+        lr_cfg_free(doc);
+        regfree(&ref);
+    }
+}
+
+/* Plain-word alternations take a fast path instead of regexec; with and
+ * without (?i) it must agree with regexec on every subject. */
+static void test_regex_literal_fast_path(void **state) {
+    (void)state;
+    static const char *const pats[] = {"VP|Chief", "(Head of|Director)", "sales", "of IT",
+                                       "a|b|c", "(x|)", "Mgr-2"};
+    static const char *const subjects[] = {"VP Sales", "vp sales", "Chief of Staff", "CHIEF",
+                                           "Head of IT", "head of it", "Director", "Mgr-2 ops",
+                                           "mgr-2", "xyz", "sales", "Sales"};
+    char yaml[256];
+    for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+        regex_t ref;
+        assert_int_equal(regcomp(&ref, pats[i], REG_EXTENDED | REG_NOSUB), 0);
+        snprintf(yaml, sizeof(yaml), "field: job_title\nregex: '%s'\n", pats[i]);
+        lr_err err = {0};
+        lr_cfg_doc *doc;
+        lr_predicate *p = parse(yaml, NULL, &err, &doc);
+        if (!p) fail_msg("%s: %s", pats[i], err.msg);
+        for (size_t j = 0; j < sizeof(subjects) / sizeof(subjects[0]); j++) {
+            lr_lead l;
+            lead_init(&l);
+            l.job_title = S(subjects[j]);
+            bool want = regexec(&ref, subjects[j], 0, NULL, 0) == 0;
+            if (lr_predicate_match(p, &l) != want)
+                fail_msg("%s on '%s': regexec says %d", pats[i], subjects[j], want);
         }
         lr_predicate_free(p);
         lr_cfg_free(doc);
@@ -325,6 +358,7 @@ int main(void) {
         cmocka_unit_test(test_prefix_suffix),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_regex_icase_equivalence),
+        cmocka_unit_test(test_regex_literal_fast_path),
         cmocka_unit_test(test_present),
         cmocka_unit_test(test_attrs_and_email_domain),
         cmocka_unit_test(test_consent),

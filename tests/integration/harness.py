@@ -547,6 +547,20 @@ class Broker:
         finally:
             consumer.close()
 
+    def end_offsets(self, topic):
+        """{partition: high watermark} of `topic`: the offset the next message
+        produced to each partition will get. Two equal answers prove that
+        nothing was produced to the topic in between."""
+        consumer = Consumer({"bootstrap.servers": self.bootstrap,
+                             "group.id": f"lr-it-offsets-{random_suffix()}",
+                             "enable.auto.commit": False})
+        try:
+            return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30,
+                                                      cached=False)[1]
+                    for p in self.partitions(topic)}
+        finally:
+            consumer.close()
+
     def router_topics(self, run_id, partitions=3, overrides=None):
         """Create the seven topics a router needs, named lr-<key>-<run_id>.
 

@@ -19,6 +19,7 @@
 #include "tz.h"
 
 #define LR_MAX_OWNERS 8    /* owner history kept per lead (no ping-pong) */
+#define LR_RECENT_ACTIVITIES 4 /* sales activity ids remembered per lead */
 
 typedef struct lr_sla_config lr_sla_config;
 typedef struct lr_lifecycle lr_lifecycle;
@@ -47,6 +48,14 @@ typedef struct lr_lead_rec {
     double score;
     lr_time_ms assigned_at;    /* current assignment */
     uint16_t source_id, campaign_id; /* interned, for KPIs */
+    /* SLA state of the current assignment (see docs/sla.md). */
+    uint32_t clock;            /* timing-wheel clock id, 0 when no clock runs */
+    int16_t policy;            /* SLA policy index, -1 when none applies */
+    uint8_t phase;             /* what the clock fires next: warning, breach, step k */
+    uint8_t flags;             /* breached / escalated; bits 6-7: recent[] cursor */
+    int32_t assign_seq;        /* seq of the current assignment's decision, 0 when none */
+    lr_time_ms due_at;         /* first-touch deadline, LR_TIME_NONE when no policy */
+    uint64_t recent[LR_RECENT_ACTIVITIES]; /* hashes of recent activity ids (duplicates) */
 } lr_lead_rec;
 
 lr_lifecycle *lr_lifecycle_new(const lr_sla_config *scfg, const lr_qualify_config *qcfg,
@@ -100,5 +109,12 @@ size_t lr_lifecycle_open_clocks(const lr_lifecycle *lc);
 
 /* KPIs by team, source and campaign as one JSON object (no personal data). */
 char *lr_lifecycle_kpi_json(const lr_lifecycle *lc); /* malloc'd */
+
+/* "new", "nurture", "disqualified", "queued", "open", "escalated", "contacted",
+ * "accepted", "closed": the record's lifecycle state (docs/sla.md). */
+const char *lr_lifecycle_state_name(const lr_lead_rec *rec);
+size_t lr_sla_policy_count(const lr_sla_config *cfg);
+/* Name of policy i (rec->policy), NULL when out of range. */
+const char *lr_sla_policy_name(const lr_sla_config *cfg, int32_t i);
 
 #endif

@@ -1,0 +1,299 @@
+/* kpi.c - counters and histograms by team, source and campaign; see kpi.h. */
+#include "kpi.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "leadtab.h"
+
+/* ---- histograms ------------------------------------------------------------ */
+
+#define HIST_MAX_EXP 40 /* 2^41 ms and above share the last bucket */
+
+static unsigned bucket_of(int64_t v) {
+    if (v < 16) return (unsigned)(v < 0 ? 0 : v);
+    unsigned e = (unsigned)(63 - __builtin_clzll((uint64_t)v));
+    if (e > HIST_MAX_EXP) return LR_HIST_BUCKETS - 1;
+    unsigned sub = (unsigned)((uint64_t)v >> (e - 3)) & 7;
+    return 16 + (e - 4) * 8 + sub;
+}
+
+static int64_t bucket_upper(unsigned b) {
+    if (b < 16) return b;
+    unsigned e = 4 + (b - 16) / 8, sub = (b - 16) % 8;
+    return (int64_t)(((uint64_t)(8 + sub + 1) << (e - 3)) - 1);
+}
+
+void lr_hist_add(lr_hist *h, int64_t v) {
+    if (v < 0) v = 0;
+    h->bucket[bucket_of(v)]++;
+    h->count++;
+    if (v > h->max) h->max = v;
+}
+
+int64_t lr_hist_percentile(const lr_hist *h, double p) {
+    if (!h || !h->count) return 0;
+    double r = p / 100.0 * (double)h->count;
+    uint64_t rank = (uint64_t)r;
+    if ((double)rank < r || rank == 0) rank++;
+    if (rank > h->count) rank = h->count;
+    uint64_t seen = 0;
+    for (unsigned b = 0; b < LR_HIST_BUCKETS; b++) {
+        seen += h->bucket[b];
+        if (seen >= rank) {
+            int64_t up = bucket_upper(b);
+            return up < h->max ? up : h->max;
+        }
+    }
+    return h->max;
+}
+
+/* ---- tables ------------------------------------------------------------------ */
+
+typedef struct block {
+    uint64_t stage[LR_STATUS__COUNT];
+    uint64_t c[LR_KPI__COUNT];
+    double value;
+    lr_hist *hist[LR_KPI_HIST__COUNT]; /* allocated on first use */
+} block;
+
+typedef struct names {
+    lr_arena mem;        /* name bytes: never moves, so names stay valid */
+    const char **name;   /* by id; [0] unused */
+    block *blocks;       /* by id; [0] unused */
+    uint32_t n, cap;     /* ids 1..n in use */
+    uint16_t *index;     /* open addressing on the name hash; 0 = empty */
+    size_t index_cap;
+    block other;         /* LR_KPI_OTHER */
+} names;
+
+struct lr_kpi {
+    block total;
+    size_t n_teams;
+    const char *const *team_names;
+    block *teams;
+    names dim[LR_KPI_DIM__COUNT];
+};
+
+#define MAX_IDS 0xFFFEu
+
+lr_kpi *lr_kpi_new(size_t n_teams, const char *const *team_names) {
+    lr_kpi *k = calloc(1, sizeof(*k));
+    if (!k) abort();
+    k->n_teams = n_teams;
+    k->team_names = team_names;
+    k->teams = calloc(n_teams ? n_teams : 1, sizeof(block));
+    if (!k->teams) abort();
+    for (int d = 0; d < LR_KPI_DIM__COUNT; d++) lr_arena_init(&k->dim[d].mem, 16 * 1024);
+    return k;
+}
+
+static void block_free(block *b) {
+    for (int h = 0; h < LR_KPI_HIST__COUNT; h++) free(b->hist[h]);
+}
+
+void lr_kpi_free(lr_kpi *k) {
+    if (!k) return;
+    block_free(&k->total);
+    for (size_t t = 0; t < k->n_teams; t++) block_free(&k->teams[t]);
+    free(k->teams);
+    for (int d = 0; d < LR_KPI_DIM__COUNT; d++) {
+        names *nm = &k->dim[d];
+        for (uint32_t i = 1; i <= nm->n; i++) block_free(&nm->blocks[i]);
+        block_free(&nm->other);
+        free(nm->name);
+        free(nm->blocks);
+        free(nm->index);
+        lr_arena_destroy(&nm->mem);
+    }
+    free(k);
+}
+
+static void names_grow_index(names *nm) {
+    size_t cap = nm->index_cap ? nm->index_cap * 2 : 64;
+    uint16_t *index = calloc(cap, sizeof(uint16_t));
+    if (!index) abort();
+    for (uint32_t id = 1; id <= nm->n; id++) {
+        size_t i = lr_leadtab_hash(nm->name[id], strlen(nm->name[id])) & (cap - 1);
+        while (index[i]) i = (i + 1) & (cap - 1);
+        index[i] = (uint16_t)id;
+    }
+    free(nm->index);
+    nm->index = index;
+    nm->index_cap = cap;
+}
+
+uint16_t lr_kpi_intern(lr_kpi *k, lr_kpi_dim dim, lr_str name) {
+    if (!name.s) return LR_KPI_NO_NAME;
+    names *nm = &k->dim[dim];
+    if (!nm->index_cap) names_grow_index(nm);
+    size_t mask = nm->index_cap - 1;
+    size_t i = lr_leadtab_hash(name.s, name.len) & mask;
+    for (; nm->index[i]; i = (i + 1) & mask) {
+        const char *s = nm->name[nm->index[i]];
+        if (strlen(s) == name.len && !memcmp(s, name.s, name.len)) return nm->index[i];
+    }
+    if (nm->n >= MAX_IDS) return LR_KPI_OTHER;
+    if (nm->n + 1 >= nm->cap) {
+        nm->cap = nm->cap ? nm->cap * 2 : 64;
+        nm->name = realloc(nm->name, nm->cap * sizeof(*nm->name));
+        nm->blocks = realloc(nm->blocks, nm->cap * sizeof(block));
+        if (!nm->name || !nm->blocks) abort();
+    }
+    uint32_t id = ++nm->n;
+    nm->name[id] = lr_arena_strndup(&nm->mem, name.s, name.len);
+    memset(&nm->blocks[id], 0, sizeof(block));
+    nm->index[i] = (uint16_t)id;
+    if (nm->n * 2 > nm->index_cap) names_grow_index(nm);
+    return (uint16_t)id;
+}
+
+const char *lr_kpi_name(const lr_kpi *k, lr_kpi_dim dim, uint16_t id) {
+    if (id == LR_KPI_NO_NAME) return NULL;
+    if (id == LR_KPI_OTHER) return "(other)";
+    return id <= k->dim[dim].n ? k->dim[dim].name[id] : NULL;
+}
+
+static block *dim_block(lr_kpi *k, lr_kpi_dim dim, uint16_t id) {
+    if (id == LR_KPI_NO_NAME) return NULL;
+    if (id == LR_KPI_OTHER) return &k->dim[dim].other;
+    return id <= k->dim[dim].n ? &k->dim[dim].blocks[id] : NULL;
+}
+
+/* The overall block and the key's team, source and campaign blocks. */
+static size_t blocks_of(lr_kpi *k, lr_kpi_key key, block *out[4]) {
+    size_t n = 0;
+    out[n++] = &k->total;
+    if (key.team >= 0 && (size_t)key.team < k->n_teams) out[n++] = &k->teams[key.team];
+    block *b;
+    if ((b = dim_block(k, LR_KPI_SOURCE, key.source))) out[n++] = b;
+    if ((b = dim_block(k, LR_KPI_CAMPAIGN, key.campaign))) out[n++] = b;
+    return n;
+}
+
+void lr_kpi_stage(lr_kpi *k, lr_kpi_key key, lr_status_kind s) {
+    block *b[4];
+    size_t n = blocks_of(k, key, b);
+    for (size_t i = 0; i < n; i++) b[i]->stage[s]++;
+}
+
+void lr_kpi_count(lr_kpi *k, lr_kpi_key key, lr_kpi_counter c) {
+    block *b[4];
+    size_t n = blocks_of(k, key, b);
+    for (size_t i = 0; i < n; i++) b[i]->c[c]++;
+}
+
+void lr_kpi_observe(lr_kpi *k, lr_kpi_key key, lr_kpi_hist h, int64_t v) {
+    block *b[4];
+    size_t n = blocks_of(k, key, b);
+    for (size_t i = 0; i < n; i++) {
+        if (!b[i]->hist[h]) {
+            b[i]->hist[h] = calloc(1, sizeof(lr_hist));
+            if (!b[i]->hist[h]) abort();
+        }
+        lr_hist_add(b[i]->hist[h], v);
+    }
+}
+
+void lr_kpi_value(lr_kpi *k, lr_kpi_key key, double v) {
+    if (!isfinite(v)) return; /* one bad amount must not poison the sums */
+    block *b[4];
+    size_t n = blocks_of(k, key, b);
+    for (size_t i = 0; i < n; i++) b[i]->value += v;
+}
+
+uint64_t lr_kpi_get(const lr_kpi *k, lr_kpi_counter c) { return k->total.c[c]; }
+uint64_t lr_kpi_get_stage(const lr_kpi *k, lr_status_kind s) { return k->total.stage[s]; }
+const lr_hist *lr_kpi_get_hist(const lr_kpi *k, lr_kpi_hist h) { return k->total.hist[h]; }
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+static const char *const stage_keys[LR_STATUS__COUNT] = {
+    "assigned",  "queued",   "nurture",   "disqualified", "duplicate",    "contacted",
+    "accepted",  "rejected", "converted", "recycled",     "sla_breached", "reassigned"};
+
+static json_t *hist_json(const lr_hist *h) {
+    json_t *o = json_object();
+    json_object_set_new(o, "count", json_integer(h ? (json_int_t)h->count : 0));
+    json_object_set_new(o, "p50", json_integer(lr_hist_percentile(h, 50)));
+    json_object_set_new(o, "p90", json_integer(lr_hist_percentile(h, 90)));
+    json_object_set_new(o, "p99", json_integer(lr_hist_percentile(h, 99)));
+    json_object_set_new(o, "max", json_integer(h ? h->max : 0));
+    return o;
+}
+
+static json_t *rate(uint64_t num, uint64_t den) {
+    return den ? json_real((double)num / (double)den) : json_null();
+}
+
+static json_t *block_json(const block *b) {
+    json_t *o = json_object();
+    json_t *st = json_object();
+    for (int s = 0; s < LR_STATUS__COUNT; s++)
+        json_object_set_new(st, stage_keys[s], json_integer((json_int_t)b->stage[s]));
+    json_object_set_new(o, "leads_by_stage", st);
+    json_t *sla = json_object();
+    json_object_set_new(sla, "met", json_integer((json_int_t)b->c[LR_KPI_SLA_MET]));
+    json_object_set_new(sla, "missed", json_integer((json_int_t)b->c[LR_KPI_SLA_MISSED]));
+    json_object_set_new(sla, "breached", json_integer((json_int_t)b->c[LR_KPI_SLA_BREACHED]));
+    json_object_set_new(sla, "warnings", json_integer((json_int_t)b->c[LR_KPI_SLA_WARNINGS]));
+    json_object_set_new(sla, "manager_notified",
+                        json_integer((json_int_t)b->c[LR_KPI_SLA_NOTIFIED]));
+    json_object_set_new(sla, "reassigned", json_integer((json_int_t)b->c[LR_KPI_SLA_REASSIGNED]));
+    json_object_set_new(sla, "escalated", json_integer((json_int_t)b->c[LR_KPI_SLA_ESCALATED]));
+    json_object_set_new(sla, "late_reported",
+                        json_integer((json_int_t)b->c[LR_KPI_SLA_LATE_REPORTED]));
+    json_object_set_new(o, "sla", sla);
+    json_object_set_new(o, "time_to_first_touch_ms", hist_json(b->hist[LR_KPI_TTFT]));
+    json_object_set_new(o, "routing_latency_ms", hist_json(b->hist[LR_KPI_LATENCY]));
+    uint64_t handed = b->c[LR_KPI_HANDED_TO_SALES];
+    json_object_set_new(o, "handed_to_sales", json_integer((json_int_t)handed));
+    json_object_set_new(o, "acceptance_rate", rate(b->stage[LR_STATUS_ACCEPTED], handed));
+    json_object_set_new(o, "conversion_rate", rate(b->stage[LR_STATUS_CONVERTED], handed));
+    json_object_set_new(o, "conversion_value", json_real(b->value));
+    return o;
+}
+
+/* Names interned ahead of use (a policy's source) have nothing to report yet. */
+static bool block_used(const block *b) {
+    for (int s = 0; s < LR_STATUS__COUNT; s++)
+        if (b->stage[s]) return true;
+    for (int c = 0; c < LR_KPI__COUNT; c++)
+        if (b->c[c]) return true;
+    return b->hist[LR_KPI_TTFT] || b->hist[LR_KPI_LATENCY];
+}
+
+static json_t *names_json(const names *nm) {
+    json_t *o = json_object();
+    for (uint32_t id = 1; id <= nm->n; id++)
+        if (block_used(&nm->blocks[id]))
+            json_object_set_new(o, nm->name[id], block_json(&nm->blocks[id]));
+    if (nm->n >= MAX_IDS) json_object_set_new(o, "(other)", block_json(&nm->other));
+    return o;
+}
+
+char *lr_kpi_json(const lr_kpi *k, size_t open_clocks) {
+    json_t *o = block_json(&k->total);
+    json_t *act = json_object();
+    json_object_set_new(act, "not_counted",
+                        json_integer((json_int_t)k->total.c[LR_KPI_ACT_NOT_COUNTED]));
+    json_object_set_new(act, "duplicate",
+                        json_integer((json_int_t)k->total.c[LR_KPI_ACT_DUPLICATE]));
+    json_object_set_new(act, "unknown_lead",
+                        json_integer((json_int_t)k->total.c[LR_KPI_ACT_UNKNOWN_LEAD]));
+    json_object_set_new(o, "sales_activity", act);
+    json_object_set_new(o, "open_clocks", json_integer((json_int_t)open_clocks));
+    json_t *teams = json_object();
+    for (size_t t = 0; t < k->n_teams; t++)
+        json_object_set_new(teams, k->team_names[t], block_json(&k->teams[t]));
+    json_object_set_new(o, "by_team", teams);
+    json_object_set_new(o, "by_source", names_json(&k->dim[LR_KPI_SOURCE]));
+    json_object_set_new(o, "by_campaign", names_json(&k->dim[LR_KPI_CAMPAIGN]));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+    json_decref(o);
+    if (!s) abort();
+    return s;
+}

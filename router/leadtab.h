@@ -1,0 +1,41 @@
+/* leadtab.h - the lead records, found by lead id.
+ *
+ * Records are fixed-size and live in chunks that never move, so a record's
+ * address and index stay valid until it is removed. An open-addressing index
+ * (linear probing, backward-shift deletion) maps ids to record indexes. Memory
+ * grows amortized; steady state allocates nothing per lead. Before the index
+ * grows, records the owner calls evictable (closed and past the duplicate
+ * window) are removed, so memory follows the leads still worth keeping. */
+#ifndef LR_LEADTAB_H
+#define LR_LEADTAB_H
+
+#include "lifecycle.h"
+
+#define LR_LEADTAB_NONE UINT32_MAX
+
+typedef struct lr_leadtab lr_leadtab;
+typedef bool (*lr_leadtab_evictable_fn)(const lr_lead_rec *rec, void *ctx);
+
+/* `evictable` may be NULL: nothing is ever evicted. */
+lr_leadtab *lr_leadtab_new(size_t expected, lr_leadtab_evictable_fn evictable, void *ctx);
+void lr_leadtab_free(lr_leadtab *t);
+
+/* Index of the record of that id, or LR_LEADTAB_NONE. */
+uint32_t lr_leadtab_find(const lr_leadtab *t, const char *id, size_t len);
+/* Adds a zeroed record for an id not in the table (1..LR_MAX_ID_LEN bytes;
+ * longer ids are cut) and returns its index. May first evict, which removes
+ * other records: indexes of records the caller judged evictable become stale. */
+uint32_t lr_leadtab_add(lr_leadtab *t, const char *id, size_t len);
+lr_lead_rec *lr_leadtab_at(const lr_leadtab *t, uint32_t idx);
+void lr_leadtab_remove(lr_leadtab *t, uint32_t idx);
+/* Removes every evictable record now; returns how many. */
+size_t lr_leadtab_sweep(lr_leadtab *t);
+
+size_t lr_leadtab_count(const lr_leadtab *t);
+size_t lr_leadtab_bytes(const lr_leadtab *t);
+
+/* 64-bit hash of a byte string (FNV-1a with a final mix); also used for
+ * activity ids. Fixed, so that runs are reproducible. */
+uint64_t lr_leadtab_hash(const char *s, size_t n);
+
+#endif

@@ -83,21 +83,35 @@ static char *utoa_rev(unsigned long long v, char *end) {
  * %u, %ld, %lu, %lld, %llu, %zu, %c and %% (integers may be zero-padded to a
  * width, as in %02d) are written here directly; any other conversion
  * (precision, floats, hex) returns -1 and the caller falls back to vsnprintf.
- * Two passes: measure, then write into the arena. */
+ * One pass cuts the format into pieces (literal runs and converted values),
+ * then the pieces are copied into the arena. */
+#define FAST_MAX_ARGS 16
+
+typedef struct piece {
+    const char *p;
+    size_t n;
+} piece;
+
 static int fast_format(lr_arena *a, const char *fmt, va_list ap, char **out) {
-    const char *strs[16];
-    unsigned long long nums[16];
-    bool neg[16];
-    char kinds[16];
-    unsigned char width[16];
+    piece pieces[2 * FAST_MAX_ARGS + 1];
+    char digits[FAST_MAX_ARGS][48];
+    size_t n_pieces = 0, total = 0;
     int n_args = 0;
-    size_t len = 0;
-    for (const char *f = fmt; *f; f++) {
-        if (*f != '%') {
-            len++;
+    const char *lit = fmt;
+    const char *f = fmt;
+    for (;; f++) {
+        if (*f && *f != '%') continue;
+        if (f > lit) { /* the literal run before this conversion */
+            if (n_pieces == 2 * FAST_MAX_ARGS) return -1;
+            pieces[n_pieces++] = (piece){lit, (size_t)(f - lit)};
+            total += (size_t)(f - lit);
+        }
+        if (!*f) break;
+        f++;
+        if (*f == '%') { /* "%%": the second '%' starts the next literal run */
+            lit = f;
             continue;
         }
-        f++;
         unsigned w = 0;
         if (*f == '0')
             for (f++; *f >= '0' && *f <= '9' && w < 20; f++) w = w * 10 + (unsigned)(*f - '0');
@@ -105,80 +119,56 @@ static int fast_format(lr_arena *a, const char *fmt, va_list ap, char **out) {
         bool size = false;
         while (*f == 'l') longs++, f++;
         if (*f == 'z') size = true, f++;
-        if (*f == '%') {
-            len++;
-            continue;
-        }
-        if (n_args == 16 || longs > 2) return -1;
+        if (n_args == FAST_MAX_ARGS || n_pieces == 2 * FAST_MAX_ARGS || longs > 2) return -1;
         char k = *f;
-        int i = n_args++;
-        kinds[i] = k;
-        neg[i] = false;
-        width[i] = (unsigned char)w;
+        lit = f + 1;
         if (k == 's') {
             if (longs || size || w) return -1;
-            strs[i] = va_arg(ap, const char *);
-            if (!strs[i]) strs[i] = "(null)";
-            len += strlen(strs[i]);
+            const char *str = va_arg(ap, const char *);
+            if (!str) str = "(null)";
+            size_t n = strlen(str);
+            pieces[n_pieces++] = (piece){str, n};
+            total += n;
+            n_args++;
             continue;
         }
+        char *buf = digits[n_args++];
         if (k == 'c') {
             if (longs || size || w) return -1;
-            nums[i] = (unsigned char)va_arg(ap, int);
-            len++;
+            buf[0] = (char)(unsigned char)va_arg(ap, int);
+            pieces[n_pieces++] = (piece){buf, 1};
+            total++;
             continue;
         }
+        unsigned long long v;
+        bool neg = false;
         if (k == 'd' || k == 'i') {
-            long long v = size ? (long long)va_arg(ap, ssize_t)
-                          : longs == 2 ? va_arg(ap, long long)
-                          : longs == 1 ? va_arg(ap, long)
-                                       : va_arg(ap, int);
-            neg[i] = v < 0;
-            nums[i] = neg[i] ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+            long long sv = size ? (long long)va_arg(ap, ssize_t)
+                           : longs == 2 ? va_arg(ap, long long)
+                           : longs == 1 ? va_arg(ap, long)
+                                        : va_arg(ap, int);
+            neg = sv < 0;
+            v = neg ? 0ULL - (unsigned long long)sv : (unsigned long long)sv;
         } else if (k == 'u') {
-            nums[i] = size ? va_arg(ap, size_t)
-                      : longs == 2 ? va_arg(ap, unsigned long long)
-                      : longs == 1 ? va_arg(ap, unsigned long)
-                                   : va_arg(ap, unsigned);
+            v = size ? va_arg(ap, size_t)
+                : longs == 2 ? va_arg(ap, unsigned long long)
+                : longs == 1 ? va_arg(ap, unsigned long)
+                             : va_arg(ap, unsigned);
         } else {
             return -1;
         }
-        char tmp[24];
-        size_t digits = (size_t)(tmp + sizeof(tmp) - utoa_rev(nums[i], tmp + sizeof(tmp)));
-        len += (digits + neg[i] < w ? w : digits + neg[i]);
-        kinds[i] = 'n';
+        char *end = buf + 48, *d = utoa_rev(v, end);
+        while ((size_t)(end - d) + neg < w) *--d = '0';
+        if (neg) *--d = '-';
+        pieces[n_pieces++] = (piece){d, (size_t)(end - d)};
+        total += (size_t)(end - d);
     }
-    char *p = lr_arena_alloc(a, len + 1), *w = p;
-    int i = 0;
-    for (const char *f = fmt; *f; f++) {
-        if (*f != '%') {
-            *w++ = *f;
-            continue;
-        }
-        f++;
-        while (*f == 'l' || *f == 'z' || (*f >= '0' && *f <= '9')) f++;
-        if (*f == '%') {
-            *w++ = '%';
-            continue;
-        }
-        if (kinds[i] == 's') {
-            size_t n = strlen(strs[i]);
-            memcpy(w, strs[i], n);
-            w += n;
-        } else if (kinds[i] == 'c') {
-            *w++ = (char)nums[i];
-        } else {
-            char tmp[24];
-            char *d = utoa_rev(nums[i], tmp + sizeof(tmp));
-            size_t digits = (size_t)(tmp + sizeof(tmp) - d);
-            if (neg[i]) *w++ = '-';
-            for (size_t pad = digits + neg[i]; pad < width[i]; pad++) *w++ = '0';
-            memcpy(w, d, digits);
-            w += tmp + sizeof(tmp) - d;
-        }
-        i++;
+    char *p = lr_arena_alloc(a, total + 1), *wp = p;
+    for (size_t i = 0; i < n_pieces; i++) {
+        memcpy(wp, pieces[i].p, pieces[i].n);
+        wp += pieces[i].n;
     }
-    *w = '\0';
+    *wp = '\0';
     *out = p;
     return 0;
 }

@@ -164,19 +164,28 @@ static void print_decision(const lr_decision *dec) {
     printf("%s %-10s %-19s %-5s %6.1f", t, dec->lead_id.s, lr_stage_name(dec->stage),
            dec->tier ? dec->tier : "-", dec->score);
     if (dec->stage == LR_STAGE_SALES_READY) {
-        char dest[128];
+        char dest[128], why[256];
         snprintf(dest, sizeof(dest), "%s/%s", dec->team ? dec->team : "-",
                  dec->rep ? dec->rep : dec->queue ? dec->queue : "-");
+        /* "rule X; strategy; why", skipping the parts a decision does not have */
+        const char *parts[4];
+        size_t n = 0, off = 0;
         const char *rule = reason_of(dec, LR_REASON_ROUTING_RULE, false);
+        char rule_text[96];
+        if (rule) {
+            snprintf(rule_text, sizeof(rule_text), "rule %s", rule);
+            parts[n++] = rule_text;
+        }
         const char *strategy = reason_of(dec, LR_REASON_STRATEGY, true);
-        const char *why = dec->cause == LR_CAUSE_SLA_REASSIGN ? "reassigned after SLA breach"
-                          : reason_of(dec, LR_REASON_ACCOUNT_OWNER, false) ? "account owner"
-                          : reason_of(dec, LR_REASON_PREVIOUS_OWNER, false) ? "previous owner"
-                                                                            : NULL;
-        printf("  -> %-28s %s%s%s%s", dest, rule ? "rule " : "", rule ? rule : "",
-               strategy ? "; " : "", strategy ? strategy : "");
-        if (why) printf("; %s", why);
-        if (!dec->rep) printf("; queued");
+        if (strategy) parts[n++] = strategy;
+        if (dec->cause == LR_CAUSE_SLA_REASSIGN) parts[n++] = "reassigned after SLA breach";
+        else if (reason_of(dec, LR_REASON_ACCOUNT_OWNER, false)) parts[n++] = "account owner";
+        else if (reason_of(dec, LR_REASON_PREVIOUS_OWNER, false)) parts[n++] = "previous owner";
+        if (!dec->rep) parts[n++] = "queued";
+        why[0] = '\0';
+        for (size_t i = 0; i < n && off < sizeof(why); i++)
+            off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", i ? "; " : "", parts[i]);
+        printf("  -> %-28s %s", dest, why);
     }
     putchar('\n');
 }
@@ -386,8 +395,12 @@ static void print_summary(demo *d, const lr_kafka_stats *s, const char *kpi) {
                         json_real((double)(sim_clock(d) - DEMO_SIM_START) / 60000.0));
     json_object_set_new(o, "speed", json_real(d->o->speed));
     json_t *k = kpi ? json_loads(kpi, 0, NULL) : NULL;
-    if (k) json_object_set_new(o, "kpi", k);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (k) {
+        /* one line a person can read: per-campaign figures stay in replay's summary */
+        json_object_del(k, "by_campaign");
+        json_object_set_new(o, "kpi", k);
+    }
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     printf("%s\n", text);
     free(text);
     json_decref(o);

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The command line: help and version, `check` on the example and on broken
+# configurations (FILE:LINE on standard error, exit 1), usage errors (exit 2),
+# and replay reading standard input. Prints "N passed, M failed".
+set -u
+bin=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE PATTERN CMD...: exit code and a pattern in stdout+stderr
+expect() {
+  local code=$1 pattern=$2
+  shift 2
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" != "$code" ]; then bad "$* exited $rc, wanted $code: $out"; return; fi
+  if ! grep -qE -- "$pattern" <<<"$out"; then bad "$*: no '$pattern' in: $out"; return; fi
+  ok
+}
+
+expect 0 "^lead-router [0-9]+\.[0-9]+\.[0-9]+$" "$bin" --version
+expect 0 "Commands:" "$bin" --help
+for cmd in run demo replay check; do
+  expect 0 "Usage: lead-router $cmd" "$bin" "$cmd" --help
+done
+expect 2 "no command given" "$bin"
+expect 2 "unknown command 'rout'" "$bin" rout
+expect 2 "check needs -c CONFIG" "$bin" check
+expect 2 "run needs -c CONFIG" "$bin" run
+expect 2 "--seconds takes a positive number" "$bin" demo --seconds -3
+
+example=$root/docs/lead-router.example.yaml
+expect 0 "ok \(4 teams, 10 reps, 3 tiers" "$bin" check -c "$example"
+
+# one mistake at a time, each reported with the file and the line it is on
+broken() { # NAME SED-EXPRESSION PATTERN
+  sed "$2" "$example" > "$tmp/$1.yaml"
+  expect 1 "^$tmp/$1.yaml:[0-9]+: .*$3" "$bin" check -c "$tmp/$1.yaml"
+}
+broken unknown_key 's/^  group_id: lead-router$/  group_idd: lead-router/' "unknown key 'group_idd'"
+broken bad_duration 's/^  commit_interval: 100ms/  commit_interval: 100 parsecs/' "unknown unit"
+broken bad_zone 's#timezone: America/Chicago#timezone: America/Chicagoo#' "unknown time zone 'America/Chicagoo'"
+broken bad_strategy 's/strategy: least_loaded/strategy: least_busy/' "least_busy"
+broken bad_weight 's/weight: 2 }/weight: two }/' "two"
+broken unknown_rep 's/{ rep: hans }/{ rep: hanz }/' "hanz"
+broken bad_tier 's/^      tier: hot$/      tier: scorching/' "scorching"
+broken unknown_section 's/^sla:$/slaa:/' "unknown section 'slaa'"
+broken bad_yaml 's/^  group_id: lead-router$/  group_id: [lead-router/' "YAML"
+# the line number is the line of the mistake
+sed 's/^  group_id: lead-router$/  group_idd: lead-router/' "$example" > "$tmp/line.yaml"
+line=$(grep -n "group_idd" "$tmp/line.yaml" | cut -d: -f1)
+expect 1 "^$tmp/line.yaml:$line: " "$bin" check -c "$tmp/line.yaml"
+expect 1 "cannot open" "$bin" check -c "$tmp/missing.yaml"
+
+# replay from standard input to standard output
+lead='{"type":"lead","lead_id":"C-1","event_time":"2026-11-17T15:00:00Z","country":"JP","region":"APAC","consent":true,"activities":[{"type":"demo_request","at":"2026-11-17T14:59:00Z"}]}'
+expect 0 '"type":"decision","lead_id":"C-1"' sh -c "echo '$lead' | '$bin' replay -c '$example' -q"
+expect 1 "<stdin>:1: unknown field 'bogus'" sh -c "echo '{\"type\":\"lead\",\"bogus\":1}' | '$bin' replay -c '$example' -q"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1622,9 +1622,12 @@ static lr_codec_status run_plan(const plan *pl, const uint8_t *buf, size_t len, 
     return LR_CODEC_MALFORMED;
 }
 
-lr_codec_status lr_codec_decode_lead(lr_codec *c, const uint8_t *buf, size_t len, lr_lead *out,
-                                     lr_arena *arena, const char **reason) {
-    static const lr_schema_kind kinds[] = {LR_SCHEMA_LEAD};
+/* Frames, decodes with the writer's plan, then applies the contract shared by
+ * the Avro and JSON decoders. */
+static lr_codec_status decode_input(lr_codec *c, lr_schema_kind kind, const uint8_t *buf,
+                                    size_t len, void *out, const char *(*contract)(const void *),
+                                    lr_arena *arena, const char **reason) {
+    const lr_schema_kind kinds[] = {kind};
     const plan *pl;
     lr_schema_kind which;
     const char *dummy;
@@ -1632,25 +1635,23 @@ lr_codec_status lr_codec_decode_lead(lr_codec *c, const uint8_t *buf, size_t len
     *reason = NULL;
     lr_codec_status st = frame(c, buf, len, kinds, 1, arena, reason, &pl, &which);
     if (st == LR_CODEC_OK) st = run_plan(pl, buf, len, out, arena, reason);
-    if (st == LR_CODEC_OK && (*reason = lr_lead_contract_violation(out)) != NULL)
-        st = LR_CODEC_CONTRACT;
+    if (st == LR_CODEC_OK && (*reason = contract(out)) != NULL) st = LR_CODEC_CONTRACT;
     return st;
+}
+
+static const char *lead_contract(const void *v) { return lr_lead_contract_violation(v); }
+static const char *sales_contract(const void *v) { return lr_sales_contract_violation(v); }
+
+lr_codec_status lr_codec_decode_lead(lr_codec *c, const uint8_t *buf, size_t len, lr_lead *out,
+                                     lr_arena *arena, const char **reason) {
+    return decode_input(c, LR_SCHEMA_LEAD, buf, len, out, lead_contract, arena, reason);
 }
 
 lr_codec_status lr_codec_decode_sales(lr_codec *c, const uint8_t *buf, size_t len,
                                       lr_sales_activity *out, lr_arena *arena,
                                       const char **reason) {
-    static const lr_schema_kind kinds[] = {LR_SCHEMA_SALES_ACTIVITY};
-    const plan *pl;
-    lr_schema_kind which;
-    const char *dummy;
-    if (!reason) reason = &dummy;
-    *reason = NULL;
-    lr_codec_status st = frame(c, buf, len, kinds, 1, arena, reason, &pl, &which);
-    if (st == LR_CODEC_OK) st = run_plan(pl, buf, len, out, arena, reason);
-    if (st == LR_CODEC_OK && (*reason = lr_sales_contract_violation(out)) != NULL)
-        st = LR_CODEC_CONTRACT;
-    return st;
+    return decode_input(c, LR_SCHEMA_SALES_ACTIVITY, buf, len, out, sales_contract, arena,
+                        reason);
 }
 
 lr_codec_status lr_codec_decode_event(lr_codec *c, const uint8_t *buf, size_t len,

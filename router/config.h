@@ -19,6 +19,7 @@ typedef enum lr_processing {
 typedef struct lr_kafka_topics {
     const char *leads, *sales_activity;
     const char *assignments, *nurture, *status, *alerts, *dead_letter;
+    const char *state;      /* compacted changelog of the decision state */
 } lr_kafka_topics;
 
 typedef struct lr_kafka_schema_ids {

@@ -23,6 +23,10 @@ struct lr_core {
     lr_qualification qual;
     lr_reassign reassign[REASSIGN_BATCH];
     lr_core_stats stats;
+    /* durable state: NULL until tracking is on */
+    lr_state_route *route_shadow;
+    lr_buf key, val;             /* scratch for changelog records */
+    lr_core_restore_stats restore;
 };
 
 lr_core *lr_core_new(const lr_config *cfg, size_t expected_leads) {
@@ -36,6 +40,9 @@ lr_core *lr_core_new(const lr_config *cfg, size_t expected_leads) {
 
 void lr_core_free(lr_core *c) {
     if (!c) return;
+    lr_state_route_free(c->route_shadow);
+    lr_buf_free(&c->key);
+    lr_buf_free(&c->val);
     lr_lifecycle_free(c->life);
     lr_route_state_free(c->route);
     free(c);
@@ -176,3 +183,46 @@ void lr_core_on_sales(lr_core *c, const lr_sales_activity *a, lr_time_ms now, lr
     c->stats.sales_activities++;
     lr_lifecycle_on_sales(c->life, a, now, out);
 }
+
+/* ---- durable state ----------------------------------------------------------- */
+
+void lr_core_track_changes(lr_core *c) {
+    if (c->route_shadow) return;
+    c->route_shadow = lr_state_route_new(c->cfg->route, c->route);
+    lr_lifecycle_track_changes(c->life, true);
+}
+
+size_t lr_core_changes(lr_core *c, lr_state_sink_fn sink, void *ctx) {
+    if (!c->route_shadow) return 0;
+    size_t n = lr_lifecycle_changes(c->life, &c->key, &c->val, sink, ctx);
+    return n + lr_state_route_changes(c->route_shadow, c->route, &c->key, &c->val, sink, ctx);
+}
+
+static bool has_prefix(const char *key, size_t klen, const char *prefix, size_t *plen) {
+    *plen = strlen(prefix);
+    return klen > *plen && !memcmp(key, prefix, *plen);
+}
+
+int lr_core_restore(lr_core *c, const char *key, size_t klen, const void *val, size_t vlen) {
+    size_t pl;
+    int rc;
+    if (has_prefix(key, klen, LR_STATE_KEY_LEAD, &pl))
+        rc = lr_lifecycle_restore(c->life, key + pl, klen - pl, val, vlen);
+    else if (has_prefix(key, klen, LR_STATE_KEY_REP, &pl))
+        rc = lr_state_restore_rep(c->cfg->route, c->route, key + pl, klen - pl, val, vlen);
+    else if (has_prefix(key, klen, LR_STATE_KEY_TEAM, &pl))
+        rc = lr_state_restore_team(c->cfg->route, c->route, key + pl, klen - pl, val, vlen);
+    else
+        rc = 1; /* written by a later version: not ours to interpret */
+    if (rc == 0) c->restore.applied++;
+    else if (rc > 0) c->restore.skipped++;
+    else c->restore.malformed++;
+    return rc;
+}
+
+void lr_core_restore_done(lr_core *c) {
+    lr_lifecycle_restore_done(c->life);
+    if (c->route_shadow) lr_state_route_sync(c->route_shadow, c->route);
+}
+
+const lr_core_restore_stats *lr_core_restore_stats_get(const lr_core *c) { return &c->restore; }

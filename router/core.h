@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "state.h"
 
 typedef struct lr_core lr_core;
 
@@ -29,5 +30,26 @@ lr_time_ms lr_core_next_due(const lr_core *core);
 const lr_core_stats *lr_core_stats_get(const lr_core *core);
 lr_lifecycle *lr_core_lifecycle(lr_core *core);
 lr_route_state *lr_core_route_state(lr_core *core);
+
+/* ---- durable state (state.h, docs/design.md) --------------------------------
+ * Turns on change tracking; until then lr_core_changes emits nothing. */
+void lr_core_track_changes(lr_core *core);
+/* Emits (key, value) for every lead record, rep load and team cursor changed
+ * since the last call, then clears the marks. Keys "lead/<id>", "rep/<id>",
+ * "team/<name>"; a NULL value is a tombstone (evicted lead). Returns how many. */
+size_t lr_core_changes(lr_core *core, lr_state_sink_fn sink, void *ctx);
+
+/* Applies one changelog record to a fresh core (last write wins). Returns 0
+ * applied, 1 skipped (a name the configuration no longer has, or an unknown
+ * key kind), -1 malformed. Call lr_core_restore_done after the last one. */
+int lr_core_restore(lr_core *core, const char *key, size_t klen, const void *val, size_t vlen);
+/* Arms the restored SLA clocks at their stored instants (those already due
+ * fire at the first advance) and starts tracking from the restored state. */
+void lr_core_restore_done(lr_core *core);
+
+typedef struct lr_core_restore_stats {
+    uint64_t applied, skipped, malformed;
+} lr_core_restore_stats;
+const lr_core_restore_stats *lr_core_restore_stats_get(const lr_core *core);
 
 #endif

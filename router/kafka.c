@@ -4,7 +4,12 @@
  * with rd_kafka_consumer_poll: librdkafka 2.0.2's batch API can misdeliver
  * around a rebalance, and poll is as fast since messages are queued inside the
  * library anyway. Outputs of a commit window are produced as they are made and
- * committed together with the input offsets. */
+ * committed together with the input offsets.
+ *
+ * The decision state is durable: each commit window also writes what changed
+ * in it (lr_core_changes) to the compacted state topic, in the same
+ * transaction, and a start or an aborted transaction rebuilds the core from
+ * that topic before any input is decided (docs/design.md). */
 #include "kafka.h"
 
 #include <errno.h>
@@ -39,6 +44,7 @@ typedef struct runner {
     lr_time_ms window_started; /* when the open commit window began */
     int64_t window_messages;
     bool have_progress;        /* consumed since the last commit */
+    uint64_t state_records;    /* changelog records written */
 } runner;
 
 lr_time_ms lr_wall_clock_ms(void *unused) {
@@ -229,21 +235,198 @@ static void rewind_to_committed(runner *r) {
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
+static void produce(runner *r, const char *topic, const void *key, size_t key_len,
+                    const void *val, size_t val_len, rd_kafka_headers_t *hdrs);
+
+/* ---- durable state ------------------------------------------------------------ */
+
+static lr_core *core_new(runner *r) {
+    lr_core *c = lr_core_new(r->cfg, 100000);
+    lr_core_track_changes(c);
+    return c;
+}
+
+/* Partitions of the state topic, or -1 (with the reason set) when it is
+ * missing: the router creates no topic, and a changelog auto-created without
+ * compaction would grow forever. */
+static int state_partitions(runner *r, rd_kafka_t *rk) {
+    const char *topic = r->kc->topics.state;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 30000);
+    int n = -1;
+    if (e) {
+        fail(r, "state topic %s: cannot read metadata: %s", topic, rd_kafka_err2str(e));
+    } else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1) {
+        fail(r, "state topic %s (kafka.topics.state) does not exist: create it with "
+                "cleanup.policy=compact before starting the router (%s)",
+             topic, rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
+                                                   : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+    } else {
+        n = md->topics[0].partition_cnt;
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return n;
+}
+
+static rd_kafka_t *state_reader_new(runner *r) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = base_conf(r);
+    if (!conf) {
+        r->fatal = true;
+        return NULL;
+    }
+    /* Partitions are assigned explicitly and nothing is committed, so the
+     * group is never joined; librdkafka's consumer API still wants an id. */
+    char group[512];
+    snprintf(group, sizeof(group), "%s.state-restore", r->kc->group_id);
+    if (set_prop(conf, "group.id", group, r->err) ||
+        set_prop(conf, "enable.auto.commit", "false", r->err) ||
+        set_prop(conf, "enable.partition.eof", "true", r->err) ||
+        set_prop(conf, "auto.offset.reset", "earliest", r->err) ||
+        set_prop(conf, "allow.auto.create.topics", "false", r->err) ||
+        set_prop(conf, "isolation.level", "read_committed", r->err)) {
+        rd_kafka_conf_destroy(conf);
+        r->fatal = true; /* the reason is in r->err already */
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        fail(r, "cannot create the state reader: %s", errstr);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+/* Reads the state topic from its beginning to its end (read_committed: what
+ * committed transactions wrote) into `core`. Runs after init_transactions,
+ * which has aborted whatever a crashed predecessor left open, so the end is
+ * reached. Returns 0, or -1 after fail(). */
+static int state_restore(runner *r, lr_core *core) {
+    lr_time_ms t0 = lr_wall_clock_ms(NULL);
+    const char *topic = r->kc->topics.state;
+    rd_kafka_t *rk = state_reader_new(r);
+    if (!rk) return -1;
+    int np = state_partitions(r, rk);
+    int rc = -1;
+    bool *done = NULL;
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (np < 0) goto out;
+    done = calloc((size_t)np, sizeof(bool));
+    if (!done) abort();
+    parts = rd_kafka_topic_partition_list_new(np);
+    int remaining = 0;
+    for (int p = 0; p < np; p++) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 30000);
+        if (e) {
+            fail(r, "state topic %s [%d]: cannot read offsets: %s", topic, p, rd_kafka_err2str(e));
+            goto out;
+        }
+        if (hi <= lo) {
+            done[p] = true; /* empty */
+            continue;
+        }
+        rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        remaining++;
+    }
+    rd_kafka_assign(rk, parts);
+    uint64_t records = 0;
+    lr_time_ms last_progress = lr_wall_clock_ms(NULL);
+    while (remaining > 0) {
+        volatile sig_atomic_t *stop = r->opts->stop;
+        if (stop && *stop) {
+            fail(r, "stopped while restoring the state");
+            goto out;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        lr_time_ms now = lr_wall_clock_ms(NULL);
+        if (!m) {
+            if (now - last_progress > 120000) {
+                fail(r, "state topic %s: no progress for 120 s while restoring", topic);
+                goto out;
+            }
+            continue;
+        }
+        last_progress = now;
+        int32_t p = m->partition;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (p >= 0 && p < np && !done[p]) {
+                done[p] = true;
+                remaining--;
+            }
+        } else if (m->err) {
+            logf_(r, "state reader: %s", rd_kafka_message_errstr(m));
+            if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                fail(r, "state topic %s: %s", topic, rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                goto out;
+            }
+        } else if (m->key) {
+            lr_core_restore(core, m->key, m->key_len, m->payload, m->len);
+            records++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    lr_core_restore_done(core);
+    const lr_core_restore_stats *st = lr_core_restore_stats_get(core);
+    logf_(r, "state restored from %s: %" PRIu64 " records, %" PRIu64 " applied, %" PRIu64
+          " skipped (roster or rules changed), %" PRIu64 " malformed, %zu leads, %zu open "
+          "clocks, %lld ms",
+          topic, records, st->applied, st->skipped, st->malformed,
+          lr_lifecycle_count(lr_core_lifecycle(core)),
+          lr_lifecycle_open_clocks(lr_core_lifecycle(core)),
+          (long long)(lr_wall_clock_ms(NULL) - t0));
+    rc = 0;
+out:
+    if (parts) rd_kafka_topic_partition_list_destroy(parts);
+    free(done);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* Writes what the window changed to the state topic, inside its transaction. */
+static void state_sink(void *ctx, const char *key, size_t klen, const void *val, size_t vlen) {
+    runner *r = ctx;
+    if (r->fatal) return;
+    txn_begin_if_needed(r);
+    produce(r, r->kc->topics.state, key, klen, val, vlen, NULL);
+    r->state_records++;
+}
+
+static void window_reset(runner *r) {
+    r->have_progress = false;
+    r->window_messages = 0;
+    r->window_started = LR_TIME_NONE;
+}
+
+/* An aborted window: its output is gone, so the state that made it must go
+ * too. The core is rebuilt from the changelog (which holds exactly what
+ * committed) and the consumer goes back to the committed offsets, so the same
+ * input is decided again from the same state. */
 static void txn_abort(runner *r) {
     r->stats->aborts++;
     if (txn_retry(r, "abort_transaction", call_abort, NULL) < 0) return;
     r->txn_open = false;
-    /* The decision state already saw the aborted input; rebuilding it from
-     * the changelog belongs to durable state. Until then the process stops so
-     * that a supervisor restarts it from committed offsets. */
+    lr_out_reset(&r->out);
+    window_reset(r);
+    lr_core_free(r->core);
+    r->core = core_new(r);
+    if (state_restore(r, r->core) < 0) return;
     rewind_to_committed(r);
-    fail(r, "transaction aborted; restarting from the committed offsets is required");
+    logf_(r, "transaction aborted: state rebuilt, input rewound to the committed offsets");
 }
 
 /* Commits the open window: output, dead letters and input offsets together. */
 static void window_commit(runner *r) {
     if (r->fatal) return;
     if (r->eos) {
+        lr_core_changes(r->core, state_sink, r);
+        if (r->fatal) return;
         if (!r->txn_open) goto done;
         if (r->have_progress) {
             rd_kafka_topic_partition_list_t *offs = positions(r);
@@ -262,8 +445,9 @@ static void window_commit(runner *r) {
         r->txn_open = false;
         r->stats->transactions++;
     } else {
-        /* at least once: everything produced must be acknowledged before the
-         * offsets that led to it are committed */
+        /* at least once: everything produced (state included) must be
+         * acknowledged before the offsets that led to it are committed */
+        lr_core_changes(r->core, state_sink, r);
         while (rd_kafka_outq_len(r->producer) > 0 && !r->fatal)
             rd_kafka_flush(r->producer, 1000);
         if (r->have_progress) {
@@ -277,9 +461,7 @@ static void window_commit(runner *r) {
         }
     }
 done:
-    r->have_progress = false;
-    r->window_messages = 0;
-    r->window_started = LR_TIME_NONE;
+    window_reset(r);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
@@ -515,12 +697,14 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     int rc = 1;
     r.codec = lr_codec_new(&ids, (size_t)r.kc->max_message_bytes, err);
     if (!r.codec) goto out;
-    r.core = lr_core_new(r.cfg, 100000);
+    r.core = core_new(&r);
     if (create_clients(&r)) goto out;
     if (r.eos && txn_retry(&r, "init_transactions", call_init, NULL)) {
         if (!r.fatal) fail(&r, "init_transactions failed");
         goto out;
     }
+    /* the state first: no input is decided before it is back */
+    if (state_restore(&r, r.core) < 0) goto out;
     if (subscribe(&r)) goto out;
     logf_(&r, "running (%s), group %s", r.eos ? "exactly once" : "at least once",
           r.kc->group_id);

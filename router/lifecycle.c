@@ -55,6 +55,9 @@ enum { PH_WARN = 0, PH_BREACH = 1, PH_STEP0 = 2 };
 #define F_ESCALATED 0x02 /* ... and its ladder escalated: the SLA life ended */
 #define F_RECENT_SHIFT 6 /* bits 6-7: next slot of rec->recent[] */
 #define F_SLA_MASK (F_BREACHED | F_ESCALATED)
+#define F_DIRTY 0x04     /* changed since the last changelog drain */
+#define F_PENDING 0x08   /* restored with a clock that restore_done arms */
+#define F_RECENT_MASK (3u << F_RECENT_SHIFT)
 
 /* ---- configuration --------------------------------------------------------- */
 
@@ -334,15 +337,44 @@ struct lr_lifecycle {
     uint16_t *policy_source;   /* interned source of each policy, 0: any */
     int64_t window;            /* duplicate window: closed records are kept this long */
     lr_time_ms now;            /* latest time seen: eviction age is measured to it */
+    /* changelog */
+    bool track, restoring;
+    uint64_t arm_seq;          /* last clock_order given out */
+    uint32_t *dirty, *pending; /* record indexes; may hold stale or repeated ones */
+    size_t n_dirty, cap_dirty, n_pending, cap_pending;
+    char (*tomb)[LR_MAX_ID_LEN + 1]; /* ids evicted since the last drain */
+    size_t n_tomb, cap_tomb;
 };
 
+static void push_idx(uint32_t **a, size_t *n, size_t *cap, uint32_t idx) {
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        *a = realloc(*a, *cap * sizeof(**a));
+        if (!*a) abort();
+    }
+    (*a)[(*n)++] = idx;
+}
+
+/* Evicted records must leave the changelog too, or a restore would bring them
+ * back. The table calls evictable() only right before removing the record. */
+static void tombstone(lr_lifecycle *lc, const lr_lead_rec *r) {
+    if (lc->n_tomb == lc->cap_tomb) {
+        lc->cap_tomb = lc->cap_tomb ? lc->cap_tomb * 2 : 256;
+        lc->tomb = realloc(lc->tomb, lc->cap_tomb * sizeof(*lc->tomb));
+        if (!lc->tomb) abort();
+    }
+    memcpy(lc->tomb[lc->n_tomb++], r->id, sizeof(r->id));
+}
+
 static bool evictable(const lr_lead_rec *r, void *ctx) {
-    const lr_lifecycle *lc = ctx;
-    if (r->clock) return false;
+    lr_lifecycle *lc = ctx;
+    if (r->clock || lc->restoring) return false;
     if (r->state != ST_NURTURE && r->state != ST_DISQUALIFIED && r->state != ST_QUEUED &&
         r->state != ST_CLOSED)
         return false; /* an owner still holds it: a later activity must find it */
-    return r->last_decided != LR_TIME_NONE && lc->now - r->last_decided >= lc->window;
+    if (r->last_decided == LR_TIME_NONE || lc->now - r->last_decided < lc->window) return false;
+    if (lc->track) tombstone(lc, r);
+    return true;
 }
 
 lr_lifecycle *lr_lifecycle_new(const lr_sla_config *scfg, const lr_qualify_config *qcfg,
@@ -380,6 +412,9 @@ void lr_lifecycle_free(lr_lifecycle *lc) {
     lr_kpi_free(lc->kpi);
     free(lc->team_names);
     free(lc->policy_source);
+    free(lc->dirty);
+    free(lc->pending);
+    free(lc->tomb);
     free(lc);
 }
 
@@ -389,6 +424,15 @@ static void note_now(lr_lifecycle *lc, lr_time_ms now) {
 
 static inline lr_lead_rec *rec_at(const lr_lifecycle *lc, uint32_t idx) {
     return lr_leadtab_at(lc->tab, idx);
+}
+
+/* The record changed: the next changelog drain writes it. */
+static void mark(lr_lifecycle *lc, uint32_t idx) {
+    if (!lc->track) return;
+    lr_lead_rec *r = rec_at(lc, idx);
+    if (r->flags & F_DIRTY) return;
+    r->flags |= F_DIRTY;
+    push_idx(&lc->dirty, &lc->n_dirty, &lc->cap_dirty, idx);
 }
 
 static lr_kpi_key key_of(const lr_lead_rec *r) {
@@ -418,7 +462,9 @@ const lr_lead_rec *lr_lifecycle_find(const lr_lifecycle *lc, const char *lead_id
 }
 
 int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead) {
-    lr_lead_rec *r = rec_at(lc, record(lc, lead->lead_id, lead));
+    uint32_t idx = record(lc, lead->lead_id, lead);
+    mark(lc, idx);
+    lr_lead_rec *r = rec_at(lc, idx);
     return ++r->seq;
 }
 
@@ -494,6 +540,15 @@ static lr_alert *push_alert(lr_lifecycle *lc, lr_lead_rec *r, lr_alert_kind kind
 
 /* ---- clocks ------------------------------------------------------------------ */
 
+/* Starts r's clock (or moves it) to `due`; every arming takes the next order
+ * number, as the wheel does internally. */
+static void clock_arm(lr_lifecycle *lc, lr_lead_rec *r, uint32_t idx, lr_time_ms due) {
+    r->clock_due = due;
+    r->clock_order = ++lc->arm_seq;
+    if (r->clock) lr_wheel_rearm(lc->wheel, r->clock, due);
+    else r->clock = lr_wheel_start(lc->wheel, due, idx);
+}
+
 static void clock_end(lr_lifecycle *lc, lr_lead_rec *r) {
     if (!r->clock) return;
     lr_wheel_stop(lc->wheel, r->clock);
@@ -526,7 +581,7 @@ static void clock_start(lr_lifecycle *lc, lr_lead_rec *r, uint32_t idx, lr_time_
         first = lr_calendar_add(cal, now, p->warn_offset);
         r->phase = PH_WARN;
     }
-    r->clock = lr_wheel_start(lc->wheel, first, idx);
+    clock_arm(lc, r, idx, first);
 }
 
 /* Arms step k of the ladder (counted from `from`), or ends the clock after the
@@ -539,7 +594,7 @@ static void ladder_next(lr_lifecycle *lc, lr_lead_rec *r, size_t k, lr_time_ms f
     }
     r->phase = (uint8_t)(PH_STEP0 + k);
     lr_time_ms at = lr_calendar_add(calendar_of(lc, p), from, p->steps[k].after);
-    lr_wheel_rearm(lc->wheel, r->clock, at);
+    clock_arm(lc, r, 0, at);
 }
 
 static const char *team_queue(const lr_lifecycle *lc, int32_t team) {
@@ -574,7 +629,7 @@ static bool fire(lr_lifecycle *lc, lr_lead_rec *r, lr_time_ms at, lr_time_ms now
         push_alert(lc, r, LR_ALERT_WARNING, "warn", 0, NULL, now, out);
         lr_kpi_count(lc->kpi, key, LR_KPI_SLA_WARNINGS);
         r->phase = PH_BREACH;
-        lr_wheel_rearm(lc->wheel, r->clock, r->due_at);
+        clock_arm(lc, r, 0, r->due_at);
         return false;
     }
     if (r->phase == PH_BREACH) {
@@ -628,7 +683,9 @@ size_t lr_lifecycle_advance(lr_lifecycle *lc, lr_time_ms now, lr_out *out,
     while (n < max) {
         uint32_t id = lr_wheel_pop(lc->wheel, now);
         if (id == LR_WHEEL_NONE) break;
-        lr_lead_rec *r = rec_at(lc, lr_wheel_data(lc->wheel, id));
+        uint32_t idx = lr_wheel_data(lc->wheel, id);
+        mark(lc, idx);
+        lr_lead_rec *r = rec_at(lc, idx);
         if (fire(lc, r, lr_wheel_due(lc->wheel, id), now, out, &reassign[n])) n++;
     }
     return n;
@@ -713,6 +770,7 @@ void lr_lifecycle_decided(lr_lifecycle *lc, const lr_lead *lead, lr_decision *d,
     /* a reassignment's lead is a stand-in built from the record: keep the
      * record's source and campaign */
     uint32_t idx = record(lc, lead ? lead->lead_id : d->lead_id, reassign ? NULL : lead);
+    mark(lc, idx);
     lr_lead_rec *r = rec_at(lc, idx);
     if (d->seq > r->seq) r->seq = d->seq;
     int16_t breached_policy = r->policy;
@@ -741,7 +799,9 @@ void lr_lifecycle_decided(lr_lifecycle *lc, const lr_lead *lead, lr_decision *d,
 
 void lr_lifecycle_duplicate(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms now, lr_out *out) {
     note_now(lc, now);
-    lr_lead_rec *r = rec_at(lc, record(lc, lead->lead_id, lead));
+    uint32_t idx = record(lc, lead->lead_id, lead);
+    mark(lc, idx);
+    lr_lead_rec *r = rec_at(lc, idx);
     lr_status *s = push_status(lc, r, LR_STATUS_DUPLICATE, now, lead->event_time, out);
     s->reason = "within_duplicate_window";
     lr_kpi_stage(lc->kpi, key_of(r), LR_STATUS_DUPLICATE);
@@ -819,6 +879,7 @@ void lr_lifecycle_on_sales(lr_lifecycle *lc, const lr_sales_activity *a, lr_time
         lr_kpi_count(lc->kpi, (lr_kpi_key){-1, 0, 0}, LR_KPI_ACT_UNKNOWN_LEAD);
         return;
     }
+    mark(lc, idx);
     lr_lead_rec *r = rec_at(lc, idx);
     if (!remember(r, a)) {
         lr_kpi_count(lc->kpi, key_of(r), LR_KPI_ACT_DUPLICATE);
@@ -868,4 +929,246 @@ char *lr_lifecycle_kpi_json(const lr_lifecycle *lc) {
 const char *lr_lifecycle_state_name(const lr_lead_rec *rec) {
     if (rec->state == ST_OPEN && (rec->flags & F_ESCALATED)) return "escalated";
     return rec->state < ST__COUNT ? state_names[rec->state] : "unknown";
+}
+
+/* ---- changelog ----------------------------------------------------------------
+ * One value per lead record (state.h primitives), names instead of indexes so
+ * that a roster or rulebook change does not scramble it:
+ *   version, seq, first_seen, last_decided, assigned_at, due_at,
+ *   stage, state, phase, flags (SLA bits and recent[] cursor),
+ *   tier, team, owner, attempt, reassignments, assign_seq,
+ *   owners (count, names), score, source, campaign, policy,
+ *   clock (0 | 1, due, order), recent[4]. */
+
+void lr_lifecycle_track_changes(lr_lifecycle *lc, bool on) { lc->track = on; }
+size_t lr_lifecycle_count(const lr_lifecycle *lc) { return lr_leadtab_count(lc->tab); }
+
+static void lead_key(lr_buf *key, const char *id) {
+    lr_buf_reset(key);
+    lr_buf_append(key, LR_STATE_KEY_LEAD, sizeof(LR_STATE_KEY_LEAD) - 1);
+    lr_buf_append(key, id, strlen(id));
+}
+
+static void encode_rec(const lr_lifecycle *lc, const lr_lead_rec *r, lr_buf *b) {
+    lr_buf_reset(b);
+    lr_buf_putc(b, LR_STATE_VERSION);
+    lr_state_put_i64(b, r->seq);
+    lr_state_put_i64(b, r->first_seen);
+    lr_state_put_i64(b, r->last_decided);
+    lr_state_put_i64(b, r->assigned_at);
+    lr_state_put_i64(b, r->due_at);
+    lr_state_put_u64(b, r->stage);
+    lr_state_put_u64(b, r->state);
+    lr_state_put_u64(b, r->phase);
+    lr_state_put_u64(b, r->flags & (F_SLA_MASK | F_RECENT_MASK));
+    lr_state_put_str(b, tier_name(lc, r));
+    lr_state_put_str(b, r->team >= 0 ? team_name(lc, r->team) : NULL);
+    lr_state_put_str(b, r->owner >= 0 ? rep_name(lc, r->owner) : NULL);
+    lr_state_put_i64(b, r->attempt);
+    lr_state_put_i64(b, r->reassignments);
+    lr_state_put_i64(b, r->assign_seq);
+    lr_state_put_u64(b, r->n_owners);
+    for (uint8_t i = 0; i < r->n_owners; i++) lr_state_put_str(b, rep_name(lc, r->owners[i]));
+    lr_state_put_f64(b, r->score);
+    lr_state_put_str(b, r->source_id ? lr_kpi_name(lc->kpi, LR_KPI_SOURCE, r->source_id) : NULL);
+    lr_state_put_str(b, r->campaign_id ? lr_kpi_name(lc->kpi, LR_KPI_CAMPAIGN, r->campaign_id)
+                                       : NULL);
+    lr_state_put_str(b, lr_sla_policy_name(lc->sla, r->policy));
+    lr_state_put_u64(b, r->clock ? 1 : 0);
+    if (r->clock) {
+        lr_state_put_i64(b, r->clock_due);
+        lr_state_put_u64(b, r->clock_order);
+    }
+    for (int i = 0; i < LR_RECENT_ACTIVITIES; i++) lr_state_put_fixed64(b, r->recent[i]);
+}
+
+size_t lr_lifecycle_changes(lr_lifecycle *lc, lr_buf *key, lr_buf *val, lr_state_sink_fn sink,
+                            void *ctx) {
+    size_t n = 0;
+    /* tombstones first: a lead evicted and seen again in the same window ends
+     * with its new value */
+    for (size_t i = 0; i < lc->n_tomb; i++, n++) {
+        lead_key(key, lc->tomb[i]);
+        sink(ctx, (const char *)key->data, key->len, NULL, 0);
+    }
+    lc->n_tomb = 0;
+    for (size_t i = 0; i < lc->n_dirty; i++) {
+        lr_lead_rec *r = rec_at(lc, lc->dirty[i]);
+        /* an evicted slot is empty or holds another lead (marked on its own) */
+        if (!r->id[0] || !(r->flags & F_DIRTY)) continue;
+        r->flags &= (uint8_t)~F_DIRTY;
+        lead_key(key, r->id);
+        encode_rec(lc, r, val);
+        sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+        n++;
+    }
+    lc->n_dirty = 0;
+    return n;
+}
+
+/* A name from the changelog, resolved to today's index; -1 when absent,
+ * -2 when the configuration no longer has it. */
+static int32_t resolve_team(const lr_lifecycle *lc, const char *s, size_t len) {
+    if (!s) return -1;
+    char tmp[256];
+    if (!lc->rcfg || len >= sizeof(tmp)) return -2;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    int32_t t = lr_route_team_index(lc->rcfg, tmp);
+    return t >= 0 ? t : -2;
+}
+
+static int32_t resolve_rep(const lr_lifecycle *lc, const char *s, size_t len) {
+    if (!s) return -1;
+    if (!lc->rcfg) return -2;
+    int32_t rep = lr_route_rep_index(lc->rcfg, s, len);
+    return rep >= 0 ? rep : -2;
+}
+
+static int32_t resolve_tier(const lr_lifecycle *lc, const char *s, size_t len) {
+    if (!s) return -1;
+    size_t n = lc->qcfg ? lr_qualify_tier_count(lc->qcfg) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = lr_qualify_tier_name(lc->qcfg, i);
+        if (strlen(t) == len && !memcmp(t, s, len)) return (int32_t)i;
+    }
+    return -2;
+}
+
+static int32_t resolve_policy(const lr_lifecycle *lc, const char *s, size_t len) {
+    if (!s) return -1;
+    for (size_t i = 0; i < lr_sla_policy_count(lc->sla); i++) {
+        const char *p = lr_sla_policy_name(lc->sla, (int32_t)i);
+        if (strlen(p) == len && !memcmp(p, s, len)) return (int32_t)i;
+    }
+    return -2;
+}
+
+/* Decodes a value into *r (id untouched). 0, 1 (unknown name), -1 (malformed). */
+static int decode_rec(lr_lifecycle *lc, const void *val, size_t vlen, lr_lead_rec *r) {
+    lr_state_reader rd = lr_state_reader_of(val, vlen);
+    if (rd.p >= rd.end || *rd.p++ != LR_STATE_VERSION) return -1;
+    const char *s;
+    size_t len;
+    bool unknown = false;
+    r->seq = lr_state_get_i64(&rd);
+    r->first_seen = lr_state_get_i64(&rd);
+    r->last_decided = lr_state_get_i64(&rd);
+    r->assigned_at = lr_state_get_i64(&rd);
+    r->due_at = lr_state_get_i64(&rd);
+    uint64_t stage = lr_state_get_u64(&rd), state = lr_state_get_u64(&rd);
+    uint64_t phase = lr_state_get_u64(&rd), flags = lr_state_get_u64(&rd);
+    if (stage >= LR_STAGE__COUNT || state >= ST__COUNT || phase > 255 ||
+        (flags & ~(uint64_t)(F_SLA_MASK | F_RECENT_MASK)))
+        return -1;
+    r->stage = (lr_stage)stage;
+    r->state = (uint8_t)state;
+    r->phase = (uint8_t)phase;
+    r->flags = (uint8_t)flags;
+    s = lr_state_get_str(&rd, &len);
+    r->tier = resolve_tier(lc, s, len);
+    s = lr_state_get_str(&rd, &len);
+    r->team = resolve_team(lc, s, len);
+    s = lr_state_get_str(&rd, &len);
+    r->owner = resolve_rep(lc, s, len);
+    unknown |= r->tier == -2 || r->team == -2 || r->owner == -2;
+    r->attempt = (int32_t)lr_state_get_i64(&rd);
+    r->reassignments = (int32_t)lr_state_get_i64(&rd);
+    r->assign_seq = (int32_t)lr_state_get_i64(&rd);
+    uint64_t n_owners = lr_state_get_u64(&rd);
+    if (n_owners > LR_MAX_OWNERS) return -1;
+    r->n_owners = (uint8_t)n_owners;
+    for (uint8_t i = 0; i < r->n_owners; i++) {
+        s = lr_state_get_str(&rd, &len);
+        r->owners[i] = resolve_rep(lc, s, len);
+        unknown |= r->owners[i] < 0;
+    }
+    r->score = lr_state_get_f64(&rd);
+    s = lr_state_get_str(&rd, &len);
+    r->source_id = s ? lr_kpi_intern(lc->kpi, LR_KPI_SOURCE, (lr_str){s, (uint32_t)len}) : 0;
+    s = lr_state_get_str(&rd, &len);
+    r->campaign_id = s ? lr_kpi_intern(lc->kpi, LR_KPI_CAMPAIGN, (lr_str){s, (uint32_t)len}) : 0;
+    s = lr_state_get_str(&rd, &len);
+    int32_t policy = resolve_policy(lc, s, len);
+    unknown |= policy == -2;
+    r->policy = (int16_t)policy;
+    uint64_t has_clock = lr_state_get_u64(&rd);
+    if (has_clock > 1) return -1;
+    if (has_clock) {
+        r->clock_due = lr_state_get_i64(&rd);
+        r->clock_order = lr_state_get_u64(&rd);
+        r->flags |= F_PENDING;
+        /* a clock names its policy's phase: without a policy it cannot run */
+        if (policy < 0) return -1;
+        if (policy >= 0 && phase >= PH_STEP0 &&
+            phase - PH_STEP0 >= lc->sla->policies[policy].n_steps)
+            unknown = true; /* the ladder got shorter */
+    }
+    for (int i = 0; i < LR_RECENT_ACTIVITIES; i++) r->recent[i] = lr_state_get_fixed64(&rd);
+    if (rd.bad || rd.p != rd.end) return -1;
+    return unknown ? 1 : 0;
+}
+
+static void drop(lr_lifecycle *lc, uint32_t idx) {
+    clock_end(lc, rec_at(lc, idx));
+    lr_leadtab_remove(lc->tab, idx);
+}
+
+int lr_lifecycle_restore(lr_lifecycle *lc, const char *id, size_t len, const void *val,
+                         size_t vlen) {
+    if (len == 0 || len > LR_MAX_ID_LEN) return -1;
+    lc->restoring = true; /* no eviction until restore_done: nothing is "now" yet */
+    uint32_t idx = lr_leadtab_find(lc->tab, id, len);
+    if (!val) {
+        if (idx != LR_LEADTAB_NONE) drop(lc, idx);
+        return 0;
+    }
+    lr_lead_rec tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    int rc = decode_rec(lc, val, vlen, &tmp);
+    if (rc != 0) {
+        /* last write wins: an older value must not stand in for this one */
+        if (idx != LR_LEADTAB_NONE) drop(lc, idx);
+        return rc;
+    }
+    if (idx == LR_LEADTAB_NONE) idx = lr_leadtab_add(lc->tab, id, len);
+    lr_lead_rec *r = rec_at(lc, idx);
+    clock_end(lc, r);
+    memcpy(tmp.id, r->id, sizeof(tmp.id));
+    *r = tmp;
+    if (r->flags & F_PENDING) {
+        push_idx(&lc->pending, &lc->n_pending, &lc->cap_pending, idx);
+        if (r->clock_order > lc->arm_seq) lc->arm_seq = r->clock_order;
+    }
+    return 0;
+}
+
+typedef struct pending_clock {
+    uint64_t order;
+    uint32_t idx;
+} pending_clock;
+
+static int by_order(const void *a, const void *b) {
+    const pending_clock *x = a, *y = b;
+    return x->order < y->order ? -1 : x->order > y->order ? 1 : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+void lr_lifecycle_restore_done(lr_lifecycle *lc) {
+    pending_clock *p = malloc((lc->n_pending ? lc->n_pending : 1) * sizeof(*p));
+    if (!p) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < lc->n_pending; i++) {
+        const lr_lead_rec *r = rec_at(lc, lc->pending[i]);
+        if (r->id[0] && (r->flags & F_PENDING)) p[n++] = (pending_clock){r->clock_order, lc->pending[i]};
+    }
+    qsort(p, n, sizeof(*p), by_order);
+    for (size_t i = 0; i < n; i++) {
+        lr_lead_rec *r = rec_at(lc, p[i].idx);
+        if (!(r->flags & F_PENDING)) continue; /* listed twice */
+        r->flags &= (uint8_t)~F_PENDING;
+        r->clock = lr_wheel_start(lc->wheel, r->clock_due, p[i].idx);
+    }
+    free(p);
+    lc->n_pending = 0;
+    lc->restoring = false;
 }

@@ -16,6 +16,7 @@
 #include "lead.h"
 #include "qualify.h"
 #include "route.h"
+#include "state.h"
 #include "tz.h"
 
 #define LR_MAX_OWNERS 8    /* owner history kept per lead (no ping-pong) */
@@ -52,10 +53,15 @@ typedef struct lr_lead_rec {
     uint32_t clock;            /* timing-wheel clock id, 0 when no clock runs */
     int16_t policy;            /* SLA policy index, -1 when none applies */
     uint8_t phase;             /* what the clock fires next: warning, breach, step k */
-    uint8_t flags;             /* breached / escalated; bits 6-7: recent[] cursor */
+    uint8_t flags;             /* breached / escalated; changelog marks; bits 6-7: recent[] cursor */
     int32_t assign_seq;        /* seq of the current assignment's decision, 0 when none */
     lr_time_ms due_at;         /* first-touch deadline, LR_TIME_NONE when no policy */
     uint64_t recent[LR_RECENT_ACTIVITIES]; /* hashes of recent activity ids (duplicates) */
+    /* The running clock's next instant and when it was (re)armed, counted per
+     * lifecycle: the wheel fires equal instants in arming order, and a
+     * restore re-arms in this order to reproduce it. */
+    lr_time_ms clock_due;
+    uint64_t clock_order;
 } lr_lead_rec;
 
 lr_lifecycle *lr_lifecycle_new(const lr_sla_config *scfg, const lr_qualify_config *qcfg,
@@ -116,5 +122,25 @@ const char *lr_lifecycle_state_name(const lr_lead_rec *rec);
 size_t lr_sla_policy_count(const lr_sla_config *cfg);
 /* Name of policy i (rec->policy), NULL when out of range. */
 const char *lr_sla_policy_name(const lr_sla_config *cfg, int32_t i);
+
+/* ---- changelog (see state.h and docs/design.md) ------------------------------
+ * Off by default (replay and tests pay nothing). When on, every record a call
+ * changes is marked dirty (a flag in the record plus an index list that grows
+ * amortized) and every evicted record leaves a tombstone. */
+void lr_lifecycle_track_changes(lr_lifecycle *lc, bool on);
+/* Emits "lead/<id>" for every record changed since the last call (NULL value:
+ * evicted) and clears the marks; key and val are scratch buffers. */
+size_t lr_lifecycle_changes(lr_lifecycle *lc, lr_buf *key, lr_buf *val, lr_state_sink_fn sink,
+                            void *ctx);
+/* Applies one "lead/<id>" changelog value (NULL: tombstone) to a lifecycle
+ * being restored: last write wins. Clocks are armed by restore_done. Returns
+ * 0 applied, 1 skipped (a tier, team, rep or policy name the configuration no
+ * longer has), -1 malformed. */
+int lr_lifecycle_restore(lr_lifecycle *lc, const char *id, size_t len, const void *val,
+                         size_t vlen);
+/* Arms the restored clocks at their stored instants, in their original arming
+ * order; clocks already due fire at the next advance. */
+void lr_lifecycle_restore_done(lr_lifecycle *lc);
+size_t lr_lifecycle_count(const lr_lifecycle *lc); /* records held */
 
 #endif

@@ -788,6 +788,10 @@ lr_route_state *lr_route_state_new(const lr_route_config *cfg) {
     return st;
 }
 
+size_t lr_route_team_size(const lr_route_config *cfg, int32_t team) {
+    return team >= 0 && (size_t)team < cfg->n_teams ? cfg->teams[team].n_members : 0;
+}
+
 void lr_route_state_free(lr_route_state *st) {
     if (!st) return;
     for (size_t i = 0; i < st->n_teams; i++) free(st->teams[i].current);

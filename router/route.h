@@ -82,5 +82,7 @@ const char *lr_route_team_queue(const lr_route_config *cfg, int32_t team);
 /* Weight share target of a rep in a team (0..1), for replay's summary. */
 double lr_route_target_share(const lr_route_config *cfg, int32_t team, int32_t rep);
 bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep);
+/* Members of a team (the length of its lr_team_cursor.current). */
+size_t lr_route_team_size(const lr_route_config *cfg, int32_t team);
 
 #endif

@@ -73,7 +73,9 @@ EXAMPLE_CONFIG = REPO / "docs" / "lead-router.example.yaml"
 
 # The topic keys of the config's kafka.topics section, inputs first.
 TOPIC_KEYS = ("leads", "sales_activity", "assignments", "nurture", "status", "alerts",
-              "dead_letter")
+              "dead_letter", "state")
+# The router's changelog (kafka.topics.state): it must exist, compacted.
+STATE_TOPIC_CONFIG = {"cleanup.policy": "compact"}
 INPUT_TOPIC_KEYS = ("leads", "sales_activity")
 
 SCHEMA_FILES = {
@@ -562,13 +564,17 @@ class Broker:
             consumer.close()
 
     def router_topics(self, run_id, partitions=3, overrides=None):
-        """Create the seven topics a router needs, named lr-<key>-<run_id>.
+        """Create the eight topics a router needs, named lr-<key>-<run_id>.
 
         Returns {config key: topic name}, ready for make_config. `partitions`
-        applies to every topic; `overrides` maps a key to its own count."""
+        applies to every topic; `overrides` maps a key to its own count. The
+        state topic is created compacted."""
         names = {key: f"lr-{key.replace('_', '-')}-{run_id}" for key in TOPIC_KEYS}
-        counts = {names[k]: (overrides or {}).get(k, partitions) for k in TOPIC_KEYS}
+        counts = {names[k]: (overrides or {}).get(k, partitions) for k in TOPIC_KEYS
+                  if k != "state"}
         self.create_topics(counts)
+        self.create_topics({names["state"]: (overrides or {}).get("state", partitions)},
+                           config=STATE_TOPIC_CONFIG)
         return names
 
 

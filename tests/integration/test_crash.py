@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Crash recovery on a real broker: the decision state survives kill -9.
+
+About 20,000 leads (sales-ready and not) are produced at a steady rate while
+the test answers two thirds of the assignments with a first touch, as a CRM
+would; the other third is never touched, so their 5 s SLA clocks breach. The
+router (exactly once, commit window 100 ms) is killed with SIGKILL at four
+random moments (three while input flows, one while clocks are still open) and
+restarted each time; the last run is stopped with SIGTERM. Then every output
+topic is read from the beginning with read_committed, and:
+
+  - every lead has exactly one NEW decision, and no other lead was decided;
+  - no event_id appears twice on any topic;
+  - every assignment (no reassignment is configured) is made once;
+  - at most one WARNING and one BREACH per assignment, and exactly one BREACH
+    for every assignment nobody touched (their clocks were open at the kills:
+    only the restored state brings them back);
+  - every touch is counted once, against the assignment it names (the lead's
+    record must have come back for that);
+  - the dead-letter topic is empty (every lead and activity was valid).
+
+Usage: test_crash.py --binary PATH/lead-router
+"""
+import random
+import time
+from collections import Counter, defaultdict
+
+import harness as h
+
+FIRST_TOUCH_S = 5
+RATE = 400                     # leads per second while input flows
+MIX = {"enterprise_eu": 5000, "demo": 4000, "na": 4000, "german": 1000, "apac": 1000,
+       "student": 2500, "no_consent": 1500, "blocked": 1000}
+OUTPUT_KEYS = ("assignments", "nurture", "status", "alerts")
+KIND_OF_KEY = {"assignments": "decision", "nurture": "decision", "status": "status",
+               "alerts": "alert"}
+
+
+def crash_config(cfg):
+    """make_config edit: reps always available, one short policy for every
+    assignment (warning, breach, manager), exactly once, a fast group rejoin
+    after a kill (the dead member's session must expire first)."""
+    h.reps_always_available(cfg)
+    kafka = cfg["kafka"]
+    kafka["processing"] = "exactly_once"
+    kafka["commit_interval"] = "100ms"
+    kafka["properties"]["session.timeout.ms"] = "6000"
+    kafka["properties"]["heartbeat.interval.ms"] = "1000"
+    cfg["sla"] = {"policies": [{
+        "name": "crash_first_touch",
+        "first_touch": f"{FIRST_TOUCH_S}s",
+        "warn_at": "60%",
+        "escalation": [{"action": "notify_manager"}],
+    }]}
+
+
+def answered(lead_id):
+    """Two thirds of the assignments get a first touch; the choice depends on
+    the id only, so it is the same whoever sees the decision first."""
+    return sum(lead_id.encode()) % 3 != 0
+
+
+def kill_moments(rng, flow_s):
+    """Three kills while input flows, one after it (clocks still open)."""
+    third = flow_s / 3  # at least 8 s apart: each run gets to restore first
+    moments = [rng.uniform(i * third + 4, (i + 1) * third - 4) for i in range(3)]
+    moments.append(flow_s + rng.uniform(0.5, 2.5))
+    return moments
+
+
+def restored_records(router):
+    """Records the router reported restoring at start (its log line)."""
+    text = router.stderr_path.read_bytes().decode("utf-8", "replace")
+    found = [line for line in text.splitlines() if "state restored from" in line]
+    assert found, f"{router.name} never reported a restore:\n{router.logs()}"
+    return int(found[-1].split(": ", 2)[-1].split(" records")[0])
+
+
+def test_kill9_recovery(ctx):
+    rng = random.Random()
+    seed = rng.randrange(1 << 30)
+    rng.seed(seed)
+    h.log(f"crash: seed {seed}")
+    topics = ctx.router_topics(partitions=3)
+    config = ctx.config(topics, edit=crash_config)
+    group, _ = h.config_group(config)
+    leads = [lead for _, lead in h.lead_mix(MIX, ctx.unique("crash"), seed=seed)]
+    encoded = [(lead["lead_id"], h.encode("lead", lead)) for lead in leads]
+    flow_s = len(leads) / RATE
+    kills = kill_moments(rng, flow_s)
+    h.log(f"crash: {len(leads)} leads over {flow_s:.0f} s, kills at "
+          + ", ".join(f"{k:.1f} s" for k in kills))
+
+    routers = []
+    router = ctx.router(config, name="router0")
+    router.start()
+    routers.append(router)
+    try:
+        warmup = h.prime_router(ctx.broker, router, topics, group)
+        producer = ctx.producer()
+        answers = {}       # lead id -> the CONTACTED record sent
+        assignments = {}   # lead id -> first assignment seen (live)
+
+        def answer(msgs):
+            """A CRM touching the assignments it is told about, right away."""
+            for m in msgs:
+                d = h.decode("decision", m.value)
+                if d["rep"] is None or d["lead_id"] in assignments:
+                    continue
+                assignments[d["lead_id"]] = d
+                if answered(d["lead_id"]):
+                    a = h.make_sales_activity(d["lead_id"], "CONTACTED", d["rep"],
+                                              assignment_id=d["event_id"])
+                    producer.send_record(topics["sales_activity"], "sales_activity", a)
+                    answers[d["lead_id"]] = a
+
+        with ctx.reader([topics["assignments"]]) as live:
+            t0 = time.monotonic()
+            sent = 0
+            pending_kills = list(kills)
+            while sent < len(encoded) or pending_kills:
+                elapsed = time.monotonic() - t0
+                target = min(len(encoded), int(elapsed * RATE))
+                while sent < target:
+                    lead_id, value = encoded[sent]
+                    producer.send(topics["leads"], value, key=lead_id)
+                    sent += 1
+                answer(live.poll(0.05))
+                if pending_kills and elapsed >= pending_kills[0]:
+                    pending_kills.pop(0)
+                    code = router.kill()
+                    h.log(f"crash: SIGKILL at {elapsed:.1f} s ({sent} leads sent, "
+                          f"{len(assignments)} assignments seen), exit {code}")
+                    router = ctx.router(config, name=f"router{len(routers)}")
+                    router.start()
+                    routers.append(router)
+                else:
+                    router.check_alive()
+            producer.flush()
+
+            # The last run decides the rest, answers come in, clocks run out.
+            expected = set(warmup) | {lead_id for lead_id, _ in encoded}
+            decided, breached, seen = set(), set(), [0]
+            with ctx.reader([topics[k] for k in ("assignments", "nurture", "alerts")],
+                            watch=router) as out:
+                def settled(msgs):
+                    answer(live.poll(0))
+                    producer.flush()
+                    for m in msgs[seen[0]:]:
+                        if m.topic != topics["alerts"]:
+                            decided.add(m.key.decode())
+                        elif h.decode("alert", m.value)["kind"] == "BREACH":
+                            breached.add(m.key.decode())
+                    seen[0] = len(msgs)
+                    return expected <= decided and all(
+                        i in breached for i in assignments if not answered(i))
+                try:
+                    out.wait(settled, timeout=60, settle=FIRST_TOUCH_S + 2,
+                             what="every lead decided and every untouched assignment breached")
+                except AssertionError as exc:
+                    router.check_alive()
+                    # what is missing is reported precisely by the checks below
+                    h.log(f"crash: {exc}")
+        router.stop()
+    except BaseException:
+        for r in routers:
+            if r.running():
+                r.kill()
+        routers[-1].print_logs()
+        raise
+
+    # ---- everything the router committed, read from the beginning
+    out_topics = [topics[k] for k in OUTPUT_KEYS] + [topics["dead_letter"]]
+    with ctx.reader(out_topics) as reader:
+        decision_topics = {topics["assignments"], topics["nurture"]}
+        reader.wait(lambda msgs: sum(m.topic in decision_topics for m in msgs) >= len(decided),
+                    timeout=120, what="every decision")
+        quiet = 0
+        while quiet < 3:  # then until nothing more arrives for 3 s
+            quiet = quiet + 1 if not reader.poll(1.0) else 0
+        events = {k: [h.decode(KIND_OF_KEY[k], m.value) for m in reader.on(topics[k])]
+                  for k in OUTPUT_KEYS}
+        dlq = reader.on(topics["dead_letter"])
+    h.log("crash: read " + ", ".join(f"{k} {len(v)}" for k, v in events.items())
+          + f", dead_letter {len(dlq)}")
+
+    restores = [restored_records(r) for r in routers[1:]]
+    h.log(f"crash: {len(routers) - 1} kills, records restored per restart: {restores}")
+    assert len(routers) - 1 == len(kills), "not every kill happened"
+    assert all(n > 0 for n in restores), f"a restart restored nothing: {restores}"
+
+    assert not dlq, f"{len(dlq)} dead letters, e.g. {[dict(m.headers) for m in dlq[:3]]}"
+
+    for k, evs in events.items():
+        dup = [e for e, n in Counter(e["event_id"] for e in evs).items() if n > 1]
+        assert not dup, f"{k}: {len(dup)} event ids published twice, e.g. {dup[:5]}"
+
+    decisions = events["assignments"] + events["nurture"]
+    new = Counter(d["lead_id"] for d in decisions if d["cause"] == "NEW")
+    expected = set(warmup) | {lead_id for lead_id, _ in encoded}
+    missing = expected - set(new)
+    assert not missing, f"{len(missing)} leads never decided, e.g. {sorted(missing)[:5]}"
+    extra = set(new) - expected
+    assert not extra, f"decisions for leads never sent: {sorted(extra)[:5]}"
+    twice = [i for i, n in new.items() if n > 1]
+    assert not twice, f"{len(twice)} leads decided more than once, e.g. {twice[:5]}"
+    other = [d for d in decisions if d["cause"] != "NEW"]
+    assert not other, f"unexpected re-decisions: {other[:3]}"
+
+    assigned = [d for d in events["assignments"] if d["rep"] is not None]
+    per_lead = Counter(d["lead_id"] for d in assigned)
+    twice = [i for i, n in per_lead.items() if n > 1]
+    assert not twice, f"{len(twice)} leads assigned twice, e.g. {twice[:5]}"
+    assert all(d["sla_due_at"] is not None for d in assigned), "an assignment without a clock"
+
+    alerts = defaultdict(Counter)   # (lead, assigned_at) -> kind counts
+    for a in events["alerts"]:
+        alerts[(a["lead_id"], a["assigned_at"])][a["kind"]] += 1
+    by_lead = {d["lead_id"]: d for d in assigned}
+    for (lead_id, assigned_at), kinds in alerts.items():
+        d = by_lead.get(lead_id)
+        assert d is not None and d["decided_at"] == assigned_at, \
+            f"alert for an assignment never made: {lead_id} at {assigned_at}"
+        assert kinds["WARNING"] <= 1 and kinds["BREACH"] <= 1 and kinds["ESCALATION"] <= 1, \
+            f"{lead_id}: alerts repeated: {dict(kinds)}"
+    untouched = [i for i in by_lead if not answered(i)]
+    not_breached = [i for i in untouched if alerts[(i, by_lead[i]["decided_at"])]["BREACH"] != 1]
+    assert not not_breached, (f"{len(not_breached)} of {len(untouched)} untouched assignments "
+                              f"without exactly one BREACH, e.g. {not_breached[:5]}")
+
+    contacted = defaultdict(list)
+    for s in events["status"]:
+        if s["status"] == "CONTACTED":
+            contacted[s["lead_id"]].append(s)
+    touched = [i for i in by_lead if i in answers]
+    wrong = [i for i in touched
+             if len(contacted[i]) != 1 or contacted[i][0]["reason"] is not None]
+    assert not wrong, (f"{len(wrong)} of {len(touched)} touches not counted exactly once, e.g. "
+                       + "; ".join(f"{i}: {[s['reason'] for s in contacted[i]]}"
+                                   for i in wrong[:5]))
+    breaches = sum(k["BREACH"] for k in alerts.values())
+    h.log(f"crash: {len(new)} leads decided once, {len(assigned)} assignments, "
+          f"{len(touched)} touched, {len(untouched)} untouched, {breaches} breaches "
+          f"(late touches included), 0 duplicates, DLQ empty")
+
+
+if __name__ == "__main__":
+    h.main()

@@ -368,7 +368,7 @@ static int start_mock(demo *d, lr_err *err) {
     d->bootstraps = rd_kafka_mock_cluster_bootstraps(d->mock);
     const lr_kafka_topics *t = &d->cfg->kafka.topics;
     const char *topics[] = {t->leads,  t->sales_activity, t->assignments, t->nurture,
-                            t->status, t->alerts,         t->dead_letter};
+                            t->status, t->alerts,         t->dead_letter, t->state};
     for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
         rd_kafka_mock_topic_create(d->mock, topics[i], 3, 1);
     return 0;

@@ -39,6 +39,7 @@ typedef struct runner {
     lr_sales_activity sales;
     bool eos;
     bool txn_open;
+    bool txn_failed;           /* the open transaction refused a message: abort it */
     bool fatal;
     lr_err *err;
     lr_time_ms window_started; /* when the open commit window began */
@@ -412,6 +413,7 @@ static void txn_abort(runner *r) {
     r->stats->aborts++;
     if (txn_retry(r, "abort_transaction", call_abort, NULL) < 0) return;
     r->txn_open = false;
+    r->txn_failed = false;
     lr_out_reset(&r->out);
     window_reset(r);
     lr_core_free(r->core);
@@ -428,6 +430,7 @@ static void window_commit(runner *r) {
         lr_core_changes(r->core, state_sink, r);
         if (r->fatal) return;
         if (!r->txn_open) goto done;
+        if (r->txn_failed) return txn_abort(r); /* what it holds is incomplete */
         if (r->have_progress) {
             rd_kafka_topic_partition_list_t *offs = positions(r);
             if (offs && offs->cnt > 0) {
@@ -505,6 +508,17 @@ static void produce(runner *r, const char *topic, const void *key, size_t key_le
             continue;
         }
         if (e && hdrs) rd_kafka_headers_destroy(hdrs);
+        /* A transaction that already hit an abortable error (a produce
+         * failure after a broker restart, say) refuses every new message with
+         * __STATE. That is not fatal: the window is marked failed, and
+         * window_commit aborts it, rebuilds the state and redoes the input. */
+        if (e == RD_KAFKA_RESP_ERR__STATE && r->eos &&
+            rd_kafka_fatal_error(r->producer, NULL, 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (!r->txn_failed)
+                logf_(r, "cannot produce to %s: the transaction failed; aborting it", topic);
+            r->txn_failed = true;
+            return;
+        }
         delivery_check(r, e, topic);
         return;
     }

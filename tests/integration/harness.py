@@ -23,6 +23,9 @@ What is here:
   Config     make_config: a lead-router YAML derived from docs/lead-router.example.yaml.
   Router     run `lead-router run -c CONFIG`, stop it with SIGTERM, expect exit 0.
   prime_router  wait until a started router consumes every input partition.
+  Checks     read_router_output, check_exactly_once: read everything a router
+             committed and assert each lead decided once, no event twice, no
+             assignment twice, alerts at most once and breaches exactly once.
 
 Environment:
   LR_KAFKA_BOOTSTRAP   use this broker instead of starting one (host:port)
@@ -48,7 +51,7 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections import namedtuple
+from collections import Counter, defaultdict, namedtuple
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -672,20 +675,24 @@ class Reader:
     read_committed by default, as every consumer of a transactional router's
     output must. `messages` holds everything read so far, in arrival order.
     `watch` is a Router (or anything with check_alive()) checked while waiting,
-    so a router that dies fails the wait at once with its logs."""
+    so a router that dies fails the wait at once with its logs. `conf` adds or
+    overrides consumer properties (e.g. a short reconnect.backoff.max.ms to see
+    a restarted broker's data at once)."""
 
-    def __init__(self, bootstrap, topics, isolation="read_committed", watch=None):
+    def __init__(self, bootstrap, topics, isolation="read_committed", watch=None, conf=None):
         self.topics = list(topics)
         self.watch = watch
         self.messages = []
-        self._consumer = Consumer({
+        settings = {
             "bootstrap.servers": bootstrap,
             "group.id": f"lr-it-reader-{random_suffix()}",
             "enable.auto.commit": False,
             "isolation.level": isolation,
             "socket.nagle.disable": True,
             "fetch.wait.max.ms": 100,
-        })
+        }
+        settings.update(conf or {})
+        self._consumer = Consumer(settings)
         md = self._consumer.list_topics(timeout=30).topics
         assignment = []
         for topic in self.topics:
@@ -986,6 +993,104 @@ def prime_router(broker, router, topics, group_id, timeout=90):
             return all(i.encode() in keys for i in ids)
         reader.wait(decided, timeout, what=f"decisions for the warm-up leads {ids}")
     return ids
+
+
+# ----------------------------------------------------- exactly-once checks --
+
+# A router's output topics (config keys) and the schema of each.
+OUTPUT_KEYS = ("assignments", "nurture", "status", "alerts")
+KIND_OF_KEY = {"assignments": "decision", "nurture": "decision", "status": "status",
+               "alerts": "alert"}
+
+
+def read_router_output(bootstrap, topics, n_decisions, timeout=120, quiet_s=3):
+    """Everything a router committed, read from the beginning with read_committed.
+
+    Waits for at least n_decisions decisions (assignments + nurture), then until
+    nothing more arrives for quiet_s seconds. Returns ({output key: [decoded
+    records]} for OUTPUT_KEYS, [Msg] of the dead-letter topic)."""
+    out_topics = [topics[k] for k in OUTPUT_KEYS] + [topics["dead_letter"]]
+    with Reader(bootstrap, out_topics) as reader:
+        decision_topics = {topics["assignments"], topics["nurture"]}
+        reader.wait(lambda msgs: sum(m.topic in decision_topics for m in msgs) >= n_decisions,
+                    timeout=timeout, what="every decision")
+        quiet = 0
+        while quiet < quiet_s:  # then until nothing more arrives for quiet_s seconds
+            quiet = quiet + 1 if not reader.poll(1.0) else 0
+        events = {k: [decode(KIND_OF_KEY[k], m.value) for m in reader.on(topics[k])]
+                  for k in OUTPUT_KEYS}
+        dlq = reader.on(topics["dead_letter"])
+    return events, dlq
+
+
+def check_exactly_once(events, dlq, expected, answered, answers):
+    """The exactly-once assertions over a router's committed output, for a run
+    where every lead and activity was valid, no reassignment is configured and
+    a CRM touched the assignments for which answered(lead_id) is true:
+
+      - the dead-letter topic is empty;
+      - no event_id appears twice on any topic;
+      - every lead of `expected` has exactly one NEW decision, no other lead was
+        decided, and nothing was decided again;
+      - no lead is assigned twice, and every assignment has an SLA clock;
+      - at most one WARNING, BREACH and ESCALATION per assignment, every alert
+        belongs to an assignment that was made, and every assignment nobody
+        touched has exactly one BREACH;
+      - every touch sent (answers: lead id -> the SalesActivity record) is
+        counted once, against the assignment it names.
+
+    events and dlq as read_router_output returns them. Returns a summary dict
+    (decided, assigned, touched, untouched, breaches)."""
+    assert not dlq, f"{len(dlq)} dead letters, e.g. {[dict(m.headers) for m in dlq[:3]]}"
+
+    for k, evs in events.items():
+        dup = [e for e, n in Counter(e["event_id"] for e in evs).items() if n > 1]
+        assert not dup, f"{k}: {len(dup)} event ids published twice, e.g. {dup[:5]}"
+
+    decisions = events["assignments"] + events["nurture"]
+    new = Counter(d["lead_id"] for d in decisions if d["cause"] == "NEW")
+    missing = expected - set(new)
+    assert not missing, f"{len(missing)} leads never decided, e.g. {sorted(missing)[:5]}"
+    extra = set(new) - expected
+    assert not extra, f"decisions for leads never sent: {sorted(extra)[:5]}"
+    twice = [i for i, n in new.items() if n > 1]
+    assert not twice, f"{len(twice)} leads decided more than once, e.g. {twice[:5]}"
+    other = [d for d in decisions if d["cause"] != "NEW"]
+    assert not other, f"unexpected re-decisions: {other[:3]}"
+
+    assigned = [d for d in events["assignments"] if d["rep"] is not None]
+    per_lead = Counter(d["lead_id"] for d in assigned)
+    twice = [i for i, n in per_lead.items() if n > 1]
+    assert not twice, f"{len(twice)} leads assigned twice, e.g. {twice[:5]}"
+    assert all(d["sla_due_at"] is not None for d in assigned), "an assignment without a clock"
+
+    alerts = defaultdict(Counter)   # (lead, assigned_at) -> kind counts
+    for a in events["alerts"]:
+        alerts[(a["lead_id"], a["assigned_at"])][a["kind"]] += 1
+    by_lead = {d["lead_id"]: d for d in assigned}
+    for (lead_id, assigned_at), kinds in alerts.items():
+        d = by_lead.get(lead_id)
+        assert d is not None and d["decided_at"] == assigned_at, \
+            f"alert for an assignment never made: {lead_id} at {assigned_at}"
+        assert kinds["WARNING"] <= 1 and kinds["BREACH"] <= 1 and kinds["ESCALATION"] <= 1, \
+            f"{lead_id}: alerts repeated: {dict(kinds)}"
+    untouched = [i for i in by_lead if not answered(i)]
+    not_breached = [i for i in untouched if alerts[(i, by_lead[i]["decided_at"])]["BREACH"] != 1]
+    assert not not_breached, (f"{len(not_breached)} of {len(untouched)} untouched assignments "
+                              f"without exactly one BREACH, e.g. {not_breached[:5]}")
+
+    contacted = defaultdict(list)
+    for s in events["status"]:
+        if s["status"] == "CONTACTED":
+            contacted[s["lead_id"]].append(s)
+    touched = [i for i in by_lead if i in answers]
+    wrong = [i for i in touched
+             if len(contacted[i]) != 1 or contacted[i][0]["reason"] is not None]
+    assert not wrong, (f"{len(wrong)} of {len(touched)} touches not counted exactly once, e.g. "
+                       + "; ".join(f"{i}: {[s['reason'] for s in contacted[i]]}"
+                                   for i in wrong[:5]))
+    return {"decided": len(new), "assigned": len(assigned), "touched": len(touched),
+            "untouched": len(untouched), "breaches": sum(k["BREACH"] for k in alerts.values())}
 
 
 # ---------------------------------------------------------------- runner --

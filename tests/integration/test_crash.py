@@ -23,7 +23,6 @@ Usage: test_crash.py --binary PATH/lead-router
 """
 import random
 import time
-from collections import Counter, defaultdict
 
 import harness as h
 
@@ -31,9 +30,6 @@ FIRST_TOUCH_S = 5
 RATE = 400                     # leads per second while input flows
 MIX = {"enterprise_eu": 5000, "demo": 4000, "na": 4000, "german": 1000, "apac": 1000,
        "student": 2500, "no_consent": 1500, "blocked": 1000}
-OUTPUT_KEYS = ("assignments", "nurture", "status", "alerts")
-KIND_OF_KEY = {"assignments": "decision", "nurture": "decision", "status": "status",
-               "alerts": "alert"}
 
 
 def crash_config(cfg):
@@ -170,17 +166,7 @@ def test_kill9_recovery(ctx):
         raise
 
     # ---- everything the router committed, read from the beginning
-    out_topics = [topics[k] for k in OUTPUT_KEYS] + [topics["dead_letter"]]
-    with ctx.reader(out_topics) as reader:
-        decision_topics = {topics["assignments"], topics["nurture"]}
-        reader.wait(lambda msgs: sum(m.topic in decision_topics for m in msgs) >= len(decided),
-                    timeout=120, what="every decision")
-        quiet = 0
-        while quiet < 3:  # then until nothing more arrives for 3 s
-            quiet = quiet + 1 if not reader.poll(1.0) else 0
-        events = {k: [h.decode(KIND_OF_KEY[k], m.value) for m in reader.on(topics[k])]
-                  for k in OUTPUT_KEYS}
-        dlq = reader.on(topics["dead_letter"])
+    events, dlq = h.read_router_output(ctx.bootstrap, topics, len(decided))
     h.log("crash: read " + ", ".join(f"{k} {len(v)}" for k, v in events.items())
           + f", dead_letter {len(dlq)}")
 
@@ -189,58 +175,10 @@ def test_kill9_recovery(ctx):
     assert len(routers) - 1 == len(kills), "not every kill happened"
     assert all(n > 0 for n in restores), f"a restart restored nothing: {restores}"
 
-    assert not dlq, f"{len(dlq)} dead letters, e.g. {[dict(m.headers) for m in dlq[:3]]}"
-
-    for k, evs in events.items():
-        dup = [e for e, n in Counter(e["event_id"] for e in evs).items() if n > 1]
-        assert not dup, f"{k}: {len(dup)} event ids published twice, e.g. {dup[:5]}"
-
-    decisions = events["assignments"] + events["nurture"]
-    new = Counter(d["lead_id"] for d in decisions if d["cause"] == "NEW")
     expected = set(warmup) | {lead_id for lead_id, _ in encoded}
-    missing = expected - set(new)
-    assert not missing, f"{len(missing)} leads never decided, e.g. {sorted(missing)[:5]}"
-    extra = set(new) - expected
-    assert not extra, f"decisions for leads never sent: {sorted(extra)[:5]}"
-    twice = [i for i, n in new.items() if n > 1]
-    assert not twice, f"{len(twice)} leads decided more than once, e.g. {twice[:5]}"
-    other = [d for d in decisions if d["cause"] != "NEW"]
-    assert not other, f"unexpected re-decisions: {other[:3]}"
-
-    assigned = [d for d in events["assignments"] if d["rep"] is not None]
-    per_lead = Counter(d["lead_id"] for d in assigned)
-    twice = [i for i, n in per_lead.items() if n > 1]
-    assert not twice, f"{len(twice)} leads assigned twice, e.g. {twice[:5]}"
-    assert all(d["sla_due_at"] is not None for d in assigned), "an assignment without a clock"
-
-    alerts = defaultdict(Counter)   # (lead, assigned_at) -> kind counts
-    for a in events["alerts"]:
-        alerts[(a["lead_id"], a["assigned_at"])][a["kind"]] += 1
-    by_lead = {d["lead_id"]: d for d in assigned}
-    for (lead_id, assigned_at), kinds in alerts.items():
-        d = by_lead.get(lead_id)
-        assert d is not None and d["decided_at"] == assigned_at, \
-            f"alert for an assignment never made: {lead_id} at {assigned_at}"
-        assert kinds["WARNING"] <= 1 and kinds["BREACH"] <= 1 and kinds["ESCALATION"] <= 1, \
-            f"{lead_id}: alerts repeated: {dict(kinds)}"
-    untouched = [i for i in by_lead if not answered(i)]
-    not_breached = [i for i in untouched if alerts[(i, by_lead[i]["decided_at"])]["BREACH"] != 1]
-    assert not not_breached, (f"{len(not_breached)} of {len(untouched)} untouched assignments "
-                              f"without exactly one BREACH, e.g. {not_breached[:5]}")
-
-    contacted = defaultdict(list)
-    for s in events["status"]:
-        if s["status"] == "CONTACTED":
-            contacted[s["lead_id"]].append(s)
-    touched = [i for i in by_lead if i in answers]
-    wrong = [i for i in touched
-             if len(contacted[i]) != 1 or contacted[i][0]["reason"] is not None]
-    assert not wrong, (f"{len(wrong)} of {len(touched)} touches not counted exactly once, e.g. "
-                       + "; ".join(f"{i}: {[s['reason'] for s in contacted[i]]}"
-                                   for i in wrong[:5]))
-    breaches = sum(k["BREACH"] for k in alerts.values())
-    h.log(f"crash: {len(new)} leads decided once, {len(assigned)} assignments, "
-          f"{len(touched)} touched, {len(untouched)} untouched, {breaches} breaches "
+    s = h.check_exactly_once(events, dlq, expected, answered, answers)
+    h.log(f"crash: {s['decided']} leads decided once, {s['assigned']} assignments, "
+          f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches "
           f"(late touches included), 0 duplicates, DLQ empty")
 
 

@@ -803,6 +803,31 @@ def load_example_config():
         return yaml.safe_load(f)
 
 
+
+def short_sla_config(cfg, policy, first_touch_s):
+    """make_config edit for the exactly-once tests (crash, broker restart):
+    reps always available, one short policy for every assignment (warning,
+    breach, manager), exactly once with 100 ms windows, and a fast group
+    rejoin (a dead member's session must expire first)."""
+    reps_always_available(cfg)
+    kafka = cfg["kafka"]
+    kafka["processing"] = "exactly_once"
+    kafka["commit_interval"] = "100ms"
+    kafka["properties"]["session.timeout.ms"] = "6000"
+    kafka["properties"]["heartbeat.interval.ms"] = "1000"
+    cfg["sla"] = {"policies": [{
+        "name": policy,
+        "first_touch": f"{first_touch_s}s",
+        "warn_at": "60%",
+        "escalation": [{"action": "notify_manager"}],
+    }]}
+
+
+def answered(lead_id):
+    """Two thirds of the assignments get a first touch; the choice depends on
+    the id only, so it is the same whoever sees the decision first."""
+    return sum(lead_id.encode()) % 3 != 0
+
 def make_config(tmpdir, bootstrap, topics, overrides=None, *, group_id=None,
                 transactional_id=None, edit=None, name="lead-router.yaml", base=None):
     """Write a lead-router config derived from the example config; returns its path.

@@ -49,26 +49,8 @@ CLIENT_CONF = {"reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 500, "log
 
 
 def restart_config(cfg):
-    """make_config edit: reps always available, one short policy for every
-    assignment (warning, breach, manager), exactly once, 100 ms windows."""
-    h.reps_always_available(cfg)
-    kafka = cfg["kafka"]
-    kafka["processing"] = "exactly_once"
-    kafka["commit_interval"] = "100ms"
-    kafka["properties"]["session.timeout.ms"] = "6000"
-    kafka["properties"]["heartbeat.interval.ms"] = "1000"
-    cfg["sla"] = {"policies": [{
-        "name": "restart_first_touch",
-        "first_touch": f"{FIRST_TOUCH_S}s",
-        "warn_at": "60%",
-        "escalation": [{"action": "notify_manager"}],
-    }]}
-
-
-def answered(lead_id):
-    """Two thirds of the assignments get a first touch; the choice depends on
-    the id only, so it is the same whoever sees the decision first."""
-    return sum(lead_id.encode()) % 3 != 0
+    """make_config edit: see harness.short_sla_config."""
+    h.short_sla_config(cfg, "restart_first_touch", FIRST_TOUCH_S)
 
 
 class BrokerRestart(threading.Thread):
@@ -215,7 +197,7 @@ def test_broker_restarts(ctx):
                 if d["rep"] is None or d["lead_id"] in assignments:
                     continue
                 assignments[d["lead_id"]] = d
-                if answered(d["lead_id"]):
+                if h.answered(d["lead_id"]):
                     a = h.make_sales_activity(d["lead_id"], "CONTACTED", d["rep"],
                                               assignment_id=d["event_id"])
                     producer.send_record(topics["sales_activity"], "sales_activity", a)
@@ -284,7 +266,7 @@ def test_broker_restarts(ctx):
                 take(msgs)
                 producer.flush()
                 return expected <= decided and all(
-                    i in breached for i in assignments if not answered(i))
+                    i in breached for i in assignments if not h.answered(i))
             try:
                 live.wait(settled, timeout=60, settle=FIRST_TOUCH_S + 2,
                           what="every lead decided and every untouched assignment breached")
@@ -322,7 +304,7 @@ def test_broker_restarts(ctx):
     events, dlq = h.read_router_output(ctx.bootstrap, topics, len(decided))
     h.log("brestart: read " + ", ".join(f"{k} {len(v)}" for k, v in events.items())
           + f", dead_letter {len(dlq)}")
-    s = h.check_exactly_once(events, dlq, expected, answered, answers)
+    s = h.check_exactly_once(events, dlq, expected, h.answered, answers)
     h.log(f"brestart: {s['decided']} leads decided once, {s['assigned']} assignments, "
           f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches "
           f"(late touches included), 0 duplicates, DLQ empty, router never restarted")

@@ -33,27 +33,8 @@ MIX = {"enterprise_eu": 5000, "demo": 4000, "na": 4000, "german": 1000, "apac": 
 
 
 def crash_config(cfg):
-    """make_config edit: reps always available, one short policy for every
-    assignment (warning, breach, manager), exactly once, a fast group rejoin
-    after a kill (the dead member's session must expire first)."""
-    h.reps_always_available(cfg)
-    kafka = cfg["kafka"]
-    kafka["processing"] = "exactly_once"
-    kafka["commit_interval"] = "100ms"
-    kafka["properties"]["session.timeout.ms"] = "6000"
-    kafka["properties"]["heartbeat.interval.ms"] = "1000"
-    cfg["sla"] = {"policies": [{
-        "name": "crash_first_touch",
-        "first_touch": f"{FIRST_TOUCH_S}s",
-        "warn_at": "60%",
-        "escalation": [{"action": "notify_manager"}],
-    }]}
-
-
-def answered(lead_id):
-    """Two thirds of the assignments get a first touch; the choice depends on
-    the id only, so it is the same whoever sees the decision first."""
-    return sum(lead_id.encode()) % 3 != 0
+    """make_config edit: see harness.short_sla_config."""
+    h.short_sla_config(cfg, "crash_first_touch", FIRST_TOUCH_S)
 
 
 def kill_moments(rng, flow_s):
@@ -104,7 +85,7 @@ def test_kill9_recovery(ctx):
                 if d["rep"] is None or d["lead_id"] in assignments:
                     continue
                 assignments[d["lead_id"]] = d
-                if answered(d["lead_id"]):
+                if h.answered(d["lead_id"]):
                     a = h.make_sales_activity(d["lead_id"], "CONTACTED", d["rep"],
                                               assignment_id=d["event_id"])
                     producer.send_record(topics["sales_activity"], "sales_activity", a)
@@ -149,7 +130,7 @@ def test_kill9_recovery(ctx):
                             breached.add(m.key.decode())
                     seen[0] = len(msgs)
                     return expected <= decided and all(
-                        i in breached for i in assignments if not answered(i))
+                        i in breached for i in assignments if not h.answered(i))
                 try:
                     out.wait(settled, timeout=60, settle=FIRST_TOUCH_S + 2,
                              what="every lead decided and every untouched assignment breached")
@@ -176,7 +157,7 @@ def test_kill9_recovery(ctx):
     assert all(n > 0 for n in restores), f"a restart restored nothing: {restores}"
 
     expected = set(warmup) | {lead_id for lead_id, _ in encoded}
-    s = h.check_exactly_once(events, dlq, expected, answered, answers)
+    s = h.check_exactly_once(events, dlq, expected, h.answered, answers)
     h.log(f"crash: {s['decided']} leads decided once, {s['assigned']} assignments, "
           f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches "
           f"(late touches included), 0 duplicates, DLQ empty")

@@ -128,21 +128,6 @@ static int parse_days(const lr_cfg_node *n, uint8_t *out, lr_err *err) {
     return 0;
 }
 
-/* A holiday is a local calendar date; a UTC instant would be wrong. */
-static int parse_date(const lr_cfg_node *n, int64_t *out, lr_err *err) {
-    if (lr_cfg_expect(n, LR_CFG_SCALAR, "a holiday date (YYYY-MM-DD)", err) < 0) return -1;
-    int y, m, d, used = 0;
-    if (sscanf(n->scalar, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 ||
-        n->scalar[used])
-        return lr_cfg_fail(err, n, "holiday '%s' is not a date (YYYY-MM-DD)", n->scalar);
-    int64_t day = lr_days_from_civil(y, m, d);
-    int ry, rm, rd;
-    lr_civil_from_days(day, &ry, &rm, &rd);
-    if (m < 1 || m > 12 || ry != y || rm != m || rd != d)
-        return lr_cfg_fail(err, n, "holiday '%s' is not a calendar date", n->scalar);
-    *out = day;
-    return 0;
-}
 
 static int cmp_day(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -156,7 +141,7 @@ static int parse_holidays(const lr_cfg_node *n, lr_calendar *cal, lr_err *err) {
     cal->holidays = malloc(n->n * sizeof(int64_t));
     if (!cal->holidays) abort();
     for (size_t i = 0; i < n->n; i++)
-        if (parse_date(n->items[i], &cal->holidays[i], err) < 0) return -1;
+        if (lr_cfg_as_local_date(n->items[i], "holiday", &cal->holidays[i], err) < 0) return -1;
     qsort(cal->holidays, n->n, sizeof(int64_t), cmp_day);
     size_t u = 0;
     for (size_t i = 0; i < n->n; i++)

@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "arena.h"
+#include "tz.h"
 
 struct lr_cfg_doc {
     lr_arena arena;
@@ -387,22 +388,23 @@ int lr_cfg_as_clock_minutes(const lr_cfg_node *n, int *out, lr_err *err) {
     return 0;
 }
 
-/* Days from 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
- * algorithm, rewritten); kept local so cfg does not depend on tz. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+static bool valid_date(int y, int m, int d) {
+    if (m < 1 || m > 12 || d < 1) return false;
+    int ry, rm, rd;
+    lr_civil_from_days(lr_days_from_civil(y, m, d), &ry, &rm, &rd);
+    return ry == y && rm == m && rd == d;
 }
 
-static bool valid_date(int y, int m, int d) {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1) return false;
-    int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
+int lr_cfg_as_local_date(const lr_cfg_node *n, const char *what, int64_t *day, lr_err *err) {
+    if (need_scalar(n, "a date (YYYY-MM-DD)", err)) return -1;
+    int y, m, d, used = 0;
+    if (sscanf(n->scalar, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 ||
+        n->scalar[used])
+        return lr_cfg_fail(err, n, "%s '%s' is not a date (YYYY-MM-DD)", what, n->scalar);
+    if (!valid_date(y, m, d))
+        return lr_cfg_fail(err, n, "%s '%s' is not a calendar date", what, n->scalar);
+    *day = lr_days_from_civil(y, m, d);
+    return 0;
 }
 
 int lr_cfg_as_time_ms(const lr_cfg_node *n, lr_time_ms *out, lr_err *err) {
@@ -418,8 +420,7 @@ int lr_cfg_as_time_ms(const lr_cfg_node *n, lr_time_ms *out, lr_err *err) {
         if (t[used] == 'Z') used++;
     }
     if (t[used] || !valid_date(y, mo, d) || h > 23 || mi > 59 || s > 60) goto bad;
-    *out = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s) *
-           1000;
+    *out = (lr_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000;
     return 0;
 bad:
     return lr_cfg_fail(err, n, "'%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", t);

@@ -204,22 +204,6 @@ static int expect_name(const lr_cfg_node *n, const char *what, lr_err *err) {
     return 0;
 }
 
-/* "2026-12-21" -> days since 1970-01-01. Only a plain date: out-of-office
- * ranges are calendar days in the rep's zone, a UTC instant would be wrong. */
-static int parse_local_date(const lr_cfg_node *n, int64_t *out, lr_err *err) {
-    if (lr_cfg_expect(n, LR_CFG_SCALAR, "a date (YYYY-MM-DD)", err) < 0) return -1;
-    int y, m, d, used = 0;
-    if (sscanf(n->scalar, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || n->scalar[used] ||
-        used != 10)
-        return lr_cfg_fail(err, n, "'%s' is not a date (YYYY-MM-DD)", n->scalar);
-    int64_t days = lr_days_from_civil(y, m, d);
-    int ry, rm, rd;
-    lr_civil_from_days(days, &ry, &rm, &rd);
-    if (ry != y || rm != m || rd != d)
-        return lr_cfg_fail(err, n, "'%s' is not a calendar date", n->scalar);
-    *out = days;
-    return 0;
-}
 
 static int get_zone(lr_tz_db *tzdb, const lr_cfg_node *at, const char *name, const lr_tz **out,
                     lr_err *err) {
@@ -314,8 +298,8 @@ static int parse_ooo(lr_route_config *c, rt_rep *r, const lr_cfg_node *n, lr_err
                          "out_of_office entry", err))
             return -1;
         rt_ooo *x = &r->ooo[r->n_ooo];
-        if (parse_local_date(o.from, &x->from_day, err) < 0 ||
-            parse_local_date(o.until, &x->until_day, err) < 0)
+        if (lr_cfg_as_local_date(o.from, "out_of_office from", &x->from_day, err) < 0 ||
+            lr_cfg_as_local_date(o.until, "out_of_office until", &x->until_day, err) < 0)
             return -1;
         if (x->until_day <= x->from_day)
             return lr_cfg_fail(err, o.until, "out_of_office: until %s must be after from %s "

@@ -130,6 +130,13 @@ static void test_scalars(void **s) {
     assert_int_equal(t, 1798156800000LL);
     assert_int_equal(lr_cfg_as_time_ms(lr_cfg_get(r, "h"), &t, &err), -1);
     assert_non_null(strstr(err.msg, "t.yaml:8: '2026-02-30' is not a date"));
+    int64_t day;
+    assert_int_equal(lr_cfg_as_local_date(lr_cfg_get(r, "g"), "holiday", &day, &err), 0);
+    assert_int_equal(day, 1798156800000LL / 86400000); /* 2026-12-25 */
+    assert_int_equal(lr_cfg_as_local_date(lr_cfg_get(r, "h"), "holiday", &day, &err), -1);
+    assert_non_null(strstr(err.msg, "t.yaml:8: holiday '2026-02-30' is not a calendar date"));
+    assert_int_equal(lr_cfg_as_local_date(lr_cfg_get(r, "i"), "holiday", &day, &err), -1);
+    assert_non_null(strstr(err.msg, "t.yaml:9: holiday '2026-11-22T10:00:00Z' is not a date"));
     assert_int_equal(lr_cfg_as_time_ms(lr_cfg_get(r, "i"), &t, &err), 0);
     assert_int_equal(t, 1795341600000LL); /* 2026-11-22T10:00Z */
     lr_cfg_free(d);

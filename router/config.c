@@ -87,6 +87,9 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         {"dead_letter", LR_CFG_T_STR, offsetof(lr_kafka_topics, dead_letter), false,
          "lead-router-dlq"},
         {"state", LR_CFG_T_STR, offsetof(lr_kafka_topics, state), false, "lead-router-state"},
+        /* unset: one instance decides everything; set: instances share the
+         * work by routing domain through this topic (docs/design.md) */
+        {"repartition", LR_CFG_T_STR, offsetof(lr_kafka_topics, repartition), false, NULL},
     };
     if (lr_cfg_apply(p.topics, topic_fields, LR_CFG_COUNT(topic_fields), &k->topics,
                      "kafka.topics", err))

@@ -20,6 +20,7 @@ typedef struct lr_kafka_topics {
     const char *leads, *sales_activity;
     const char *assignments, *nurture, *status, *alerts, *dead_letter;
     const char *state;      /* compacted changelog of the decision state */
+    const char *repartition; /* NULL: single instance; else leads by routing domain */
 } lr_kafka_topics;
 
 typedef struct lr_kafka_schema_ids {

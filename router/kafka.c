@@ -9,7 +9,16 @@
  * The decision state is durable: each commit window also writes what changed
  * in it (lr_core_changes) to the compacted state topic, in the same
  * transaction, and a start or an aborted transaction rebuilds the core from
- * that topic before any input is decided (docs/design.md). */
+ * that topic before any input is decided (docs/design.md).
+ *
+ * With kafka.topics.repartition set, instances in one group share the work by
+ * routing domain, in two stages within the same consumer, producer and
+ * transaction: stage 1 reads the input topics, finds each message's routing
+ * domain (lr_route_lead_domain: rulebook only, no state) and forwards the
+ * original bytes to the repartition partition of that domain; stage 2 reads
+ * the repartition topic and decides with one core per repartition partition,
+ * whose state lives in the same-numbered partition of the state topic and is
+ * restored when the partition is assigned, dropped when it is revoked. */
 #include "kafka.h"
 
 #include <errno.h>
@@ -31,7 +40,14 @@ typedef struct runner {
     lr_kafka_stats *stats;
     rd_kafka_t *consumer, *producer;
     lr_codec *codec;
-    lr_core *core;
+    /* Single instance: one core (cores[0]) over the whole state topic.
+     * Partitioned: one core per repartition partition this instance owns,
+     * NULL for the others; core i's state is state-topic partition i. */
+    lr_core **cores;
+    int n_cores;
+    bool partitioned;
+    int32_t *domain_partition;  /* routing domain -> repartition partition */
+    int32_t sink_partition;     /* where state_sink writes */
     lr_out out;
     lr_arena decode_arena;
     lr_buf enc;
@@ -236,8 +252,8 @@ static void rewind_to_committed(runner *r) {
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
-static void produce(runner *r, const char *topic, const void *key, size_t key_len,
-                    const void *val, size_t val_len, rd_kafka_headers_t *hdrs);
+static void produce(runner *r, const char *topic, int32_t partition, const void *key,
+                    size_t key_len, const void *val, size_t val_len, rd_kafka_headers_t *hdrs);
 
 /* ---- durable state ------------------------------------------------------------ */
 
@@ -247,22 +263,24 @@ static lr_core *core_new(runner *r) {
     return c;
 }
 
-/* Partitions of the state topic, or -1 (with the reason set) when it is
- * missing: the router creates no topic, and a changelog auto-created without
- * compaction would grow forever. */
-static int state_partitions(runner *r, rd_kafka_t *rk) {
-    const char *topic = r->kc->topics.state;
+/* Partitions of a topic the router needs and does not create, or -1 (with
+ * the reason set) when it is missing: a changelog auto-created without
+ * compaction would grow forever, and the repartition topic's partition count
+ * is part of the state's layout. */
+static int topic_partitions(runner *r, rd_kafka_t *rk, const char *topic, const char *key,
+                            const char *how) {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 30000);
     int n = -1;
     if (e) {
-        fail(r, "state topic %s: cannot read metadata: %s", topic, rd_kafka_err2str(e));
+        fail(r, "topic %s (%s): cannot read metadata: %s", topic, key, rd_kafka_err2str(e));
     } else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1) {
-        fail(r, "state topic %s (kafka.topics.state) does not exist: create it with "
-                "cleanup.policy=compact before starting the router (%s)",
-             topic, rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
-                                                   : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+        fail(r, "%s topic %s (%s) does not exist: create it with %s before starting the "
+                "router (%s)",
+             key + strlen("kafka.topics."), topic, key, how,
+             rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
+                                            : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
     } else {
         n = md->topics[0].partition_cnt;
     }
@@ -271,15 +289,20 @@ static int state_partitions(runner *r, rd_kafka_t *rk) {
     return n;
 }
 
-static rd_kafka_t *state_reader_new(runner *r) {
+static int state_partitions(runner *r, rd_kafka_t *rk) {
+    return topic_partitions(r, rk, r->kc->topics.state, "kafka.topics.state",
+                            "cleanup.policy=compact");
+}
+
+/* A consumer that never joins its group (partitions are assigned explicitly
+ * and nothing is committed; librdkafka still wants a group id). */
+static rd_kafka_t *state_reader_new(runner *r, const char *isolation) {
     char errstr[512];
     rd_kafka_conf_t *conf = base_conf(r);
     if (!conf) {
         r->fatal = true;
         return NULL;
     }
-    /* Partitions are assigned explicitly and nothing is committed, so the
-     * group is never joined; librdkafka's consumer API still wants an id. */
     char group[512];
     snprintf(group, sizeof(group), "%s.state-restore", r->kc->group_id);
     if (set_prop(conf, "group.id", group, r->err) ||
@@ -287,7 +310,10 @@ static rd_kafka_t *state_reader_new(runner *r) {
         set_prop(conf, "enable.partition.eof", "true", r->err) ||
         set_prop(conf, "auto.offset.reset", "earliest", r->err) ||
         set_prop(conf, "allow.auto.create.topics", "false", r->err) ||
-        set_prop(conf, "isolation.level", "read_committed", r->err)) {
+        /* the broker answers an empty fetch after this long: at the end of
+         * a partition, that is what the restore would wait for */
+        set_prop(conf, "fetch.wait.max.ms", "10", r->err) ||
+        set_prop(conf, "isolation.level", isolation, r->err)) {
         rd_kafka_conf_destroy(conf);
         r->fatal = true; /* the reason is in r->err already */
         return NULL;
@@ -301,61 +327,97 @@ static rd_kafka_t *state_reader_new(runner *r) {
     return rk;
 }
 
-/* Reads the state topic from its beginning to its end (read_committed: what
- * committed transactions wrote) into `core`. Runs after init_transactions,
- * which has aborted whatever a crashed predecessor left open, so the end is
- * reached. Returns 0, or -1 after fail(). */
-static int state_restore(runner *r, lr_core *core) {
-    lr_time_ms t0 = lr_wall_clock_ms(NULL);
+/* Where each state partition's restore stands. The end is the high
+ * watermark when the restore began, asked for with read_uncommitted (with
+ * read_committed the broker answers the last stable offset instead). The
+ * reader itself reads committed data, and its end-of-partition event comes at
+ * the last stable offset, which may stop short of a transaction that has
+ * committed but whose markers are not written yet (the previous owner's last
+ * window, just before a rebalance), or of one a killed instance left open (it
+ * ends when the broker aborts it). Stopping there would lose that window's
+ * state while its input offsets are committed, so the restore waits for the
+ * watermark. */
+typedef struct restore_part {
+    int64_t end;
+    bool wanted, done;
+    uint64_t records;
+} restore_part;
+
+static int restore_targets(runner *r, restore_part *rp, int np,
+                           rd_kafka_topic_partition_list_t *parts) {
     const char *topic = r->kc->topics.state;
-    rd_kafka_t *rk = state_reader_new(r);
-    if (!rk) return -1;
-    int np = state_partitions(r, rk);
-    int rc = -1;
-    bool *done = NULL;
-    rd_kafka_topic_partition_list_t *parts = NULL;
-    if (np < 0) goto out;
-    done = calloc((size_t)np, sizeof(bool));
-    if (!done) abort();
-    parts = rd_kafka_topic_partition_list_new(np);
+    rd_kafka_t *wm = state_reader_new(r, "read_uncommitted");
+    if (!wm) return -1;
     int remaining = 0;
-    for (int p = 0; p < np; p++) {
+    for (int p = 0; p < np && remaining >= 0; p++) {
+        rp[p].done = true;
+        if (!rp[p].wanted) continue;
         int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 30000);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(wm, topic, p, &lo, &hi, 30000);
         if (e) {
             fail(r, "state topic %s [%d]: cannot read offsets: %s", topic, p, rd_kafka_err2str(e));
-            goto out;
+            remaining = -1;
+        } else if (hi > lo) {
+            rp[p].end = hi;
+            rp[p].done = false;
+            rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+            remaining++;
         }
-        if (hi <= lo) {
-            done[p] = true; /* empty */
-            continue;
-        }
-        rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-        remaining++;
     }
-    rd_kafka_assign(rk, parts);
-    uint64_t records = 0;
-    lr_time_ms last_progress = lr_wall_clock_ms(NULL);
+    rd_kafka_destroy(wm);
+    return remaining;
+}
+
+/* The core a state record of partition p goes to. */
+static lr_core *restore_core(runner *r, int32_t p) {
+    return r->partitioned ? r->cores[p] : r->cores[0];
+}
+
+static void restore_log(runner *r, const restore_part *rp, int p, lr_time_ms t0) {
+    lr_core *core = restore_core(r, p);
+    const lr_core_restore_stats *st = lr_core_restore_stats_get(core);
+    char which[64] = "";
+    if (r->partitioned) snprintf(which, sizeof(which), " [%d]", p);
+    logf_(r, "state restored from %s%s: %" PRIu64 " records, %" PRIu64 " applied, %" PRIu64
+          " skipped (roster or rules changed), %" PRIu64 " malformed, %zu leads, %zu open "
+          "clocks, %lld ms",
+          r->kc->topics.state, which, rp[p].records, st->applied, st->skipped, st->malformed,
+          lr_lifecycle_count(lr_core_lifecycle(core)),
+          lr_lifecycle_open_clocks(lr_core_lifecycle(core)),
+          (long long)(lr_wall_clock_ms(NULL) - t0));
+}
+
+/* Reads the wanted state partitions from the beginning to their end
+ * (read_committed: what committed transactions wrote), all at once, each
+ * record into its core. Returns 0; -2 when a stop was requested meanwhile
+ * (the cores are then incomplete); -1 after fail(). */
+static int restore_read(runner *r, rd_kafka_t *rk, restore_part *rp, int np, int remaining) {
+    const char *topic = r->kc->topics.state;
+    lr_time_ms last_progress = lr_wall_clock_ms(NULL), last_note = last_progress;
     while (remaining > 0) {
         volatile sig_atomic_t *stop = r->opts->stop;
-        if (stop && *stop) {
-            fail(r, "stopped while restoring the state");
-            goto out;
-        }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (stop && *stop) return -2;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         lr_time_ms now = lr_wall_clock_ms(NULL);
         if (!m) {
-            if (now - last_progress > 120000) {
-                fail(r, "state topic %s: no progress for 120 s while restoring", topic);
-                goto out;
+            if (now - last_progress > 900000) {
+                fail(r, "state topic %s: no progress for 15 minutes while restoring", topic);
+                return -1;
+            }
+            if (now - last_note > 5000) {
+                logf_(r, "state topic %s: waiting for an open transaction to end before the "
+                         "restore can finish (an instance that stopped without committing; "
+                         "the broker aborts it after its transaction.timeout.ms)",
+                      topic);
+                last_note = now;
             }
             continue;
         }
-        last_progress = now;
         int32_t p = m->partition;
+        bool ours = p >= 0 && p < np && !rp[p].done;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (p >= 0 && p < np && !done[p]) {
-                done[p] = true;
+            if (ours && m->offset >= rp[p].end) {
+                rp[p].done = true;
                 remaining--;
             }
         } else if (m->err) {
@@ -364,30 +426,73 @@ static int state_restore(runner *r, lr_core *core) {
                 m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
                 fail(r, "state topic %s: %s", topic, rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
-                goto out;
+                return -1;
             }
-        } else if (m->key) {
-            lr_core_restore(core, m->key, m->key_len, m->payload, m->len);
-            records++;
+        } else if (ours) {
+            last_progress = now;
+            if (m->key) {
+                lr_core_restore(restore_core(r, p), m->key, m->key_len, m->payload, m->len);
+                rp[p].records++;
+            }
         }
         rd_kafka_message_destroy(m);
     }
-    lr_core_restore_done(core);
-    const lr_core_restore_stats *st = lr_core_restore_stats_get(core);
-    logf_(r, "state restored from %s: %" PRIu64 " records, %" PRIu64 " applied, %" PRIu64
-          " skipped (roster or rules changed), %" PRIu64 " malformed, %zu leads, %zu open "
-          "clocks, %lld ms",
-          topic, records, st->applied, st->skipped, st->malformed,
-          lr_lifecycle_count(lr_core_lifecycle(core)),
-          lr_lifecycle_open_clocks(lr_core_lifecycle(core)),
-          (long long)(lr_wall_clock_ms(NULL) - t0));
-    rc = 0;
+    return 0;
+}
+
+/* Fresh cores, restored from the state topic: slot i from partition i for
+ * each wanted[i] when partitioned; slot 0 from every partition otherwise.
+ * Returns 0; -2 when a stop was requested during the restore (those cores are
+ * dropped: half a state must never decide); -1 after fail(). */
+static int cores_load(runner *r, const bool *wanted) {
+    lr_time_ms t0 = lr_wall_clock_ms(NULL);
+    rd_kafka_t *rk = state_reader_new(r, "read_committed");
+    if (!rk) return -1;
+    int np = state_partitions(r, rk);
+    int rc = -1;
+    restore_part *rp = NULL;
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (np < 0) goto out;
+    rp = calloc((size_t)np, sizeof(*rp));
+    if (!rp) abort();
+    for (int p = 0; p < np; p++) rp[p].wanted = !r->partitioned || (p < r->n_cores && wanted[p]);
+    for (int i = 0; i < r->n_cores; i++) {
+        if (r->partitioned && !rp[i].wanted) continue;
+        lr_core_free(r->cores[i]);
+        r->cores[i] = core_new(r);
+    }
+    parts = rd_kafka_topic_partition_list_new(np);
+    int remaining = restore_targets(r, rp, np, parts);
+    if (remaining < 0) goto out;
+    rd_kafka_assign(rk, parts);
+    rc = restore_read(r, rk, rp, np, remaining);
+    if (rc < 0) goto out;
+    for (int i = 0; i < r->n_cores; i++) {
+        if (!r->cores[i] || (r->partitioned && !rp[i].wanted)) continue;
+        lr_core_restore_done(r->cores[i]);
+        if (r->partitioned) restore_log(r, rp, i, t0);
+    }
+    if (!r->partitioned) {
+        for (int p = 1; p < np; p++) rp[0].records += rp[p].records;
+        restore_log(r, rp, 0, t0);
+    }
 out:
+    if (rc < 0)
+        for (int i = 0; i < r->n_cores; i++)
+            if (!r->partitioned || (i < np && rp && rp[i].wanted)) {
+                lr_core_free(r->cores[i]);
+                r->cores[i] = NULL;
+            }
     if (parts) rd_kafka_topic_partition_list_destroy(parts);
-    free(done);
+    free(rp);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return rc;
+}
+
+static void core_drop(runner *r, int i) {
+    lr_core_free(r->cores[i]);
+    r->cores[i] = NULL;
 }
 
 /* Writes what the window changed to the state topic, inside its transaction. */
@@ -395,7 +500,7 @@ static void state_sink(void *ctx, const char *key, size_t klen, const void *val,
     runner *r = ctx;
     if (r->fatal) return;
     txn_begin_if_needed(r);
-    produce(r, r->kc->topics.state, key, klen, val, vlen, NULL);
+    produce(r, r->kc->topics.state, r->sink_partition, key, klen, val, vlen, NULL);
     r->state_records++;
 }
 
@@ -416,18 +521,32 @@ static void txn_abort(runner *r) {
     r->txn_failed = false;
     lr_out_reset(&r->out);
     window_reset(r);
-    lr_core_free(r->core);
-    r->core = core_new(r);
-    if (state_restore(r, r->core) < 0) return;
+    bool *owned = calloc((size_t)r->n_cores, sizeof(bool));
+    if (!owned) abort();
+    for (int i = 0; i < r->n_cores; i++) owned[i] = r->cores[i] != NULL;
+    int rc = cores_load(r, owned);
+    free(owned);
+    if (rc == -2) /* nothing may commit now: the input since the last commit is redone later */
+        fail(r, "stopped while rebuilding the state after an aborted transaction");
+    if (rc < 0) return;
     rewind_to_committed(r);
     logf_(r, "transaction aborted: state rebuilt, input rewound to the committed offsets");
+}
+
+/* Hands every core's changes to state_sink, each to its own state partition. */
+static void drain_changes(runner *r) {
+    for (int i = 0; i < r->n_cores && !r->fatal; i++) {
+        if (!r->cores[i]) continue;
+        r->sink_partition = r->partitioned ? i : RD_KAFKA_PARTITION_UA;
+        lr_core_changes(r->cores[i], state_sink, r);
+    }
 }
 
 /* Commits the open window: output, dead letters and input offsets together. */
 static void window_commit(runner *r) {
     if (r->fatal) return;
     if (r->eos) {
-        lr_core_changes(r->core, state_sink, r);
+        drain_changes(r);
         if (r->fatal) return;
         if (!r->txn_open) goto done;
         if (r->txn_failed) return txn_abort(r); /* what it holds is incomplete */
@@ -450,7 +569,7 @@ static void window_commit(runner *r) {
     } else {
         /* at least once: everything produced (state included) must be
          * acknowledged before the offsets that led to it are committed */
-        lr_core_changes(r->core, state_sink, r);
+        drain_changes(r);
         while (rd_kafka_outq_len(r->producer) > 0 && !r->fatal)
             rd_kafka_flush(r->producer, 1000);
         if (r->have_progress) {
@@ -467,17 +586,50 @@ done:
     window_reset(r);
 }
 
+static bool is_repartition(runner *r, const rd_kafka_topic_partition_t *tp) {
+    return r->partitioned && strcmp(tp->topic, r->kc->topics.repartition) == 0 &&
+           tp->partition >= 0 && tp->partition < r->n_cores;
+}
+
+/* Partitioned: a repartition partition brings its decision state with it. The
+ * restore happens here, before the partition is handed to the consumer, so
+ * no lead of it is decided before its state is back. */
+static void assign_partitions(runner *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts) {
+    if (r->partitioned) {
+        bool *wanted = calloc((size_t)r->n_cores, sizeof(bool));
+        if (!wanted) abort();
+        int owned = 0;
+        for (int i = 0; i < parts->cnt; i++)
+            if (is_repartition(r, &parts->elems[i])) {
+                wanted[parts->elems[i].partition] = true;
+                owned++;
+            }
+        int rc = owned ? cores_load(r, wanted) : 0;
+        free(wanted);
+        if (rc < 0) {
+            /* stopping (or failed): take nothing, so nothing is decided */
+            rd_kafka_assign(rk, NULL);
+            return;
+        }
+        logf_(r, "deciding %d repartition partition(s)", owned);
+    }
+    rd_kafka_assign(rk, parts);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     runner *r = opaque;
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         logf_(r, "assigned %d partition(s)", parts->cnt);
-        rd_kafka_assign(rk, parts);
+        assign_partitions(r, rk, parts);
     } else {
         /* Commit what was decided from these partitions before they go, so
-         * the next owner starts exactly after it. */
-        logf_(r, "revoking %d partition(s)", parts->cnt);
+         * the next owner starts exactly after it, with the state it made. */
+        logf_(r, "revoking %d partition(s)%s", parts->cnt,
+              rd_kafka_assignment_lost(rk) ? " (lost: the group moved on without us)" : "");
         window_commit(r);
+        for (int i = 0; i < parts->cnt; i++)
+            if (is_repartition(r, &parts->elems[i])) core_drop(r, parts->elems[i].partition);
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -489,17 +641,19 @@ static void delivery_check(runner *r, rd_kafka_resp_err_t e, const char *topic) 
     fail(r, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
 }
 
-static void produce(runner *r, const char *topic, const void *key, size_t key_len,
-                    const void *val, size_t val_len, rd_kafka_headers_t *hdrs) {
+static void produce(runner *r, const char *topic, int32_t partition, const void *key,
+                    size_t key_len, const void *val, size_t val_len, rd_kafka_headers_t *hdrs) {
     for (;;) {
         /* the V_ macros expand to argument pairs, so no ?: around them */
         rd_kafka_resp_err_t e =
             hdrs ? rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic),
+                                     RD_KAFKA_V_PARTITION(partition),
                                      RD_KAFKA_V_KEY(key, key_len),
                                      RD_KAFKA_V_VALUE((void *)val, val_len),
                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END)
                  : rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic),
+                                     RD_KAFKA_V_PARTITION(partition),
                                      RD_KAFKA_V_KEY(key, key_len),
                                      RD_KAFKA_V_VALUE((void *)val, val_len),
                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
@@ -571,7 +725,8 @@ static void flush_out(runner *r) {
         lr_buf_reset(&r->enc);
         lr_codec_encode_event(r->codec, ev, &r->enc);
         lr_str key = event_key(ev);
-        produce(r, event_topic(r, ev), key.s, key.len, r->enc.data, r->enc.len, NULL);
+        produce(r, event_topic(r, ev), RD_KAFKA_PARTITION_UA, key.s, key.len, r->enc.data,
+                r->enc.len, NULL);
     }
     lr_out_reset(&r->out);
 }
@@ -597,37 +752,101 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *code
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
     add_header(h, "lr.source.offset", num);
     add_header(h, "lr.router.version", LR_VERSION);
-    produce(r, r->kc->topics.dead_letter, m->key, m->key_len, m->payload, m->len, h);
+    produce(r, r->kc->topics.dead_letter, RD_KAFKA_PARTITION_UA, m->key, m->key_len, m->payload,
+            m->len, h);
     r->stats->dead_lettered++;
 }
 
 /* ---- consuming -------------------------------------------------------------- */
 
-static void handle_message(runner *r, const rd_kafka_message_t *m) {
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    lr_time_ms now = now_ms(r);
+typedef enum msg_kind { MSG_LEAD, MSG_SALES, MSG_OTHER } msg_kind;
+
+/* Decodes into r->lead or r->sales; dead-letters what does not decode. */
+static bool decode(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
     const char *reason = NULL;
     lr_arena_reset(&r->decode_arena);
+    lr_codec_status st =
+        kind == MSG_LEAD
+            ? lr_codec_decode_lead(r->codec, m->payload, m->len, &r->lead, &r->decode_arena,
+                                   &reason)
+            : lr_codec_decode_sales(r->codec, m->payload, m->len, &r->sales, &r->decode_arena,
+                                    &reason);
+    if (st == LR_CODEC_OK) return true;
+    dead_letter(r, m, lr_codec_status_name(st), reason ? reason : "undecodable");
+    return false;
+}
+
+static msg_kind input_kind(runner *r, const char *topic) {
+    if (strcmp(topic, r->kc->topics.leads) == 0) return MSG_LEAD;
+    if (strcmp(topic, r->kc->topics.sales_activity) == 0) return MSG_SALES;
+    return MSG_OTHER;
+}
+
+/* Stage 2 learns what a forwarded message is from this header. */
+#define KIND_HEADER "lr.kind"
+
+static msg_kind forwarded_kind(const rd_kafka_message_t *m) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v = NULL;
+    size_t n = 0;
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, KIND_HEADER, &v, &n))
+        return MSG_OTHER;
+    if (n == 4 && memcmp(v, "lead", 4) == 0) return MSG_LEAD;
+    if (n == 5 && memcmp(v, "sales", 5) == 0) return MSG_SALES;
+    return MSG_OTHER;
+}
+
+/* Stage 1: the original key, value and headers go on to the repartition
+ * partition of the message's routing domain, tagged with its kind. Only the
+ * rulebook is read (no state), so any instance forwards alike. */
+static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
+    const lr_route_config *rc = r->cfg->route;
+    int32_t domain =
+        kind == MSG_LEAD
+            ? lr_route_lead_domain(rc, &r->lead)
+            : lr_route_rep_domain(rc, lr_route_rep_index(rc, r->sales.rep_id.s, r->sales.rep_id.len));
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+                                ? rd_kafka_headers_copy(orig)
+                                : rd_kafka_headers_new(1);
+    rd_kafka_header_add(h, KIND_HEADER, -1, kind == MSG_LEAD ? "lead" : "sales", -1);
+    txn_begin_if_needed(r);
+    produce(r, r->kc->topics.repartition, r->domain_partition[domain], m->key, m->key_len,
+            m->payload, m->len, h);
+}
+
+/* Stage 2 (or the single instance): the core that owns the partition decides. */
+static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
+    lr_core *core = r->cores[r->partitioned ? m->partition : 0];
+    if (!core) {
+        /* a message of a partition whose state is not here: never expected,
+         * since the core is restored before the partition is assigned */
+        fail(r, "no decision state for %s [%d]", rd_kafka_topic_name(m->rkt), (int)m->partition);
+        return;
+    }
+    lr_time_ms now = now_ms(r);
+    if (kind == MSG_LEAD) lr_core_on_lead(core, &r->lead, now, &r->out);
+    else lr_core_on_sales(core, &r->sales, now, &r->out);
+}
+
+static void handle_message(runner *r, const rd_kafka_message_t *m) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    bool stage2 = r->partitioned && strcmp(topic, r->kc->topics.repartition) == 0;
+    msg_kind kind = stage2 ? forwarded_kind(m) : input_kind(r, topic);
+    if (!stage2) {
+        /* counted where they enter, once, whichever instance decides them */
+        if (kind == MSG_LEAD) r->stats->leads_in++;
+        if (kind == MSG_SALES) r->stats->sales_in++;
+    }
     if (!m->payload) {
         dead_letter(r, m, "malformed", "empty value (tombstone)");
-    } else if (strcmp(topic, r->kc->topics.leads) == 0) {
-        r->stats->leads_in++;
-        lr_codec_status st = lr_codec_decode_lead(r->codec, m->payload, m->len, &r->lead,
-                                                  &r->decode_arena, &reason);
-        if (st != LR_CODEC_OK)
-            dead_letter(r, m, lr_codec_status_name(st), reason ? reason : "undecodable");
-        else
-            lr_core_on_lead(r->core, &r->lead, now, &r->out);
-    } else if (strcmp(topic, r->kc->topics.sales_activity) == 0) {
-        r->stats->sales_in++;
-        lr_codec_status st = lr_codec_decode_sales(r->codec, m->payload, m->len, &r->sales,
-                                                   &r->decode_arena, &reason);
-        if (st != LR_CODEC_OK)
-            dead_letter(r, m, lr_codec_status_name(st), reason ? reason : "undecodable");
-        else
-            lr_core_on_sales(r->core, &r->sales, now, &r->out);
-    } else {
-        dead_letter(r, m, "unexpected_topic", "message from a topic the router does not read");
+    } else if (kind == MSG_OTHER) {
+        dead_letter(r, m, "unexpected_topic",
+                    stage2 ? "repartitioned message without a known lr.kind header"
+                           : "message from a topic the router does not read");
+    } else if (decode(r, m, kind)) {
+        if (r->partitioned && !stage2) forward(r, m, kind);
+        else decide(r, m, kind);
     }
     flush_out(r);
     /* the consumer's position now covers this message: the next commit
@@ -637,10 +856,13 @@ static void handle_message(runner *r, const rd_kafka_message_t *m) {
 }
 
 static int subscribe(runner *r) {
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(3);
     rd_kafka_topic_partition_list_add(topics, r->kc->topics.leads, RD_KAFKA_PARTITION_UA);
     rd_kafka_topic_partition_list_add(topics, r->kc->topics.sales_activity,
                                       RD_KAFKA_PARTITION_UA);
+    if (r->partitioned)
+        rd_kafka_topic_partition_list_add(topics, r->kc->topics.repartition,
+                                          RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(r->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (e) {
@@ -652,8 +874,11 @@ static int subscribe(runner *r) {
 
 static int poll_timeout_ms(runner *r, lr_time_ms now) {
     int64_t t = 100;
-    lr_time_ms due = lr_core_next_due(r->core);
-    if (due != LR_TIME_NONE && due - now < t) t = due - now;
+    for (int i = 0; i < r->n_cores; i++) {
+        if (!r->cores[i]) continue;
+        lr_time_ms due = lr_core_next_due(r->cores[i]);
+        if (due != LR_TIME_NONE && due - now < t) t = due - now;
+    }
     if (r->window_started != LR_TIME_NONE) {
         int64_t left = r->window_started + r->kc->commit_interval_ms - now;
         if (left < t) t = left;
@@ -679,7 +904,8 @@ static void loop(runner *r) {
         }
         /* SLA clocks fire on the clock, not on traffic */
         now = now_ms(r);
-        lr_core_advance(r->core, now, &r->out);
+        for (int i = 0; i < r->n_cores; i++)
+            if (r->cores[i]) lr_core_advance(r->cores[i], now, &r->out);
         if (r->out.n) {
             if (r->window_started == LR_TIME_NONE) r->window_started = now;
             flush_out(r);
@@ -690,6 +916,48 @@ static void loop(runner *r) {
              r->window_messages >= r->kc->commit_max_messages))
             window_commit(r);
     }
+}
+
+/* A domain's partition must be the same in every instance and every version,
+ * and must not move when other domains come or go (its state would stay
+ * behind), so it is a fixed function of the domain's name: FNV-1a, then
+ * murmur3's finalizer, since FNV's low bits alone put similar names together. */
+static uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+/* The repartition and state topics must exist with the same partition count:
+ * state partition i holds the state of the domains on repartition partition i. */
+static int partitioned_setup(runner *r) {
+    int np = topic_partitions(r, r->producer, r->kc->topics.repartition,
+                              "kafka.topics.repartition", "as many partitions as the state topic");
+    if (np < 0) return -1;
+    int ns = state_partitions(r, r->producer);
+    if (ns < 0) return -1;
+    if (ns != np) {
+        fail(r, "kafka.topics.repartition %s has %d partitions and kafka.topics.state %s has %d: "
+                "they must be equal (state partition i holds the state decided from "
+                "repartition partition i)",
+             r->kc->topics.repartition, np, r->kc->topics.state, ns);
+        return -1;
+    }
+    r->n_cores = np;
+    r->cores = calloc((size_t)np, sizeof(*r->cores));
+    size_t nd = lr_route_domain_count(r->cfg->route);
+    r->domain_partition = calloc(nd, sizeof(*r->domain_partition));
+    if (!r->cores || !r->domain_partition) abort();
+    for (size_t d = 0; d < nd; d++)
+        r->domain_partition[d] =
+            (int32_t)(name_hash(lr_route_domain_name(r->cfg->route, (int32_t)d)) % (uint32_t)np);
+    logf_(r, "%zu routing domain(s) over %d repartition partition(s)", nd, np);
+    return 0;
 }
 
 int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) {
@@ -711,23 +979,39 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     int rc = 1;
     r.codec = lr_codec_new(&ids, (size_t)r.kc->max_message_bytes, err);
     if (!r.codec) goto out;
-    r.core = core_new(&r);
+    r.partitioned = r.kc->topics.repartition != NULL;
     if (create_clients(&r)) goto out;
     if (r.eos && txn_retry(&r, "init_transactions", call_init, NULL)) {
         if (!r.fatal) fail(&r, "init_transactions failed");
         goto out;
     }
-    /* the state first: no input is decided before it is back */
-    if (state_restore(&r, r.core) < 0) goto out;
+    if (r.partitioned) {
+        /* each core is restored when its partition is assigned */
+        if (partitioned_setup(&r) < 0) goto out;
+    } else {
+        /* the state first: no input is decided before it is back */
+        r.n_cores = 1;
+        r.cores = calloc(1, sizeof(*r.cores));
+        if (!r.cores) abort();
+        int loaded = cores_load(&r, NULL);
+        if (loaded == -2) { /* stopped before anything was decided: a clean exit */
+            rc = 0;
+            goto out;
+        }
+        if (loaded < 0) goto out;
+    }
     if (subscribe(&r)) goto out;
-    logf_(&r, "running (%s), group %s", r.eos ? "exactly once" : "at least once",
-          r.kc->group_id);
+    logf_(&r, "running (%s), group %s, transactional id %s%s", r.eos ? "exactly once" : "at least once",
+          r.kc->group_id, r.eos ? r.kc->transactional_id : "(none)",
+          r.partitioned ? ", sharing the work by routing domain" : "");
     loop(&r);
     /* finish the batch in hand, then leave the group cleanly */
     window_commit(&r);
     if (r.txn_open && r.eos) txn_retry(&r, "abort_transaction", call_abort, NULL);
     rd_kafka_consumer_close(r.consumer);
-    if (opts->kpi_json_out) *opts->kpi_json_out = lr_lifecycle_kpi_json(lr_core_lifecycle(r.core));
+    /* the single instance's KPIs (partitioned cores left with their partitions) */
+    if (opts->kpi_json_out && !r.partitioned)
+        *opts->kpi_json_out = lr_lifecycle_kpi_json(lr_core_lifecycle(r.cores[0]));
     if (!r.fatal) {
         rd_kafka_flush(r.producer, 10000);
         rc = 0;
@@ -735,7 +1019,9 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
 out:
     if (r.consumer) rd_kafka_destroy(r.consumer);
     if (r.producer) rd_kafka_destroy(r.producer);
-    lr_core_free(r.core);
+    for (int i = 0; i < r.n_cores; i++) lr_core_free(r.cores[i]);
+    free(r.cores);
+    free(r.domain_partition);
     if (r.codec) lr_codec_free(r.codec);
     lr_buf_free(&r.enc);
     lr_arena_destroy(&r.decode_arena);

@@ -56,6 +56,9 @@ static const char usage_run[] =
     "Exits 1 on a fatal error (fenced, configuration refused by the broker...).\n"
     "\n"
     "  -c, --config FILE   configuration (YAML), see docs/configuration.md\n"
+    "  --transactional-id ID\n"
+    "                      overrides kafka.transactional_id: one file for several\n"
+    "                      instances, each started with its own stable id\n"
     "  -h, --help          this help\n";
 
 static const char usage_demo[] =
@@ -116,6 +119,17 @@ static lr_config *load_or_report(const char *path) {
     return cfg;
 }
 
+/* How many instances can share the work: one per routing domain at most. */
+static void print_domains(const lr_config *cfg) {
+    size_t n = lr_route_domain_count(cfg->route);
+    printf("routing domains: %zu (", n);
+    for (size_t d = 0; d < n; d++)
+        printf("%s%s", d ? ", " : "", lr_route_domain_name(cfg->route, (int32_t)d));
+    printf(")%s\n", cfg->kafka.topics.repartition
+                        ? "; kafka.topics.repartition is set: instances share them"
+                        : "; kafka.topics.repartition is not set: run one instance");
+}
+
 static int cmd_check(int argc, char **argv) {
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -134,23 +148,29 @@ static int cmd_check(int argc, char **argv) {
            lr_qualify_tier_count(cfg->qualify),
            cfg->kafka.processing == LR_PROCESSING_EXACTLY_ONCE ? "exactly_once"
                                                                : "at_least_once");
+    print_domains(cfg);
     lr_config_free(cfg);
     return 0;
 }
 
 static int cmd_run(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *path = NULL;
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"transactional-id", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = NULL, *txn_id = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (c == 'c') path = optarg;
+        else if (c == 't') txn_id = optarg;
         else if (c == 'h') return fputs(usage_run, stdout), 0;
         else return usage_error(usage_run, NULL);
     }
     if (!path) return usage_error(usage_run, "run needs -c CONFIG");
+    if (txn_id && !*txn_id) return usage_error(usage_run, "--transactional-id is empty");
     lr_config *cfg = load_or_report(path);
     if (!cfg) return 1;
+    if (txn_id) cfg->kafka.transactional_id = txn_id;
     install_signals();
     lr_kafka_stats stats;
     lr_err err = {0};

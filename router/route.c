@@ -181,6 +181,10 @@ struct lr_route_config {
     ntab rep_ix, team_ix, skill_ix, account_ix;
     bool prefer_previous_owner;
     const char *default_queue;
+    /* routing domains: see lr_route_lead_domain */
+    int32_t *team_domain, *rep_domain;
+    const char **domain_names;
+    size_t n_domains;      /* the last one is the unrouted domain */
 };
 
 static const char *cdup(lr_route_config *c, const char *s) {
@@ -727,6 +731,8 @@ static int section(const lr_cfg_node *root, const char *key, lr_cfg_kind kind,
     return lr_cfg_expect(*out, kind, key, err);
 }
 
+static void build_domains(lr_route_config *c);
+
 lr_route_config *lr_route_config_parse(const lr_cfg_node *root, lr_tz_db *tzdb, lr_err *err) {
     lr_route_config *c = calloc(1, sizeof(*c));
     if (!c) abort();
@@ -743,6 +749,7 @@ lr_route_config *lr_route_config_parse(const lr_cfg_node *root, lr_tz_db *tzdb, 
         return NULL;
     }
     for (size_t i = 0; i < c->n_reps; i++) c->reps[i].src = NULL; /* the tree may go away */
+    build_domains(c);
     return c;
 }
 
@@ -1226,4 +1233,105 @@ double lr_route_target_share(const lr_route_config *cfg, int32_t team, int32_t r
 
 bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep) {
     return team >= 0 && (size_t)team < cfg->n_teams && in_team(&cfg->teams[team], rep);
+}
+
+/* ---- routing domains -------------------------------------------------------------
+ * A routing domain is the smallest set of teams and reps whose state a decision
+ * can touch together: a team and its overflow chain, teams that share a rep,
+ * and, when accounts are configured, each owner with every team a rule names
+ * (the rules decide when the owner is unavailable). Domains share no state, so
+ * each can be decided by a different instance (docs/design.md). Nodes of the
+ * union-find: teams 0..n_teams-1, then reps. */
+
+static int32_t uf_find(int32_t *up, int32_t x) {
+    while (up[x] != x) {
+        up[x] = up[up[x]];
+        x = up[x];
+    }
+    return x;
+}
+
+static void uf_union(int32_t *up, int32_t a, int32_t b) {
+    a = uf_find(up, a);
+    b = uf_find(up, b);
+    if (a != b) up[a < b ? b : a] = a < b ? a : b; /* the lower index roots: stable names */
+}
+
+static void link_domain_nodes(const lr_route_config *c, int32_t *up) {
+    int32_t nt = (int32_t)c->n_teams;
+    for (size_t i = 0; i < c->n_teams; i++) {
+        const rt_team *t = &c->teams[i];
+        for (size_t k = 0; k < t->n_chain; k++) uf_union(up, (int32_t)i, t->chain[k]);
+        for (size_t k = 0; k < t->n_members; k++) uf_union(up, (int32_t)i, nt + t->members[k]);
+    }
+    for (size_t a = 0; a < c->n_accounts; a++)
+        for (size_t r = 0; r < c->n_rules; r++)
+            uf_union(up, nt + c->accounts[a].owner, c->rules[r].team);
+}
+
+static bool owns_account(const lr_route_config *c, int32_t rep) {
+    for (size_t a = 0; a < c->n_accounts; a++)
+        if (c->accounts[a].owner == rep) return true;
+    return false;
+}
+
+/* A domain is named after its first team in file order (or its rep, for an
+ * account owner in no team), so that names survive edits that do not change
+ * membership. A rep in no team who owns no account holds no routing state
+ * and belongs to the unrouted domain. */
+static void build_domains(lr_route_config *c) {
+    size_t nodes = c->n_teams + c->n_reps;
+    int32_t *up = calloc_mem(c, nodes, sizeof(*up));
+    int32_t *root_domain = calloc_mem(c, nodes, sizeof(*root_domain));
+    for (size_t i = 0; i < nodes; i++) {
+        up[i] = (int32_t)i;
+        root_domain[i] = -1;
+    }
+    link_domain_nodes(c, up);
+    c->team_domain = calloc_mem(c, c->n_teams, sizeof(*c->team_domain));
+    c->rep_domain = calloc_mem(c, c->n_reps, sizeof(*c->rep_domain));
+    c->domain_names = calloc_mem(c, nodes + 1, sizeof(*c->domain_names));
+    for (size_t i = 0; i < nodes; i++) {
+        int32_t root = uf_find(up, (int32_t)i);
+        bool team_root = (size_t)root < c->n_teams;
+        int32_t rep = (int32_t)(i - c->n_teams);
+        if (root_domain[root] < 0 && (team_root || owns_account(c, rep))) {
+            root_domain[root] = (int32_t)c->n_domains;
+            c->domain_names[c->n_domains++] =
+                team_root ? c->teams[root].name
+                          : lr_arena_printf(&c->mem, "rep:%s", c->reps[rep].id);
+        }
+        if (i < c->n_teams) c->team_domain[i] = root_domain[root];
+        else c->rep_domain[rep] = root_domain[root]; /* -1: unrouted, set below */
+    }
+    /* leads no rule and no owner takes touch no team: a domain of their own */
+    int32_t unrouted = (int32_t)c->n_domains;
+    c->domain_names[c->n_domains++] = "~unrouted";
+    for (size_t r = 0; r < c->n_reps; r++)
+        if (c->rep_domain[r] < 0) c->rep_domain[r] = unrouted;
+}
+
+size_t lr_route_domain_count(const lr_route_config *cfg) { return cfg->n_domains; }
+
+const char *lr_route_domain_name(const lr_route_config *cfg, int32_t domain) {
+    return domain >= 0 && (size_t)domain < cfg->n_domains ? cfg->domain_names[domain] : NULL;
+}
+
+int32_t lr_route_lead_domain(const lr_route_config *cfg, const lr_lead *lead) {
+    bool by_email;
+    int32_t acct = find_account(cfg, lead, &by_email);
+    if (acct >= 0) return cfg->rep_domain[cfg->accounts[acct].owner];
+    const rt_rule *r = first_rule(cfg, lead);
+    if (r) return cfg->team_domain[r->team];
+    return (int32_t)cfg->n_domains - 1;
+}
+
+int32_t lr_route_rep_domain(const lr_route_config *cfg, int32_t rep) {
+    if (rep < 0 || (size_t)rep >= cfg->n_reps) return (int32_t)cfg->n_domains - 1;
+    return cfg->rep_domain[rep];
+}
+
+int32_t lr_route_team_domain(const lr_route_config *cfg, int32_t team) {
+    if (team < 0 || (size_t)team >= cfg->n_teams) return (int32_t)cfg->n_domains - 1;
+    return cfg->team_domain[team];
 }

@@ -85,4 +85,20 @@ bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep)
 /* Members of a team (the length of its lr_team_cursor.current). */
 size_t lr_route_team_size(const lr_route_config *cfg, int32_t team);
 
+/* ---- routing domains (docs/design.md, "Several instances") ----------------
+ * Teams and reps fall into domains that share no routing state: a team with
+ * its overflow chain, teams that share a rep, and, when accounts exist, every
+ * account owner with every team a rule names. Leads of different domains can
+ * be decided by different instances. The last domain is the unrouted one
+ * (leads no rule and no owner takes). Domain indexes follow file order. */
+size_t lr_route_domain_count(const lr_route_config *cfg);
+const char *lr_route_domain_name(const lr_route_config *cfg, int32_t domain);
+/* The domain whose state deciding this lead may touch: the account owner's
+ * when an account matches, else the first matching rule's team's. Reads only
+ * the lead and the rulebook, so any instance computes the same answer. */
+int32_t lr_route_lead_domain(const lr_route_config *cfg, const lr_lead *lead);
+/* The domain of a rep (of a sales activity): the unrouted one if unknown. */
+int32_t lr_route_rep_domain(const lr_route_config *cfg, int32_t rep);
+int32_t lr_route_team_domain(const lr_route_config *cfg, int32_t team);
+
 #endif

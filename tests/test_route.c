@@ -1077,6 +1077,89 @@ static void test_config_errors(void **state) {
     expect_error("teams:\n  name: t\n", 2, "teams must be a list");
 }
 
+
+/* ---- routing domains ---- */
+
+static const char *domains_yaml =
+    "routing:\n"
+    "  rules:\n"
+    "    - { name: na, when: [{ field: country, equals: US }], team: na }\n"
+    "    - { name: emea, when: [{ field: region, equals: EU }], team: emea_ent }\n"
+    "    - { name: apac, when: [{ field: region, equals: APAC }], team: apac }\n"
+    "teams:\n"
+    "  - { name: na, strategy: round_robin, members: [{ rep: a1 }, { rep: a2 }] }\n"
+    "  - { name: emea_ent, strategy: round_robin, overflow: emea_com, members: [{ rep: e1 }] }\n"
+    "  - { name: emea_com, strategy: round_robin, members: [{ rep: e2 }] }\n"
+    "  - { name: apac, strategy: round_robin, members: [{ rep: p1 }] }\n"
+    "  - { name: apac_night, strategy: round_robin, members: [{ rep: p1 }, { rep: p2 }] }\n"
+    "reps:\n"
+    "  - { id: a1 }\n  - { id: a2 }\n  - { id: e1 }\n  - { id: e2 }\n"
+    "  - { id: p1 }\n  - { id: p2 }\n  - { id: boss }\n";
+
+static int32_t domain_of(fx *f, const char *team) {
+    return lr_route_team_domain(f->cfg, lr_route_team_index(f->cfg, team));
+}
+
+static int32_t rep_domain(fx *f, const char *rep) {
+    return lr_route_rep_domain(f->cfg, lr_route_rep_index(f->cfg, rep, strlen(rep)));
+}
+
+/* Overflow chains and shared reps join teams; separate territories stay apart. */
+static void test_domains_join_what_shares_state(void **state) {
+    (void)state;
+    fx *f = fx_new(domains_yaml);
+    assert_int_equal(lr_route_domain_count(f->cfg), 4); /* na, emea, apac, unrouted */
+    assert_int_equal(domain_of(f, "emea_ent"), domain_of(f, "emea_com"));
+    assert_int_equal(domain_of(f, "apac"), domain_of(f, "apac_night"));
+    assert_int_not_equal(domain_of(f, "na"), domain_of(f, "emea_ent"));
+    assert_int_not_equal(domain_of(f, "na"), domain_of(f, "apac"));
+    assert_string_equal(lr_route_domain_name(f->cfg, domain_of(f, "emea_com")), "emea_ent");
+    assert_int_equal(rep_domain(f, "e2"), domain_of(f, "emea_ent"));
+    assert_int_equal(rep_domain(f, "p2"), domain_of(f, "apac"));
+    /* a rep in no team holds no routing state: unrouted, like unknown reps */
+    int32_t unrouted = (int32_t)lr_route_domain_count(f->cfg) - 1;
+    assert_string_equal(lr_route_domain_name(f->cfg, unrouted), "~unrouted");
+    assert_int_equal(rep_domain(f, "boss"), unrouted);
+    assert_int_equal(rep_domain(f, "nobody"), unrouted);
+
+    lr_lead l;
+    lead_init(&l);
+    l.country = S("US");
+    assert_int_equal(lr_route_lead_domain(f->cfg, &l), domain_of(f, "na"));
+    l.country = S("DE");
+    l.region = S("EU");
+    assert_int_equal(lr_route_lead_domain(f->cfg, &l), domain_of(f, "emea_com"));
+    l.region = S("LATAM");
+    assert_int_equal(lr_route_lead_domain(f->cfg, &l), unrouted);
+    fx_free(f);
+}
+
+/* The rules decide when an account owner is unavailable, so an owner and every
+ * team a rule names must be decided together. */
+static void test_domains_accounts_join_rule_teams(void **state) {
+    (void)state;
+    char yaml[4096];
+    snprintf(yaml, sizeof(yaml), "%s%s", domains_yaml,
+             "  - { id: owner }\n");
+    /* accounts go under routing: rebuild the document with them */
+    const char *acc =
+        "routing:\n"
+        "  accounts: [{ domain: bigcorp.com, owner: owner }]\n"
+        "  rules:\n";
+    char *rules = strstr(yaml, "  rules:\n") + strlen("  rules:\n");
+    char with[4096];
+    snprintf(with, sizeof(with), "%s%s", acc, rules);
+    fx *f = fx_new(with);
+    assert_int_equal(lr_route_domain_count(f->cfg), 2); /* everything, and unrouted */
+    assert_int_equal(domain_of(f, "na"), domain_of(f, "apac"));
+    assert_int_equal(rep_domain(f, "owner"), domain_of(f, "na"));
+    lr_lead l;
+    lead_init(&l);
+    l.email = S("x@eu.bigcorp.com");
+    assert_int_equal(lr_route_lead_domain(f->cfg, &l), domain_of(f, "na"));
+    fx_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_robin_order),
@@ -1105,6 +1188,8 @@ int main(void) {
         cmocka_unit_test(test_example_config),
         cmocka_unit_test(test_cookbook_parses),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_domains_join_what_shares_state),
+        cmocka_unit_test(test_domains_accounts_join_rule_teams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

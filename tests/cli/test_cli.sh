@@ -36,6 +36,10 @@ expect 2 "--seconds takes a positive number" "$bin" demo --seconds -3
 
 example=$root/docs/lead-router.example.yaml
 expect 0 "ok \(4 teams, 10 reps, 3 tiers" "$bin" check -c "$example"
+# the example's teams share reps and have account owners: one domain, plus the unrouted one
+expect 0 "^routing domains: 2 \(emea_enterprise, ~unrouted\); kafka.topics.repartition is not set" \
+  "$bin" check -c "$example"
+expect 2 "transactional-id is empty" "$bin" run -c "$example" --transactional-id ""
 
 # one mistake at a time, each reported with the file and the line it is on
 broken() { # NAME SED-EXPRESSION PATTERN

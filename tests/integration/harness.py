@@ -869,6 +869,14 @@ def config_group(path):
     return kafka["group_id"], kafka.get("transactional_id")
 
 
+def run_check(binary, config):
+    """`lead-router check -c CONFIG`: asserts it accepts the file; returns its output."""
+    proc = subprocess.run([str(binary), "check", "-c", str(config)], capture_output=True,
+                          text=True, timeout=30, cwd=str(REPO))
+    assert proc.returncode == 0, f"check refused {config}: {proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
 def reps_always_available(cfg):
     """make_config edit: every rep works around the clock, never out of office,
     without caps; routing then no longer depends on when the test runs."""
@@ -1046,6 +1054,65 @@ def read_router_output(bootstrap, topics, n_decisions, timeout=120, quiet_s=3):
                   for k in OUTPUT_KEYS}
         dlq = reader.on(topics["dead_letter"])
     return events, dlq
+
+
+class Crm:
+    """A CRM touching the assignments it is told about, right away: for two
+    thirds of them (answered(lead_id)) it sends a CONTACTED activity naming
+    the assignment. `assignments`: lead id -> first assignment seen;
+    `answers`: lead id -> the SalesActivity record sent."""
+
+    def __init__(self, producer, topic):
+        self.producer = producer
+        self.topic = topic
+        self.assignments = {}
+        self.answers = {}
+
+    def take(self, decision):
+        """One decoded LeadDecision."""
+        d = decision
+        if d["rep"] is None or d["lead_id"] in self.assignments:
+            return
+        self.assignments[d["lead_id"]] = d
+        if answered(d["lead_id"]):
+            a = make_sales_activity(d["lead_id"], "CONTACTED", d["rep"],
+                                    assignment_id=d["event_id"])
+            self.producer.send_record(self.topic, "sales_activity", a)
+            self.answers[d["lead_id"]] = a
+
+    def read(self, msgs):
+        """Messages of the assignments topic."""
+        for m in msgs:
+            self.take(decode("decision", m.value))
+
+
+def wait_settled(ctx, topics, expected, crm, live, alive, settle, timeout=60, label="it"):
+    """After the input: wait until every lead of `expected` is decided and every
+    assignment nobody touched has breached, answering what `live` (a Reader of
+    the assignments topic) still brings. alive() raises when a router died.
+    A timeout is logged, not raised: check_exactly_once then says exactly what
+    is missing. Returns the set of lead ids decided."""
+    decided, breached, seen = set(), set(), [0]
+    with ctx.reader([topics[k] for k in ("assignments", "nurture", "alerts")]) as out:
+        def settled(msgs):
+            crm.read(live.poll(0))
+            crm.producer.flush()
+            alive()
+            for m in msgs[seen[0]:]:
+                if m.topic != topics["alerts"]:
+                    decided.add(m.key.decode())
+                elif decode("alert", m.value)["kind"] == "BREACH":
+                    breached.add(m.key.decode())
+            seen[0] = len(msgs)
+            return expected <= decided and all(
+                i in breached for i in crm.assignments if not answered(i))
+        try:
+            out.wait(settled, timeout=timeout, settle=settle,
+                     what="every lead decided and every untouched assignment breached")
+        except AssertionError as exc:
+            alive()
+            log(f"{label}: {exc}")
+    return decided
 
 
 def check_exactly_once(events, dlq, expected, answered, answers):

@@ -143,8 +143,7 @@ def test_broker_restarts(ctx):
     try:
         warmup = h.prime_router(ctx.broker, router, topics, group)
         producer = ctx.producer(**CLIENT_CONF)
-        answers = {}       # lead id -> the CONTACTED record sent
-        assignments = {}   # lead id -> first assignment seen (live)
+        crm = h.Crm(producer, topics["sales_activity"])
         decided, breached = set(), set()
         sent_times = []    # time.monotonic() of each lead sent, in order
         is_decided = bytearray(len(encoded))
@@ -193,15 +192,7 @@ def test_broker_restarts(ctx):
                     is_decided[index_of[lead_id]] = 1
                 if m.topic != topics["assignments"]:
                     continue
-                d = h.decode("decision", m.value)
-                if d["rep"] is None or d["lead_id"] in assignments:
-                    continue
-                assignments[d["lead_id"]] = d
-                if h.answered(d["lead_id"]):
-                    a = h.make_sales_activity(d["lead_id"], "CONTACTED", d["rep"],
-                                              assignment_id=d["event_id"])
-                    producer.send_record(topics["sales_activity"], "sales_activity", a)
-                    answers[d["lead_id"]] = a
+                crm.take(h.decode("decision", m.value))
             progress(t)
 
         def ready_for_next(now):
@@ -252,7 +243,7 @@ def test_broker_restarts(ctx):
                     _, hard, down_s = pending.pop(0)
                     r = BrokerRestart(ctx.broker, hard, down_s, elapsed)
                     h.log(f"brestart: {r.label} restart at {elapsed:.1f} s ({sent} leads "
-                          f"sent, {len(decided)} decided, {len(assignments)} assignments)")
+                          f"sent, {len(decided)} decided, {len(crm.assignments)} assignments)")
                     restarts.append(r)
                     r.start()
             producer.flush(120)
@@ -266,7 +257,7 @@ def test_broker_restarts(ctx):
                 take(msgs)
                 producer.flush()
                 return expected <= decided and all(
-                    i in breached for i in assignments if not h.answered(i))
+                    i in breached for i in crm.assignments if not h.answered(i))
             try:
                 live.wait(settled, timeout=60, settle=FIRST_TOUCH_S + 2,
                           what="every lead decided and every untouched assignment breached")
@@ -304,7 +295,7 @@ def test_broker_restarts(ctx):
     events, dlq = h.read_router_output(ctx.bootstrap, topics, len(decided))
     h.log("brestart: read " + ", ".join(f"{k} {len(v)}" for k, v in events.items())
           + f", dead_letter {len(dlq)}")
-    s = h.check_exactly_once(events, dlq, expected, h.answered, answers)
+    s = h.check_exactly_once(events, dlq, expected, h.answered, crm.answers)
     h.log(f"brestart: {s['decided']} leads decided once, {s['assigned']} assignments, "
           f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches "
           f"(late touches included), 0 duplicates, DLQ empty, router never restarted")

@@ -75,21 +75,7 @@ def test_kill9_recovery(ctx):
     try:
         warmup = h.prime_router(ctx.broker, router, topics, group)
         producer = ctx.producer()
-        answers = {}       # lead id -> the CONTACTED record sent
-        assignments = {}   # lead id -> first assignment seen (live)
-
-        def answer(msgs):
-            """A CRM touching the assignments it is told about, right away."""
-            for m in msgs:
-                d = h.decode("decision", m.value)
-                if d["rep"] is None or d["lead_id"] in assignments:
-                    continue
-                assignments[d["lead_id"]] = d
-                if h.answered(d["lead_id"]):
-                    a = h.make_sales_activity(d["lead_id"], "CONTACTED", d["rep"],
-                                              assignment_id=d["event_id"])
-                    producer.send_record(topics["sales_activity"], "sales_activity", a)
-                    answers[d["lead_id"]] = a
+        crm = h.Crm(producer, topics["sales_activity"])
 
         with ctx.reader([topics["assignments"]]) as live:
             t0 = time.monotonic()
@@ -102,12 +88,12 @@ def test_kill9_recovery(ctx):
                     lead_id, value = encoded[sent]
                     producer.send(topics["leads"], value, key=lead_id)
                     sent += 1
-                answer(live.poll(0.05))
+                crm.read(live.poll(0.05))
                 if pending_kills and elapsed >= pending_kills[0]:
                     pending_kills.pop(0)
                     code = router.kill()
                     h.log(f"crash: SIGKILL at {elapsed:.1f} s ({sent} leads sent, "
-                          f"{len(assignments)} assignments seen), exit {code}")
+                          f"{len(crm.assignments)} assignments seen), exit {code}")
                     router = ctx.router(config, name=f"router{len(routers)}")
                     router.start()
                     routers.append(router)
@@ -117,27 +103,8 @@ def test_kill9_recovery(ctx):
 
             # The last run decides the rest, answers come in, clocks run out.
             expected = set(warmup) | {lead_id for lead_id, _ in encoded}
-            decided, breached, seen = set(), set(), [0]
-            with ctx.reader([topics[k] for k in ("assignments", "nurture", "alerts")],
-                            watch=router) as out:
-                def settled(msgs):
-                    answer(live.poll(0))
-                    producer.flush()
-                    for m in msgs[seen[0]:]:
-                        if m.topic != topics["alerts"]:
-                            decided.add(m.key.decode())
-                        elif h.decode("alert", m.value)["kind"] == "BREACH":
-                            breached.add(m.key.decode())
-                    seen[0] = len(msgs)
-                    return expected <= decided and all(
-                        i in breached for i in assignments if not h.answered(i))
-                try:
-                    out.wait(settled, timeout=60, settle=FIRST_TOUCH_S + 2,
-                             what="every lead decided and every untouched assignment breached")
-                except AssertionError as exc:
-                    router.check_alive()
-                    # what is missing is reported precisely by the checks below
-                    h.log(f"crash: {exc}")
+            decided = h.wait_settled(ctx, topics, expected, crm, live, router.check_alive,
+                                     settle=FIRST_TOUCH_S + 2, label="crash")
         router.stop()
     except BaseException:
         for r in routers:
@@ -157,7 +124,7 @@ def test_kill9_recovery(ctx):
     assert all(n > 0 for n in restores), f"a restart restored nothing: {restores}"
 
     expected = set(warmup) | {lead_id for lead_id, _ in encoded}
-    s = h.check_exactly_once(events, dlq, expected, h.answered, answers)
+    s = h.check_exactly_once(events, dlq, expected, h.answered, crm.answers)
     h.log(f"crash: {s['decided']} leads decided once, {s['assigned']} assignments, "
           f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches "
           f"(late touches included), 0 duplicates, DLQ empty")

@@ -68,7 +68,10 @@ import harness as h  # noqa: E402
 from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaError,  # noqa: E402
                              KafkaException, Producer, TopicPartition)
 
-MODES = {"eos": "exactly_once", "alo": "at_least_once"}
+MODES = {"eos": "exactly_once", "alo": "at_least_once", "shared": "exactly_once"}
+# shared: exactly_once with kafka.topics.repartition, one instance: the cost of
+# the two-stage path that lets instances share the work (docs/design.md). Its
+# passthrough is eos's; it has no latency run of its own unless asked for.
 WARM_PER_PARTITION = 20  # passthrough warm-up messages per input partition
 STOPPED_RE = re.compile(r"stopped cleanly: (\d+) leads, (\d+) sales activities, (\d+) "
                         r"decisions, (\d+) dead-lettered, (\d+) transactions")
@@ -119,22 +122,29 @@ class Bench:
 
     # ------------------------------------------------------------ topics --
 
-    def router_topics(self, leads=None):
+    def router_topics(self, leads=None, shared=False):
         """The eight topics of a router; the changelog compacted, 1 partition.
-        `leads` reuses an existing input topic."""
+        `leads` reuses an existing input topic. shared: also the repartition
+        topic, and the changelog gets as many partitions as it."""
         p = self.args.partitions
         names = {key: self.name(key.replace("_", "-")) for key in h.TOPIC_KEYS}
         if leads:
             names["leads"] = leads
         self.broker.create_topics({names[k]: p for k in h.TOPIC_KEYS
                                    if k != "state" and not (k == "leads" and leads)})
-        self.broker.create_topics({names["state"]: 1}, config=h.STATE_TOPIC_CONFIG)
+        self.broker.create_topics({names["state"]: p if shared else 1},
+                                  config=h.STATE_TOPIC_CONFIG)
+        if shared:
+            names["repartition"] = self.name("repartition")
+            self.broker.create_topics({names["repartition"]: p})
         return names
 
     def router_config(self, topics, mode):
         overrides = {"kafka": {"processing": MODES[mode],
                                "commit_interval": f"{self.args.commit_interval_ms}ms",
                                "commit_max_messages": self.args.commit_max}}
+        if "repartition" in topics:
+            overrides["kafka"]["topics"] = {"repartition": topics["repartition"]}
         return h.make_config(self.workdir, self.broker.bootstrap, topics, overrides,
                              edit=h.reps_always_available, name=f"{self.name('cfg')}.yaml")
 
@@ -287,10 +297,11 @@ class Bench:
                     load=(load0 + loadavg()) / 2)
 
     def tput_router(self, mode, in_topic, n):
-        topics = self.router_topics(leads=in_topic)
+        topics = self.router_topics(leads=in_topic, shared=mode == "shared")
         config = self.router_config(topics, mode)
         group, _ = h.config_group(config)
-        poller = self.committed_poller(group, in_topic)
+        # shared: a lead is done when its forwarded copy's offset commits
+        poller = self.committed_poller(group, topics.get("repartition", in_topic))
         load0, busy0 = loadavg(), busy_jiffies()
         router = h.Router(self.args.binary, config, self.workdir, name=self.name("router"))
         router.start()
@@ -334,7 +345,7 @@ class Bench:
         total = int(rate * seconds)
         msgs = self.leads(total, f"lat{self.seq}")
         if what == "router":
-            topics = self.router_topics()
+            topics = self.router_topics(shared=mode == "shared")
             in_topic = topics["leads"]
             out_topics = [topics["assignments"], topics["nurture"]]
             config = self.router_config(topics, mode)
@@ -482,7 +493,9 @@ class Bench:
                 for mode in a.modes:
                     cases = [("passthrough", self.tput_passthrough),
                              ("router", self.tput_router)]
-                    if a.copies > 1:
+                    if mode == "shared":
+                        cases = cases[1:]
+                    elif a.copies > 1:
                         cases.append((f"passthrough x{a.copies}",
                                       lambda m, t, n: self.tput_passthrough(m, t, n, a.copies)))
                     for what, fn in cases:
@@ -493,7 +506,7 @@ class Bench:
                         out["throughput"].append(r)
         if a.seconds > 0:
             for mode in a.latency_modes:
-                for what in ("router", "passthrough"):
+                for what in ("router",) if mode == "shared" else ("router", "passthrough"):
                     r = self.latency(mode, what)
                     log(f"latency {mode} {what}: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
                         f"max {r['max_ms']} ms ({r['seen']}/{r['leads']})")
@@ -568,6 +581,11 @@ def table(out):
                 lines.append(f"{mode}: router / passthrough = {statistics.median(ro):,.0f} / "
                              f"{statistics.median(pt):,.0f} = {ratio:.2f} (target >= 0.80: "
                              f"{'met' if ratio >= 0.8 else 'NOT met'})")
+            eos_pt = [r["msgs_per_s"] for r in tp if r["mode"] == "eos"
+                      and r["what"] == "passthrough"]
+            if mode == "shared" and ro and eos_pt:
+                lines.append(f"shared: router (two stages, one instance) / eos passthrough = "
+                             f"{statistics.median(ro) / statistics.median(eos_pt):.2f}")
             if px and ro:
                 lines.append(f"{mode}: router / passthrough with the router's output volume = "
                              f"{statistics.median(ro) / statistics.median(px):.2f}")
@@ -594,7 +612,8 @@ def main():
     ap.add_argument("--leads", type=int, default=200000, help="throughput leads (0: skip)")
     ap.add_argument("--runs", type=int, default=3,
                     help="throughput runs per case (the ratios use medians)")
-    ap.add_argument("--modes", default="eos,alo", help="throughput modes (eos, alo)")
+    ap.add_argument("--modes", default="eos,alo",
+                    help="throughput modes (eos, alo, shared)")
     ap.add_argument("--rate", type=float, default=2000, help="latency: leads per second")
     ap.add_argument("--seconds", type=float, default=20, help="latency: duration (0: skip)")
     ap.add_argument("--latency-modes", default="eos,alo")
@@ -620,7 +639,7 @@ def main():
     a.latency_modes = [m for m in a.latency_modes.split(",") if m]
     for m in a.modes + a.latency_modes:
         if m not in MODES:
-            ap.error(f"unknown mode {m!r} (eos, alo)")
+            ap.error(f"unknown mode {m!r} (eos, alo, shared)")
     for path in (a.binary, a.passthrough):
         if not os.access(path, os.X_OK):
             ap.error(f"{path} is not an executable")

@@ -62,6 +62,8 @@ typedef struct runner {
     int64_t window_messages;
     bool have_progress;        /* consumed since the last commit */
     uint64_t state_records;    /* changelog records written */
+    rd_kafka_topic_t *out_topics[8]; /* held for the producer's metadata cache */
+    int n_out_topics;
 } runner;
 
 lr_time_ms lr_wall_clock_ms(void *unused) {
@@ -918,6 +920,27 @@ static void loop(runner *r) {
     }
 }
 
+/* The producer learns where a topic's partitions are when it first produces to
+ * it, and the window that holds that first record waits for the answer: 0.1 to
+ * 0.5 s measured, which an alerts partition would otherwise pay with the first
+ * alert, hours into a run. Asking for every output topic at start pays it
+ * before any input is decided. Topics that do not exist are left to the first
+ * produce to report. */
+static void output_topics_warm(runner *r) {
+    const lr_kafka_topics *t = &r->kc->topics;
+    const char *names[] = {t->assignments, t->nurture, t->status,     t->alerts,
+                           t->dead_letter, t->state,   t->repartition};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!names[i]) continue;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->producer, names[i], NULL);
+        if (!rkt) continue;
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(r->producer, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rd_kafka_metadata_destroy(md);
+        r->out_topics[r->n_out_topics++] = rkt;
+    }
+}
+
 /* A domain's partition must be the same in every instance and every version,
  * and must not move when other domains come or go (its state would stay
  * behind), so it is a fixed function of the domain's name: FNV-1a, then
@@ -985,6 +1008,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
         if (!r.fatal) fail(&r, "init_transactions failed");
         goto out;
     }
+    output_topics_warm(&r);
     if (r.partitioned) {
         /* each core is restored when its partition is assigned */
         if (partitioned_setup(&r) < 0) goto out;
@@ -1018,6 +1042,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     }
 out:
     if (r.consumer) rd_kafka_destroy(r.consumer);
+    for (int i = 0; i < r.n_out_topics; i++) rd_kafka_topic_destroy(r.out_topics[i]);
     if (r.producer) rd_kafka_destroy(r.producer);
     for (int i = 0; i < r.n_cores; i++) lr_core_free(r.cores[i]);
     free(r.cores);

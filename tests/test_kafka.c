@@ -181,6 +181,39 @@ static void test_routes_every_lead(void **state) {
     assert_true(s.transactions >= 1);
 }
 
+/* Shared work (kafka.topics.repartition): every lead goes through stage 1's
+ * forward and stage 2's decision, on one instance here; the real-broker
+ * rebalance test covers several. */
+static void test_shared_mode_decides_through_the_repartition_topic(void **state) {
+    fixture *f = *state;
+    rd_kafka_mock_topic_create(f->mock, "repart-g-shared", 1, 1);
+    f->cfg->kafka.topics.repartition = "repart-g-shared";
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-shared", N_LEADS, &s, &err);
+    f->cfg->kafka.topics.repartition = NULL;
+    assert_int_equal(rc, 0);
+    assert_int_equal(f->decisions, N_LEADS);
+    assert_int_equal(s.leads_in, N_LEADS); /* counted once, where they enter */
+    assert_int_equal(s.dead_lettered, 0);
+}
+
+/* State partition i belongs to repartition partition i: unequal counts refuse
+ * to start rather than mix the state of two partitions. */
+static void test_shared_mode_needs_equal_partition_counts(void **state) {
+    fixture *f = *state;
+    rd_kafka_mock_topic_create(f->mock, "repart-g-unequal", 2, 1);
+    f->cfg->kafka.topics.repartition = "repart-g-unequal";
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-unequal", N_LEADS, &s, &err);
+    f->cfg->kafka.topics.repartition = NULL;
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err.msg, "has 2 partitions"));
+    assert_non_null(strstr(err.msg, "they must be equal"));
+    assert_int_equal(f->decisions, 0);
+}
+
 static void test_retriable_commit_errors_are_retried(void **state) {
     fixture *f = *state;
     /* the next commits meet a coordinator that is still loading */
@@ -258,6 +291,8 @@ static void test_fenced_producer_stops_with_exit_1(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes_every_lead),
+        cmocka_unit_test(test_shared_mode_decides_through_the_repartition_topic),
+        cmocka_unit_test(test_shared_mode_needs_equal_partition_counts),
         cmocka_unit_test(test_retriable_commit_errors_are_retried),
         cmocka_unit_test(test_coordinator_moves),
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),

@@ -544,9 +544,24 @@ static void drain_changes(runner *r) {
     }
 }
 
+static uint64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void count_commit(runner *r, uint64_t t0, uint64_t offsets_us) {
+    uint64_t us = mono_us() - t0;
+    r->stats->commits++;
+    r->stats->commit_us_total += us;
+    r->stats->offsets_us_total += offsets_us;
+    if (us > r->stats->commit_us_max) r->stats->commit_us_max = us;
+}
+
 /* Commits the open window: output, dead letters and input offsets together. */
 static void window_commit(runner *r) {
     if (r->fatal) return;
+    uint64_t t0 = mono_us(), offsets_us = 0;
     if (r->eos) {
         drain_changes(r);
         if (r->fatal) return;
@@ -555,7 +570,9 @@ static void window_commit(runner *r) {
         if (r->have_progress) {
             rd_kafka_topic_partition_list_t *offs = positions(r);
             if (offs && offs->cnt > 0) {
+                uint64_t t1 = mono_us();
                 int rc = txn_retry(r, "send_offsets_to_transaction", call_send_offsets, offs);
+                offsets_us = mono_us() - t1;
                 rd_kafka_topic_partition_list_destroy(offs);
                 if (rc > 0) return txn_abort(r);
                 if (rc < 0) return;
@@ -568,6 +585,7 @@ static void window_commit(runner *r) {
         if (rc < 0) return;
         r->txn_open = false;
         r->stats->transactions++;
+        count_commit(r, t0, offsets_us);
     } else {
         /* at least once: everything produced (state included) must be
          * acknowledged before the offsets that led to it are committed */
@@ -577,12 +595,15 @@ static void window_commit(runner *r) {
         if (r->have_progress) {
             rd_kafka_topic_partition_list_t *offs = positions(r);
             if (offs && offs->cnt > 0) {
+                uint64_t t1 = mono_us();
                 rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, offs, 0);
+                offsets_us = mono_us() - t1;
                 if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
                     logf_(r, "offset commit failed: %s (will retry)", rd_kafka_err2str(e));
             }
             if (offs) rd_kafka_topic_partition_list_destroy(offs);
         }
+        count_commit(r, t0, offsets_us);
     }
 done:
     window_reset(r);

@@ -75,6 +75,7 @@ MODES = {"eos": "exactly_once", "alo": "at_least_once", "shared": "exactly_once"
 WARM_PER_PARTITION = 20  # passthrough warm-up messages per input partition
 STOPPED_RE = re.compile(r"stopped cleanly: (\d+) leads, (\d+) sales activities, (\d+) "
                         r"decisions, (\d+) dead-lettered, (\d+) transactions")
+COMMIT_RE = re.compile(r"commits: mean ([\d.]+) ms, max ([\d.]+) ms, of which offsets ([\d.]+) ms")
 PT_RE = re.compile(r"messages=(\d+) commits=(\d+) elapsed_ms=([\d.]+) msgs_per_s=(\d+)")
 
 
@@ -335,6 +336,8 @@ class Bench:
                     decisions=count, decided=distinct, elapsed_s=elapsed,
                     msgs_per_s=n / elapsed, transactions=int(m.group(5)),
                     router_leads=int(m.group(1)), router_decisions=int(m.group(3)),
+                    commit_ms=[float(x) for x in (COMMIT_RE.search(stderr) or
+                                                  re.match("()()()", "")).groups() if x],
                     dead_lettered=int(m.group(4)), cpu_s=cpu, busy_cores=busy,
                     load=(load0 + loadavg()) / 2)
 
@@ -501,8 +504,10 @@ class Bench:
                     for what, fn in cases:
                         r = fn(mode, in_topic, a.leads)
                         r["run"] = run
+                        commit = (f", commit mean/max {r['commit_ms'][0]}/{r['commit_ms'][1]} ms"
+                                  if r.get("commit_ms") else "")
                         log(f"throughput {mode} {what}: {r['msgs_per_s']:,.0f} leads/s "
-                            f"({r['elapsed_s']:.2f} s, load {r['load']:.1f})")
+                            f"({r['elapsed_s']:.2f} s, load {r['load']:.1f}{commit})")
                         out["throughput"].append(r)
         if a.seconds > 0:
             for mode in a.latency_modes:

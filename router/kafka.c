@@ -617,6 +617,34 @@ static bool is_repartition(runner *r, const rd_kafka_topic_partition_t *tp) {
 /* Partitioned: a repartition partition brings its decision state with it. The
  * restore happens here, before the partition is handed to the consumer, so
  * no lead of it is decided before its state is back. */
+/* Partitions of a topic per the consumer's metadata, 0 when unknown. */
+static int partition_count(rd_kafka_t *rk, const char *topic) {
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int n = 0;
+    if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && !md->topics[0].err)
+        n = md->topics[0].partition_cnt;
+    if (md) rd_kafka_metadata_destroy(md);
+    if (rkt) rd_kafka_topic_destroy(rkt);
+    return n;
+}
+
+/* A single instance keeps every team's state: a second member of its group
+ * would count its own copy of every rep's load. That is a deployment error
+ * the router cannot fix, so it says so on every assignment that shows it. */
+static void warn_if_not_alone(runner *r, rd_kafka_t *rk,
+                              const rd_kafka_topic_partition_list_t *parts) {
+    int total = partition_count(rk, r->kc->topics.leads) +
+                partition_count(rk, r->kc->topics.sales_activity);
+    if (total > 0 && parts->cnt < total)
+        logf_(r, "WARNING: group %s has another member (this instance got %d of %d input "
+                 "partitions), but kafka.topics.repartition is not set: each instance keeps "
+                 "its own rep loads and round robins, so caps and shares will be wrong; "
+                 "see docs/operations.md, \"Several instances\"",
+              r->kc->group_id, parts->cnt, total);
+}
+
 static void assign_partitions(runner *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts) {
     if (r->partitioned) {
         bool *wanted = calloc((size_t)r->n_cores, sizeof(bool));
@@ -635,6 +663,8 @@ static void assign_partitions(runner *r, rd_kafka_t *rk, rd_kafka_topic_partitio
             return;
         }
         logf_(r, "deciding %d repartition partition(s)", owned);
+    } else {
+        warn_if_not_alone(r, rk, parts);
     }
     rd_kafka_assign(rk, parts);
 }

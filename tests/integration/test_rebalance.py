@@ -165,5 +165,22 @@ def test_kill_one_add_one(ctx):
           f"0 duplicates, DLQ empty")
 
 
+def test_single_instance_mode_warns_about_a_second_member(ctx):
+    """Without kafka.topics.repartition each instance keeps every team's state:
+    a second member in the group is a deployment error, and the router says so."""
+    topics = ctx.router_topics(partitions=2)
+    config = ctx.config(topics)
+    group, _ = h.config_group(config)
+    first = ctx.router(config, name="single1", args=["--transactional-id", f"{group}-1"])
+    second = ctx.router(config, name="single2", args=["--transactional-id", f"{group}-2"])
+    with first, second:
+        ctx.broker.wait_group_stable(group, [topics["leads"], topics["sales_activity"]],
+                                     timeout=90, members=2)
+        def warned():
+            text = "".join(r.stderr_path.read_text(errors="replace") for r in (first, second))
+            return "kafka.topics.repartition is not set" in text and "WARNING: group" in text
+        h.wait_for(warned, 30, what="a warning about the second member")
+
+
 if __name__ == "__main__":
     h.main()

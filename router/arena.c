@@ -42,28 +42,34 @@ void lr_arena_destroy(lr_arena *a) {
     memset(a, 0, sizeof(*a));
 }
 
-void *lr_arena_alloc(lr_arena *a, size_t n) {
-    n = (n + 7) & ~(size_t)7;
-    if (!a->head || a->head->used + n > a->head->size) {
-        lr_arena_chunk *c;
-        if (n <= a->chunk_size && a->spare) {
-            c = a->spare;
-            a->spare = c->next;
-            c->used = 0;
-        } else {
-            c = chunk_new(n > a->chunk_size ? n : a->chunk_size);
-        }
-        c->next = a->head;
-        a->head = c;
+/* A new chunk when the head has no room for n (already rounded). */
+static __attribute__((noinline)) void arena_refill(lr_arena *a, size_t n) {
+    lr_arena_chunk *c;
+    if (n <= a->chunk_size && a->spare) {
+        c = a->spare;
+        a->spare = c->next;
+        c->used = 0;
+    } else {
+        c = chunk_new(n > a->chunk_size ? n : a->chunk_size);
     }
+    c->next = a->head;
+    a->head = c;
+}
+
+/* Inlined into the formatters of this file: they run several times per lead. */
+static inline void *arena_take(lr_arena *a, size_t n) {
+    n = (n + 7) & ~(size_t)7;
+    if (!a->head || a->head->used + n > a->head->size) arena_refill(a, n);
     void *p = a->head->data + a->head->used;
     a->head->used += n;
     a->bytes_used += n;
     return p;
 }
 
+void *lr_arena_alloc(lr_arena *a, size_t n) { return arena_take(a, n); }
+
 char *lr_arena_strndup(lr_arena *a, const char *s, size_t n) {
-    char *p = lr_arena_alloc(a, n + 1);
+    char *p = arena_take(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
@@ -78,38 +84,27 @@ static char *utoa_rev(unsigned long long v, char *end) {
     return end;
 }
 
-/* Event ids and reason details are built for every lead, and glibc's
- * vsnprintf costs about a microsecond each time. Formats made only of %s, %d,
- * %u, %ld, %lu, %lld, %llu, %zu, %c and %% (integers may be zero-padded to a
- * width, as in %02d) are written here directly; any other conversion
- * (precision, floats, hex) returns -1 and the caller falls back to vsnprintf.
- * One pass cuts the format into pieces (literal runs and converted values),
- * then the pieces are copied into the arena. */
-#define FAST_MAX_ARGS 16
-
-typedef struct piece {
-    const char *p;
-    size_t n;
-} piece;
+/* Reason details are built for every lead, and glibc's vsnprintf costs
+ * about a microsecond each time. Formats made only of %s, %d, %u, %ld, %lu,
+ * %lld, %llu, %zu, %c and %% (integers may be zero-padded to a width, as in
+ * %02d) are written here directly, in one pass into a buffer on the stack;
+ * any other conversion (precision, floats, hex) or a text longer than the
+ * buffer returns -1 and the caller falls back to vsnprintf. */
+#define FAST_MAX 256
 
 static int fast_format(lr_arena *a, const char *fmt, va_list ap, char **out) {
-    piece pieces[2 * FAST_MAX_ARGS + 1];
-    char digits[FAST_MAX_ARGS][48];
-    size_t n_pieces = 0, total = 0;
-    int n_args = 0;
-    const char *lit = fmt;
-    const char *f = fmt;
-    for (;; f++) {
-        if (*f && *f != '%') continue;
-        if (f > lit) { /* the literal run before this conversion */
-            if (n_pieces == 2 * FAST_MAX_ARGS) return -1;
-            pieces[n_pieces++] = (piece){lit, (size_t)(f - lit)};
-            total += (size_t)(f - lit);
+    char buf[FAST_MAX];
+    size_t n = 0;
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%') {
+            if (n == FAST_MAX) return -1;
+            buf[n++] = *f;
+            continue;
         }
-        if (!*f) break;
         f++;
-        if (*f == '%') { /* "%%": the second '%' starts the next literal run */
-            lit = f;
+        if (*f == '%') {
+            if (n == FAST_MAX) return -1;
+            buf[n++] = '%';
             continue;
         }
         unsigned w = 0;
@@ -119,25 +114,21 @@ static int fast_format(lr_arena *a, const char *fmt, va_list ap, char **out) {
         bool size = false;
         while (*f == 'l') longs++, f++;
         if (*f == 'z') size = true, f++;
-        if (n_args == FAST_MAX_ARGS || n_pieces == 2 * FAST_MAX_ARGS || longs > 2) return -1;
+        if (longs > 2) return -1;
         char k = *f;
-        lit = f + 1;
         if (k == 's') {
             if (longs || size || w) return -1;
             const char *str = va_arg(ap, const char *);
             if (!str) str = "(null)";
-            size_t n = strlen(str);
-            pieces[n_pieces++] = (piece){str, n};
-            total += n;
-            n_args++;
+            size_t len = strlen(str);
+            if (len > FAST_MAX - n) return -1;
+            memcpy(buf + n, str, len);
+            n += len;
             continue;
         }
-        char *buf = digits[n_args++];
         if (k == 'c') {
-            if (longs || size || w) return -1;
-            buf[0] = (char)(unsigned char)va_arg(ap, int);
-            pieces[n_pieces++] = (piece){buf, 1};
-            total++;
+            if (longs || size || w || n == FAST_MAX) return -1;
+            buf[n++] = (char)(unsigned char)va_arg(ap, int);
             continue;
         }
         unsigned long long v;
@@ -155,20 +146,19 @@ static int fast_format(lr_arena *a, const char *fmt, va_list ap, char **out) {
                 : longs == 1 ? va_arg(ap, unsigned long)
                              : va_arg(ap, unsigned);
         } else {
-            return -1;
+            return -1; /* also the end of the format right after '%' */
         }
-        char *end = buf + 48, *d = utoa_rev(v, end);
+        char digits[48], *end = digits + sizeof(digits), *d = utoa_rev(v, end);
         while ((size_t)(end - d) + neg < w) *--d = '0';
         if (neg) *--d = '-';
-        pieces[n_pieces++] = (piece){d, (size_t)(end - d)};
-        total += (size_t)(end - d);
+        size_t len = (size_t)(end - d);
+        if (len > FAST_MAX - n) return -1;
+        memcpy(buf + n, d, len);
+        n += len;
     }
-    char *p = lr_arena_alloc(a, total + 1), *wp = p;
-    for (size_t i = 0; i < n_pieces; i++) {
-        memcpy(wp, pieces[i].p, pieces[i].n);
-        wp += pieces[i].n;
-    }
-    *wp = '\0';
+    char *p = arena_take(a, n + 1);
+    memcpy(p, buf, n);
+    p[n] = '\0';
     *out = p;
     return 0;
 }
@@ -191,6 +181,25 @@ char *lr_arena_vprintf(lr_arena *a, const char *fmt, va_list ap) {
     else
         vsnprintf(p, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
+    return p;
+}
+
+char *lr_arena_join_num(lr_arena *a, const char *s, const char *mid, long long v) {
+    if (!s) s = "(null)";
+    return lr_arena_join_num_n(a, s, strlen(s), mid, strlen(mid), v);
+}
+
+char *lr_arena_join_num_n(lr_arena *a, const char *s, size_t n, const char *mid, size_t m,
+                          long long v) {
+    char digits[24], *end = digits + sizeof(digits);
+    char *d = utoa_rev(v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, end);
+    if (v < 0) *--d = '-';
+    size_t k = (size_t)(end - d);
+    char *p = arena_take(a, n + m + k + 1);
+    memcpy(p, s, n);
+    memcpy(p + n, mid, m);
+    memcpy(p + n + m, d, k);
+    p[n + m + k] = '\0';
     return p;
 }
 

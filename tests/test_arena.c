@@ -55,9 +55,62 @@ static void test_reset_reuses_memory(void **s) {
     lr_arena_destroy(&a);
 }
 
+/* The event-id builder writes what "%s%s%lld" would. */
+static void test_join_num_matches_printf(void **s) {
+    (void)s;
+    lr_arena a;
+    lr_arena_init(&a, 128);
+    const long long vals[] = {0, 1, 9, 10, 42, -1, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN};
+    const char *ids[] = {"L-1", "", "a-rather-long-lead-id-0123456789abcdef0123456789", NULL};
+    char ref[256];
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+            snprintf(ref, sizeof(ref), "%s%s%lld", ids[i] ? ids[i] : "(null)", ":status:", vals[k]);
+            assert_string_equal(lr_arena_join_num(&a, ids[i], ":status:", vals[k]), ref);
+            if (!ids[i]) continue;
+            /* lengths given: only s[0..n) and mid[0..m) count */
+            char *p = lr_arena_join_num_n(&a, ids[i], strlen(ids[i]), ":alert:XX", 7, vals[k]);
+            snprintf(ref, sizeof(ref), "%s:alert:%lld", ids[i], vals[k]);
+            assert_string_equal(p, ref);
+        }
+    }
+    /* ids longer than a chunk get a chunk of their own */
+    char big[600];
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    char bref[700];
+    snprintf(bref, sizeof(bref), "%s:decision:%lld", big, 7LL);
+    assert_string_equal(lr_arena_join_num(&a, big, ":decision:", 7), bref);
+    lr_arena_destroy(&a);
+}
+
+/* A text longer than the formatter's stack buffer takes the vsnprintf path
+ * with the same result, at every length around the boundary. */
+static void test_format_long_texts(void **s) {
+    (void)s;
+    lr_arena a;
+    lr_arena_init(&a, 1024);
+    char str[400];
+    for (size_t n = 230; n < 300; n++) {
+        memset(str, 'a' + (char)(n % 26), n);
+        str[n] = '\0';
+        SAME("%s", str);
+        SAME("x%s|%d", str, (int)n);
+        SAME("%s%c%%", str, 'z');
+    }
+    /* a literal run past the buffer */
+    char fmt[400];
+    memset(fmt, 'f', 290);
+    memcpy(fmt + 290, "%d", 3);
+    SAME(fmt, 5);
+    lr_arena_destroy(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_matches_snprintf),
+        cmocka_unit_test(test_join_num_matches_printf),
+        cmocka_unit_test(test_format_long_texts),
         cmocka_unit_test(test_reset_reuses_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,10 @@ lr_predicate *lr_predicate_parse(const lr_cfg_node *map, const char *const *extr
                                  lr_err *err);
 void lr_predicate_free(lr_predicate *p);
 bool lr_predicate_match(const lr_predicate *p, const lr_lead *lead);
+/* hits[i] = lr_predicate_match(ps[i], lead) for i < n: a rulebook's worth of
+ * conditions in one call, with no call per test. */
+void lr_predicate_match_many(const lr_predicate *const *ps, size_t n, const lr_lead *lead,
+                             bool *hits);
 /* "industry one_of [software,fintech]" for explanations; owned by p. */
 const char *lr_predicate_describe(const lr_predicate *p);
 

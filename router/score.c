@@ -36,6 +36,7 @@ typedef struct eng_rule {
 struct lr_score_config {
     size_t n_fit;
     fit_rule *fit;
+    const lr_predicate **fit_preds; /* fit[i].pred, contiguous for lr_predicate_match_many */
     int64_t half_life_ms;
     eng_rule eng[LR_ACT__COUNT];
     /* Activity types that have a rule, in file order: the breakdown lists
@@ -85,6 +86,9 @@ static int parse_fit(lr_score_config *cfg, const lr_cfg_node *fit, lr_err *err) 
     if (!cfg->fit) abort();
     for (size_t i = 0; i < fit->n; i++)
         if (parse_fit_rule(cfg, fit->items[i], err) < 0) return -1;
+    cfg->fit_preds = calloc(cfg->n_fit ? cfg->n_fit : 1, sizeof(*cfg->fit_preds));
+    if (!cfg->fit_preds) abort();
+    for (size_t i = 0; i < cfg->n_fit; i++) cfg->fit_preds[i] = cfg->fit[i].pred;
     return 0;
 }
 
@@ -199,6 +203,7 @@ void lr_score_config_free(lr_score_config *cfg) {
         lr_predicate_free(cfg->fit[i].pred);
     }
     free(cfg->fit);
+    free(cfg->fit_preds);
     free(cfg);
 }
 
@@ -226,11 +231,18 @@ void lr_score_compute(const lr_score_config *cfg, const lr_lead *lead, lr_time_m
     out->fit = out->engagement = out->total = 0;
     out->n_hits = 0;
 
-    for (size_t i = 0; i < cfg->n_fit; i++) {
-        const fit_rule *r = &cfg->fit[i];
-        if (!lr_predicate_match(r->pred, lead)) continue;
-        out->fit += r->points;
-        add_hit(out, r->name, r->points, false);
+    /* the conditions in batches, then the points in rule order */
+    enum { BATCH = 64 };
+    bool hit[BATCH];
+    for (size_t at = 0; at < cfg->n_fit; at += BATCH) {
+        size_t n = cfg->n_fit - at < BATCH ? cfg->n_fit - at : BATCH;
+        lr_predicate_match_many(cfg->fit_preds + at, n, lead, hit);
+        for (size_t i = 0; i < n; i++) {
+            if (!hit[i]) continue;
+            const fit_rule *r = &cfg->fit[at + i];
+            out->fit += r->points;
+            add_hit(out, r->name, r->points, false);
+        }
     }
 
     double sum[LR_ACT__COUNT] = {0};

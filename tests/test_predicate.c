@@ -187,8 +187,41 @@ static void test_regex_icase_equivalence(void **state) {
     }
 }
 
-/* Plain-word alternations take a fast path instead of regexec; with and
- * without (?i) it must agree with regexec on every subject. */
+/* Each pattern, parsed as a job_title regex condition (with "(?i)" in front
+ * when icase), answers as regexec does on every subject. An empty value is
+ * an absent field for conditions, so it never matches. */
+static void agree_with_regexec(const char *const *pats, size_t n_pats,
+                               const char *const *subjects, size_t n_subjects, bool icase) {
+    char yaml[256];
+    for (size_t i = 0; i < n_pats; i++) {
+        regex_t ref;
+        assert_int_equal(
+            regcomp(&ref, pats[i], REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)), 0);
+        snprintf(yaml, sizeof(yaml), "field: job_title\nregex: '%s%s'\n", icase ? "(?i)" : "",
+                 pats[i]);
+        lr_err err = {0};
+        lr_cfg_doc *doc;
+        lr_predicate *p = parse(yaml, NULL, &err, &doc);
+        if (!p) fail_msg("%s: %s", pats[i], err.msg);
+        for (size_t j = 0; j < n_subjects; j++) {
+            lr_lead l;
+            lead_init(&l);
+            l.job_title = S(subjects[j]);
+            bool want = subjects[j][0] && regexec(&ref, subjects[j], 0, NULL, 0) == 0;
+            if (lr_predicate_match(p, &l) != want)
+                fail_msg("%s%s on '%s': regexec says %d", icase ? "(?i)" : "", pats[i],
+                         subjects[j], want);
+        }
+        lr_predicate_free(p);
+        lr_cfg_free(doc);
+        regfree(&ref);
+    }
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Plain-word alternations take a fast path instead of regexec; it must agree
+ * with regexec on every subject. */
 static void test_regex_literal_fast_path(void **state) {
     (void)state;
     static const char *const pats[] = {"VP|Chief", "(Head of|Director)", "sales", "of IT",
@@ -196,26 +229,103 @@ static void test_regex_literal_fast_path(void **state) {
     static const char *const subjects[] = {"VP Sales", "vp sales", "Chief of Staff", "CHIEF",
                                            "Head of IT", "head of it", "Director", "Mgr-2 ops",
                                            "mgr-2", "xyz", "sales", "Sales"};
-    char yaml[256];
-    for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
-        regex_t ref;
-        assert_int_equal(regcomp(&ref, pats[i], REG_EXTENDED | REG_NOSUB), 0);
-        snprintf(yaml, sizeof(yaml), "field: job_title\nregex: '%s'\n", pats[i]);
-        lr_err err = {0};
-        lr_cfg_doc *doc;
-        lr_predicate *p = parse(yaml, NULL, &err, &doc);
-        if (!p) fail_msg("%s: %s", pats[i], err.msg);
-        for (size_t j = 0; j < sizeof(subjects) / sizeof(subjects[0]); j++) {
-            lr_lead l;
-            lead_init(&l);
-            l.job_title = S(subjects[j]);
-            bool want = regexec(&ref, subjects[j], 0, NULL, 0) == 0;
-            if (lr_predicate_match(p, &l) != want)
-                fail_msg("%s on '%s': regexec says %d", pats[i], subjects[j], want);
+    agree_with_regexec(pats, COUNT(pats), subjects, COUNT(subjects), false);
+}
+
+/* "(?i)" word lists take the literal path too: same answers as a
+ * case-insensitive regexec, words starting with letters or not. */
+static void test_regex_literal_icase(void **state) {
+    (void)state;
+    static const char *const pats[] = {"chief|vp|vice president|head of|director", "manager",
+                                       "(-x|2nd|@corp|Zeta)", "a"};
+    static const char *const subjects[] = {"VP of Sales", "vP", "Vice President", "HEAD OF IT",
+                                           "sub-X lead", "2ND line", "me@CORP", "zeta team",
+                                           "ZETA", "Manager", "general MANAGER", "mana ger",
+                                           "", "A", "b", "x-", "chie", "directo"};
+    agree_with_regexec(pats, COUNT(pats), subjects, COUNT(subjects), true);
+}
+
+/* Every text field a condition can name reads the same value that
+ * lr_lead_string gives, whether the predicate reads the lead directly or
+ * through lr_lead_string (derived fields). */
+static void test_every_text_field(void **state) {
+    (void)state;
+    lr_lead l;
+    lead_init(&l);
+    lr_str *plain[] = {&l.lead_id, &l.source, &l.channel, &l.campaign, &l.email, &l.first_name,
+                       &l.last_name, &l.job_title, &l.phone, &l.company_name, &l.company_domain,
+                       &l.industry, &l.country, &l.region, &l.language, &l.product_interest};
+    static char vals[16][24];
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        snprintf(vals[i], sizeof(vals[i]), "v%zu@dom%zu.example", i, i);
+        *plain[i] = S(vals[i]);
+    }
+    l.consent_known = true;
+    l.consent = true;
+    char yaml[640];
+    int checked = 0;
+    for (int f = LR_FIELD_LEAD_ID; f < LR_FIELD_ATTR; f++) {
+        if (lr_field_is_numeric((lr_field)f)) continue;
+        lr_field_ref ref;
+        assert_true(lr_field_resolve(lr_field_name((lr_field)f), &ref));
+        lr_str want = lr_lead_string(&l, &ref);
+        assert_non_null(want.s);
+        snprintf(yaml, sizeof(yaml), "field: %s\nequals: '%s'\n", lr_field_name((lr_field)f),
+                 want.s);
+        if (!match_yaml(yaml, &l)) fail_msg("%s does not read '%s'", lr_field_name((lr_field)f), want.s);
+        /* and not any other field's value */
+        for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+            if (plain[i]->len == want.len && !memcmp(plain[i]->s, want.s, want.len)) continue;
+            snprintf(yaml, sizeof(yaml), "field: %s\nequals: '%s'\n",
+                     lr_field_name((lr_field)f), vals[i]);
+            if (match_yaml(yaml, &l)) fail_msg("%s matched '%s'", lr_field_name((lr_field)f), vals[i]);
         }
-        lr_predicate_free(p);
-        lr_cfg_free(doc);
-        regfree(&ref);
+        checked++;
+    }
+    assert_int_equal(checked, 18); /* 16 plain fields, email_domain, consent */
+}
+
+/* The batch form answers as one call per condition does. */
+static void test_match_many(void **state) {
+    (void)state;
+    static const char *const yamls[] = {
+        "field: industry\nequals: Software\n", "field: company_size\nrange: {min: 100}\n",
+        "field: email_domain\none_of: [gmail.com, web.de]\n", "field: phone\npresent: true\n",
+        "field: job_title\nregex: '(?i)(vp|chief)'\n", "field: attrs.plan\nprefix: ent\n",
+        "field: consent\nequals: 'false'\n", "field: annual_revenue\npresent: false\n"};
+    enum { N = sizeof(yamls) / sizeof(yamls[0]) };
+    lr_predicate *ps[N];
+    lr_cfg_doc *docs[N];
+    for (size_t i = 0; i < N; i++) {
+        lr_err err = {0};
+        ps[i] = parse(yamls[i], NULL, &err, &docs[i]);
+        if (!ps[i]) fail_msg("%s: %s", yamls[i], err.msg);
+    }
+    lr_attr attr = {S("plan"), S("Enterprise")};
+    for (int v = 0; v < 16; v++) {
+        lr_lead l;
+        lead_init(&l);
+        if (v & 1) l.industry = S("SOFTWARE");
+        if (v & 2) l.company_size = 50 + 40 * v;
+        if (v & 4) l.email = S(v & 8 ? "a@Web.de" : "b@corp.example");
+        if (v & 8) l.phone = S("+49 30 1");
+        if (v % 3) l.job_title = S(v % 3 == 1 ? "Chief of Staff" : "Engineer");
+        if (v & 1) {
+            l.attrs[0] = attr;
+            l.n_attrs = 1;
+        }
+        l.consent_known = v & 2;
+        l.consent = v & 4;
+        if (v & 4) l.annual_revenue = 1000;
+        bool hits[N];
+        memset(hits, 0x7f, sizeof(hits));
+        lr_predicate_match_many((const lr_predicate *const *)ps, N, &l, hits);
+        for (size_t i = 0; i < N; i++)
+            if (hits[i] != lr_predicate_match(ps[i], &l)) fail_msg("lead %d, %s", v, yamls[i]);
+    }
+    for (size_t i = 0; i < N; i++) {
+        lr_predicate_free(ps[i]);
+        lr_cfg_free(docs[i]);
     }
 }
 
@@ -359,6 +469,9 @@ int main(void) {
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_regex_icase_equivalence),
         cmocka_unit_test(test_regex_literal_fast_path),
+        cmocka_unit_test(test_regex_literal_icase),
+        cmocka_unit_test(test_every_text_field),
+        cmocka_unit_test(test_match_many),
         cmocka_unit_test(test_present),
         cmocka_unit_test(test_attrs_and_email_domain),
         cmocka_unit_test(test_consent),

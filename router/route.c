@@ -798,6 +798,14 @@ void lr_route_release(lr_route_state *st, int32_t rep) {
 
 /* ---- assignment ------------------------------------------------------------- */
 
+/* Local time of the last zone asked for: `now` is fixed for one assignment
+ * and the members of a team mostly share a zone, so one entry saves nearly
+ * every lr_tz_local. */
+typedef struct tz_memo {
+    const lr_tz *tz;       /* NULL: empty */
+    lr_local_time lt;
+} tz_memo;
+
 typedef struct route_ctx {
     const lr_route_config *cfg;
     lr_route_state *st;
@@ -806,6 +814,7 @@ typedef struct route_ctx {
     const rt_rule *rule;   /* the matched rule: its skills bind every candidate */
     lr_decision *d;        /* NULL: decide without explaining */
     lr_arena *text;
+    tz_memo *memo;
 } route_ctx;
 
 /* What a check learned about a rep, reused by the explanation and the commit. */
@@ -866,7 +875,11 @@ static const char *rep_unavailable(const route_ctx *c, int32_t rep, rep_view *v)
     if (excluded(c->req, rep)) return "excluded_previous_owner";
     int32_t sk = missing_skill(c, r);
     if (sk >= 0) return c->cfg->skill_missing[sk];
-    lr_tz_local(r->tz, c->now, &v->lt);
+    if (c->memo->tz != r->tz) {
+        lr_tz_local(r->tz, c->now, &c->memo->lt);
+        c->memo->tz = r->tz;
+    }
+    v->lt = c->memo->lt;
     v->open = l->open;
     v->today = l->local_day == v->lt.day_number ? l->today : 0;
     const rt_ooo *o = away(r, v->lt.day_number);
@@ -886,15 +899,42 @@ static const char *rep_unavailable(const route_ctx *c, int32_t rep, rep_view *v)
     return NULL;
 }
 
+/* Decimal v at p (at most 11 bytes); returns the end. */
+static char *put_int(char *p, int32_t v) {
+    char tmp[12], *e = tmp + sizeof(tmp), *d = e;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--d = '-';
+    memcpy(p, d, (size_t)(e - d));
+    return p + (e - d);
+}
+
 /* "open 3/25, today 2/15" (a cap that is not set shows no "/n"). */
 static const char *load_text(const route_ctx *c, int32_t rep, const rep_view *v,
                              const char *prefix, const char *suffix) {
     const rt_rep *r = &c->cfg->reps[rep];
-    char open_cap[16] = "", day_cap[16] = "";
-    if (r->max_open) snprintf(open_cap, sizeof(open_cap), "/%d", r->max_open);
-    if (r->max_per_day) snprintf(day_cap, sizeof(day_cap), "/%d", r->max_per_day);
-    return say(c, "chosen", "%s%sopen %d%s, today %d%s%s", prefix ? prefix : "",
-               prefix ? "; " : "", v->open, open_cap, v->today, day_cap, suffix ? suffix : "");
+    if (!c->d || !c->text) return "chosen";
+    /* written directly: it is built for every assignment, and a generic
+     * formatter costs several times more */
+    size_t np = prefix ? strlen(prefix) : 0, ns = suffix ? strlen(suffix) : 0;
+    char *s = lr_arena_alloc(c->text, np + ns + 80), *p = s;
+    if (prefix) {
+        memcpy(p, prefix, np);
+        memcpy(p + np, "; ", 2);
+        p += np + 2;
+    }
+    memcpy(p, "open ", 5);
+    p = put_int(p + 5, v->open);
+    if (r->max_open) *p++ = '/', p = put_int(p, r->max_open);
+    memcpy(p, ", today ", 8);
+    p = put_int(p + 8, v->today);
+    if (r->max_per_day) *p++ = '/', p = put_int(p, r->max_per_day);
+    memcpy(p, suffix ? suffix : "", ns);
+    p[ns] = '\0';
+    return s;
 }
 
 /* The lead is theirs: one more open lead, one more today (on their local day). */
@@ -1131,7 +1171,8 @@ void lr_route_assign(const lr_route_config *cfg, lr_route_state *st, const lr_le
                      lr_decision *d, lr_arena *text) {
     lr_route_request none = LR_ROUTE_REQUEST_INIT;
     if (!req) req = &none;
-    route_ctx c = {cfg, st, now, req, NULL, d, text};
+    tz_memo memo = {NULL};
+    route_ctx c = {cfg, st, now, req, NULL, d, text, &memo};
     memset(res, 0, sizeof(*res));
     res->team = res->rep = -1;
 

@@ -724,6 +724,41 @@ static void test_event_roundtrips(void **state) {
     lr_codec_free(c);
 }
 
+/* Reasons with every kind of string (absent, empty, short, past the 32-byte
+ * copy, multi-byte UTF-8) and a kind outside the enum, which is written as
+ * the first symbol, as for any other enum field. */
+static void test_reason_edges(void **state) {
+    (void)state;
+    lr_codec *c = codec_new();
+    lr_arena arena;
+    lr_arena_init(&arena, 0);
+    static const char *const texts[] = {NULL, "", "x", "exactly-sixteen!", "seventeen bytes!!",
+                                        "a detail that is longer than thirty-two bytes, by far",
+                                        "\xc3\xa9t\xc3\xa9 \xe2\x82\xac"};
+    enum { NT = sizeof(texts) / sizeof(texts[0]) };
+    fill_decision(&ev_a, 0);
+    lr_decision *d = &ev_a.u.decision;
+    for (int i = 0; i < NT * NT; i++)
+        lr_decision_add_reason(d, (lr_reason_kind)(i % LR_REASON__COUNT), texts[i % NT],
+                               texts[(i / NT) % NT], i % 2 ? -1e300 : 0.125 * i,
+                               texts[(i + 3) % NT]);
+    roundtrip_event(c, &arena);
+    d->reasons[0].kind = (lr_reason_kind)LR_REASON__COUNT;
+    d->reasons[1].kind = (lr_reason_kind)-1;
+    lr_buf b;
+    lr_buf_init(&b);
+    lr_codec_encode_event(c, &ev_a, &b);
+    const char *why = NULL;
+    assert_int_equal(lr_codec_decode_event(c, b.data, b.len, &ev_b, &arena, &why), LR_CODEC_OK);
+    assert_int_equal(ev_b.u.decision.reasons[0].kind, 0);
+    assert_int_equal(ev_b.u.decision.reasons[1].kind, 0);
+    assert_int_equal(ev_b.u.decision.n_reasons, d->n_reasons);
+    assert_cstr_eq(ev_b.u.decision.reasons[2].detail, d->reasons[2].detail, "detail");
+    lr_buf_free(&b);
+    lr_arena_destroy(&arena);
+    lr_codec_free(c);
+}
+
 static void test_version_and_event_ids(void **state) {
     (void)state;
     lr_codec *c = codec_new();
@@ -1940,6 +1975,7 @@ int main(void) {
         cmocka_unit_test(test_lead_roundtrip),
         cmocka_unit_test(test_sales_roundtrip),
         cmocka_unit_test(test_event_roundtrips),
+        cmocka_unit_test(test_reason_edges),
         cmocka_unit_test(test_version_and_event_ids),
         cmocka_unit_test(test_avro_c_writes_we_read),
         cmocka_unit_test(test_we_write_avro_c_reads),

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "arena.h"
-#include "leadtab.h"
 
 /* ---- histograms ------------------------------------------------------------ */
 
@@ -63,6 +62,7 @@ typedef struct block {
 typedef struct names {
     lr_arena mem;        /* name bytes: never moves, so names stay valid */
     const char **name;   /* by id; [0] unused */
+    uint32_t *len;       /* strlen of each name, by id */
     block *blocks;       /* by id; [0] unused */
     uint32_t n, cap;     /* ids 1..n in use */
     uint16_t *index;     /* open addressing on the name hash; 0 = empty */
@@ -105,6 +105,7 @@ void lr_kpi_free(lr_kpi *k) {
         for (uint32_t i = 1; i <= nm->n; i++) block_free(&nm->blocks[i]);
         block_free(&nm->other);
         free(nm->name);
+        free(nm->len);
         free(nm->blocks);
         free(nm->index);
         lr_arena_destroy(&nm->mem);
@@ -112,12 +113,30 @@ void lr_kpi_free(lr_kpi *k) {
     free(k);
 }
 
+/* Every decided lead interns its source and campaign, so the index hashes
+ * only the length and the first and last 8 bytes (names differing only in
+ * the middle share a probe chain, which the comparison resolves). Probe
+ * positions never reach the output: ids follow first sight. */
+static inline uint64_t name_hash(const char *s, size_t n) {
+    const uint64_t k = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (uint64_t)n * k, a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else {
+        for (size_t i = 0; i < n; i++) a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    }
+    h = (h ^ a) * k;
+    h = (h ^ b) * k;
+    return h ^ (h >> 32);
+}
+
 static void names_grow_index(names *nm) {
     size_t cap = nm->index_cap ? nm->index_cap * 2 : 64;
     uint16_t *index = calloc(cap, sizeof(uint16_t));
     if (!index) abort();
     for (uint32_t id = 1; id <= nm->n; id++) {
-        size_t i = lr_leadtab_hash(nm->name[id], strlen(nm->name[id])) & (cap - 1);
+        size_t i = name_hash(nm->name[id], nm->len[id]) & (cap - 1);
         while (index[i]) i = (i + 1) & (cap - 1);
         index[i] = (uint16_t)id;
     }
@@ -131,20 +150,22 @@ uint16_t lr_kpi_intern(lr_kpi *k, lr_kpi_dim dim, lr_str name) {
     names *nm = &k->dim[dim];
     if (!nm->index_cap) names_grow_index(nm);
     size_t mask = nm->index_cap - 1;
-    size_t i = lr_leadtab_hash(name.s, name.len) & mask;
+    size_t i = name_hash(name.s, name.len) & mask;
     for (; nm->index[i]; i = (i + 1) & mask) {
-        const char *s = nm->name[nm->index[i]];
-        if (strlen(s) == name.len && !memcmp(s, name.s, name.len)) return nm->index[i];
+        uint16_t id = nm->index[i];
+        if (nm->len[id] == name.len && !memcmp(nm->name[id], name.s, name.len)) return id;
     }
     if (nm->n >= MAX_IDS) return LR_KPI_OTHER;
     if (nm->n + 1 >= nm->cap) {
         nm->cap = nm->cap ? nm->cap * 2 : 64;
         nm->name = realloc(nm->name, nm->cap * sizeof(*nm->name));
+        nm->len = realloc(nm->len, nm->cap * sizeof(*nm->len));
         nm->blocks = realloc(nm->blocks, nm->cap * sizeof(block));
-        if (!nm->name || !nm->blocks) abort();
+        if (!nm->name || !nm->len || !nm->blocks) abort();
     }
     uint32_t id = ++nm->n;
     nm->name[id] = lr_arena_strndup(&nm->mem, name.s, name.len);
+    nm->len[id] = (uint32_t)strlen(nm->name[id]); /* as written, so a NUL inside never matches */
     memset(&nm->blocks[id], 0, sizeof(block));
     nm->index[i] = (uint16_t)id;
     if (nm->n * 2 > nm->index_cap) names_grow_index(nm);

@@ -69,6 +69,39 @@ static void test_intern(void **state) {
     lr_kpi_free(k);
 }
 
+/* The index hashes only the ends of a name: names equal there but not in the
+ * middle, or differing only in length, still get ids of their own. */
+static void test_intern_similar_names(void **state) {
+    (void)state;
+    const char *teams[] = {"t1"};
+    lr_kpi *k = lr_kpi_new(1, teams);
+    char buf[64];
+    uint16_t ids[300];
+    for (int i = 0; i < 300; i++) {
+        int n = snprintf(buf, sizeof(buf), "campaign_%03d_spring_2026_paid", i);
+        ids[i] = lr_kpi_intern(k, LR_KPI_CAMPAIGN, (lr_str){buf, (uint32_t)n});
+        assert_int_equal(ids[i], i + 1); /* ids follow first sight */
+    }
+    for (int i = 299; i >= 0; i--) {
+        int n = snprintf(buf, sizeof(buf), "campaign_%03d_spring_2026_paid", i);
+        assert_int_equal(lr_kpi_intern(k, LR_KPI_CAMPAIGN, (lr_str){buf, (uint32_t)n}), ids[i]);
+        assert_string_equal(lr_kpi_name(k, LR_KPI_CAMPAIGN, ids[i]), buf);
+    }
+    /* short names and prefixes of one another */
+    uint16_t e = lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"", 0});
+    uint16_t a = lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"ab", 2});
+    uint16_t ab = lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"abc", 3});
+    assert_true(e != a && a != ab && e != ab);
+    assert_int_equal(lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"abcdef", 2}), a);
+    assert_int_equal(lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"", 0}), e);
+    /* a name with a NUL inside is stored cut at it and never matches itself */
+    uint16_t z1 = lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"x\0y", 3});
+    uint16_t z2 = lr_kpi_intern(k, LR_KPI_SOURCE, (lr_str){"x\0y", 3});
+    assert_int_not_equal(z1, z2);
+    assert_string_equal(lr_kpi_name(k, LR_KPI_SOURCE, z1), "x");
+    lr_kpi_free(k);
+}
+
 static void test_json(void **state) {
     (void)state;
     const char *teams[] = {"emea", "na"};
@@ -124,6 +157,7 @@ int main(void) {
         cmocka_unit_test(test_hist_exact_small_values),
         cmocka_unit_test(test_hist_relative_error),
         cmocka_unit_test(test_intern),
+        cmocka_unit_test(test_intern_similar_names),
         cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,15 @@ struct lr_leadtab {
     size_t cap;           /* slots, a power of two */
     lr_leadtab_evictable_fn evictable;
     void *ctx;
+    /* The record last added or looked up: a decision finds its lead several
+     * times in a row (duplicate check, sequence, outcome), and comparing one
+     * id is much cheaper than hashing it and probing a large index again. */
+    uint32_t hot;
+    /* The id last prefetched and its hash, kept by value: a lookup or add of
+     * the same bytes then skips hashing it again. */
+    char pf_id[LR_MAX_ID_LEN];
+    size_t pf_len;         /* 0: none */
+    uint64_t pf_hash;
 };
 
 static void *xrealloc(void *p, size_t n) {
@@ -47,6 +56,12 @@ uint64_t lr_leadtab_hash(const char *s, size_t n) {
 
 static inline size_t clamp_len(size_t len) { return len > LR_MAX_ID_LEN ? LR_MAX_ID_LEN : len; }
 
+/* lr_leadtab_hash(id, len) (len already clamped). */
+static inline uint64_t id_hash(const lr_leadtab *t, const char *id, size_t len) {
+    if (len && len == t->pf_len && !memcmp(id, t->pf_id, len)) return t->pf_hash;
+    return lr_leadtab_hash(id, len);
+}
+
 lr_lead_rec *lr_leadtab_at(const lr_leadtab *t, uint32_t idx) {
     return &t->chunk[idx >> CHUNK_BITS][idx & (CHUNK - 1)];
 }
@@ -64,6 +79,7 @@ lr_leadtab *lr_leadtab_new(size_t expected, lr_leadtab_evictable_fn evictable, v
     t->index = calloc(t->cap, sizeof(slot));
     if (!t->index) abort();
     t->free_head = LR_LEADTAB_NONE;
+    t->hot = LR_LEADTAB_NONE;
     t->evictable = evictable;
     t->ctx = ctx;
     return t;
@@ -81,15 +97,38 @@ static bool same_id(const lr_lead_rec *r, const char *id, size_t len) {
     return memcmp(r->id, id, len) == 0 && r->id[len] == '\0';
 }
 
+/* A record with a non-empty id is always in the index (removal clears the
+ * id), so an id match on the hot record is the answer a probe would give. */
+static inline bool hot_is(const lr_leadtab *t, const char *id, size_t len) {
+    return t->hot != LR_LEADTAB_NONE && len > 0 && same_id(lr_leadtab_at(t, t->hot), id, len);
+}
+
 uint32_t lr_leadtab_find(const lr_leadtab *t, const char *id, size_t len) {
     len = clamp_len(len);
-    uint32_t tag = (uint32_t)lr_leadtab_hash(id, len);
+    if (hot_is(t, id, len)) return t->hot;
+    uint32_t tag = (uint32_t)id_hash(t, id, len);
     size_t mask = t->cap - 1;
     for (size_t i = tag & mask;; i = (i + 1) & mask) {
         const slot *s = &t->index[i];
         if (!s->ref) return LR_LEADTAB_NONE;
         if (s->tag == tag && same_id(lr_leadtab_at(t, s->ref - 1), id, len)) return s->ref - 1;
     }
+}
+
+void lr_leadtab_prefetch(lr_leadtab *t, const char *id, size_t len) {
+    len = clamp_len(len);
+    if (!len) return;
+    uint64_t h = lr_leadtab_hash(id, len);
+    memcpy(t->pf_id, id, len);
+    t->pf_len = len;
+    t->pf_hash = h;
+    __builtin_prefetch(&t->index[(uint32_t)h & (t->cap - 1)]);
+}
+
+uint32_t lr_leadtab_lookup(lr_leadtab *t, const char *id, size_t len) {
+    uint32_t idx = lr_leadtab_find(t, id, len);
+    if (idx != LR_LEADTAB_NONE) t->hot = idx;
+    return idx;
 }
 
 static void index_put(slot *index, size_t mask, uint32_t tag, uint32_t ref) {
@@ -136,6 +175,7 @@ void lr_leadtab_remove(lr_leadtab *t, uint32_t idx) {
         }
     }
     r->id[0] = '\0';
+    if (t->hot == idx) t->hot = LR_LEADTAB_NONE;
     r->seq = t->free_head;
     t->free_head = idx;
     t->count--;
@@ -183,8 +223,9 @@ uint32_t lr_leadtab_add(lr_leadtab *t, const char *id, size_t len) {
     memset(r, 0, sizeof(*r));
     memcpy(r->id, id, len);
     r->id[len] = '\0';
-    index_put(t->index, t->cap - 1, (uint32_t)lr_leadtab_hash(id, len), idx + 1);
+    index_put(t->index, t->cap - 1, (uint32_t)id_hash(t, id, len), idx + 1);
     t->count++;
+    t->hot = idx;
     return idx;
 }
 

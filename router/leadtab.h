@@ -22,6 +22,13 @@ void lr_leadtab_free(lr_leadtab *t);
 
 /* Index of the record of that id, or LR_LEADTAB_NONE. */
 uint32_t lr_leadtab_find(const lr_leadtab *t, const char *id, size_t len);
+/* The same answer as lr_leadtab_find; a record found (or added) is kept as
+ * the hot one, which the next lookup of the same id answers without a probe. */
+uint32_t lr_leadtab_lookup(lr_leadtab *t, const char *id, size_t len);
+/* Starts loading the index slot of id, to be looked up soon after: with a
+ * large table that slot is a cache miss, which other work can then overlap.
+ * The id's hash is kept (by value) for that lookup and the add after it. */
+void lr_leadtab_prefetch(lr_leadtab *t, const char *id, size_t len);
 /* Adds a zeroed record for an id not in the table (1..LR_MAX_ID_LEN bytes;
  * longer ids are cut) and returns its index. May first evict, which removes
  * other records: indexes of records the caller judged evictable become stale. */

@@ -441,7 +441,7 @@ static lr_kpi_key key_of(const lr_lead_rec *r) {
 
 /* The record of a lead, created when absent. */
 static uint32_t record(lr_lifecycle *lc, lr_str id, const lr_lead *lead) {
-    uint32_t idx = lr_leadtab_find(lc->tab, id.s, id.len);
+    uint32_t idx = lr_leadtab_lookup(lc->tab, id.s, id.len);
     if (idx != LR_LEADTAB_NONE) return idx;
     idx = lr_leadtab_add(lc->tab, id.s, id.len);
     lr_lead_rec *r = rec_at(lc, idx);
@@ -458,6 +458,26 @@ static uint32_t record(lr_lifecycle *lc, lr_str id, const lr_lead *lead) {
 
 const lr_lead_rec *lr_lifecycle_find(const lr_lifecycle *lc, const char *lead_id, size_t len) {
     uint32_t idx = lr_leadtab_find(lc->tab, lead_id, len);
+    return idx == LR_LEADTAB_NONE ? NULL : rec_at(lc, idx);
+}
+
+static void prefetch_rec(const lr_lifecycle *lc, uint32_t idx) {
+    const char *r = (const char *)rec_at(lc, idx);
+    for (size_t off = 0; off < sizeof(lr_lead_rec); off += 64) __builtin_prefetch(r + off);
+}
+
+void lr_lifecycle_prefetch(lr_lifecycle *lc, const char *lead_id, size_t len, lr_time_ms now) {
+    lr_leadtab_prefetch(lc->tab, lead_id, len);
+    /* the wheel moves to `now` here rather than in the next advance (nothing
+     * is armed in between, so the same clocks fall due), and the record of
+     * the first clock to fire starts loading */
+    lr_wheel_advance(lc->wheel, now);
+    uint32_t first = lr_wheel_peek(lc->wheel, now);
+    if (first != LR_WHEEL_NONE) prefetch_rec(lc, lr_wheel_data(lc->wheel, first));
+}
+
+const lr_lead_rec *lr_lifecycle_lookup(lr_lifecycle *lc, const char *lead_id, size_t len) {
+    uint32_t idx = lr_leadtab_lookup(lc->tab, lead_id, len);
     return idx == LR_LEADTAB_NONE ? NULL : rec_at(lc, idx);
 }
 
@@ -503,7 +523,8 @@ static lr_status *push_status(lr_lifecycle *lc, lr_lead_rec *r, lr_status_kind k
     lr_status *s = &lr_out_push(out, LR_EVENT_STATUS)->u.status;
     s->seq = ++r->seq;
     s->lead_id = id_copy(out, r);
-    s->event_id = lr_arena_printf(&out->arena, "%s:status:%lld", s->lead_id.s, (long long)s->seq);
+    s->event_id = lr_arena_join_num_n(&out->arena, s->lead_id.s, s->lead_id.len, ":status:", 8,
+                                      (long long)s->seq);
     s->status = kind;
     s->at = now;
     s->occurred_at = occurred;
@@ -522,7 +543,8 @@ static lr_alert *push_alert(lr_lifecycle *lc, lr_lead_rec *r, lr_alert_kind kind
     lr_alert *a = &lr_out_push(out, LR_EVENT_ALERT)->u.alert;
     a->seq = ++r->seq;
     a->lead_id = id_copy(out, r);
-    a->event_id = lr_arena_printf(&out->arena, "%s:alert:%lld", a->lead_id.s, (long long)a->seq);
+    a->event_id = lr_arena_join_num_n(&out->arena, a->lead_id.s, a->lead_id.len, ":alert:", 7,
+                                      (long long)a->seq);
     a->kind = kind;
     a->policy = lr_sla_policy_name(lc->sla, r->policy);
     a->tier = tier_name(lc, r);
@@ -684,6 +706,10 @@ size_t lr_lifecycle_advance(lr_lifecycle *lc, lr_time_ms now, lr_out *out,
         uint32_t id = lr_wheel_pop(lc->wheel, now);
         if (id == LR_WHEEL_NONE) break;
         uint32_t idx = lr_wheel_data(lc->wheel, id);
+        /* records of firing clocks are scattered over a large table: start
+         * loading the next one while this one fires */
+        uint32_t next = lr_wheel_peek(lc->wheel, now);
+        if (next != LR_WHEEL_NONE) prefetch_rec(lc, lr_wheel_data(lc->wheel, next));
         mark(lc, idx);
         lr_lead_rec *r = rec_at(lc, idx);
         if (fire(lc, r, lr_wheel_due(lc->wheel, id), now, out, &reassign[n])) n++;

@@ -72,6 +72,15 @@ void lr_lifecycle_free(lr_lifecycle *lc);
 /* The record of a lead, or NULL when never decided (or evicted after its
  * duplicate window with nothing open). */
 const lr_lead_rec *lr_lifecycle_find(const lr_lifecycle *lc, const char *lead_id, size_t len);
+/* The same as lr_lifecycle_find, for the lead being decided: the calls that
+ * follow for the same lead then find its record without a probe. */
+const lr_lead_rec *lr_lifecycle_lookup(lr_lifecycle *lc, const char *lead_id, size_t len);
+/* Starts fetching what deciding this lead at `now` will touch (its slot in
+ * the lead table, the record of the first clock due by `now`); call it before
+ * work that needs neither, which the memory accesses then overlap. Moves the
+ * clock wheel to `now`, which the next lr_lifecycle_advance(now) would do
+ * first anyway; changes nothing else. */
+void lr_lifecycle_prefetch(lr_lifecycle *lc, const char *lead_id, size_t len, lr_time_ms now);
 
 /* Reserves the next sequence number for a lead's event (creating its record). */
 int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead);

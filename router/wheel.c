@@ -285,6 +285,9 @@ void lr_wheel_advance(lr_wheel *w, lr_time_ms now) {
     w->cur = to;
     while (w->n[CASCADE_ID].next != CASCADE_ID) {
         uint32_t id = w->n[CASCADE_ID].next;
+        /* the list is scattered over the node array: start loading the next
+         * node while this one is placed */
+        __builtin_prefetch(&w->n[w->n[id].next]);
         list_unlink(w->n, id);
         place(w, id);
     }
@@ -297,6 +300,11 @@ uint32_t lr_wheel_pop(lr_wheel *w, lr_time_ms now) {
     heap_remove(w, 0);
     w->n[id].state = W_DETACHED;
     return id;
+}
+
+uint32_t lr_wheel_peek(const lr_wheel *w, lr_time_ms now) {
+    if (!w->heap_n || w->n[w->heap[0]].key > to_key(now)) return LR_WHEEL_NONE;
+    return w->heap[0];
 }
 
 lr_time_ms lr_wheel_due(const lr_wheel *w, uint32_t id) { return from_key(w->n[id].key); }

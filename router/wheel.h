@@ -41,6 +41,10 @@ void lr_wheel_advance(lr_wheel *w, lr_time_ms now);
  * `now`. The popped clock keeps its id and data until the caller rearms or
  * stops it. */
 uint32_t lr_wheel_pop(lr_wheel *w, lr_time_ms now);
+/* The clock lr_wheel_pop(w, now) would return if nothing changed before it,
+ * without detaching it or advancing the wheel: among the clocks already
+ * ready only. For prefetching what that clock's owner will touch. */
+uint32_t lr_wheel_peek(const lr_wheel *w, lr_time_ms now);
 
 lr_time_ms lr_wheel_due(const lr_wheel *w, uint32_t id);
 uint32_t lr_wheel_data(const lr_wheel *w, uint32_t id);

@@ -117,8 +117,58 @@ static void test_hash_is_fixed(void **state) {
     assert_int_not_equal(lr_leadtab_hash("", 0), 0);
 }
 
+/* lookup and prefetch answer exactly as find does, whatever was looked up,
+ * added or removed before: the hot record and the kept hash are verified by
+ * the id's bytes, never trusted by address. */
+static void test_lookup_and_prefetch_agree_with_find(void **state) {
+    (void)state;
+    lr_leadtab *t = lr_leadtab_new(16, NULL, NULL);
+    char k[32], other[32];
+    enum { N = 3000 };
+    for (unsigned i = 0; i < N; i++) {
+        size_t len = key(k, i);
+        /* the bytes at the same address change from id to id */
+        lr_leadtab_prefetch(t, k, len);
+        assert_int_equal(lr_leadtab_lookup(t, k, len), LR_LEADTAB_NONE);
+        uint32_t idx = lr_leadtab_add(t, k, len);
+        assert_int_equal(lr_leadtab_lookup(t, k, len), idx);
+        assert_int_equal(lr_leadtab_find(t, k, len), idx);
+        assert_string_equal(lr_leadtab_at(t, idx)->id, k);
+    }
+    for (unsigned i = 0; i < N; i += 7) {
+        size_t len = key(k, i);
+        uint32_t idx = lr_leadtab_lookup(t, k, len);
+        assert_int_equal(idx, lr_leadtab_find(t, k, len));
+        /* a prefix of the hot id is not the hot id (it may be another id) */
+        assert_int_not_equal(lr_leadtab_find(t, k, len - 1), idx);
+        /* removing the hot record: it is not found any more */
+        lr_leadtab_remove(t, idx);
+        assert_int_equal(lr_leadtab_lookup(t, k, len), LR_LEADTAB_NONE);
+        assert_int_equal(lr_leadtab_find(t, k, len), LR_LEADTAB_NONE);
+        /* its record is reused by the next add, under another id */
+        size_t olen = (size_t)snprintf(other, sizeof(other), "other-%u", i);
+        lr_leadtab_prefetch(t, other, olen);
+        uint32_t o = lr_leadtab_add(t, other, olen);
+        assert_int_equal(o, idx);
+        assert_int_equal(lr_leadtab_find(t, k, len), LR_LEADTAB_NONE);
+        assert_int_equal(lr_leadtab_find(t, other, olen), o);
+    }
+    /* every id still reachable by a plain probe after all this */
+    for (unsigned i = 0; i < N; i++) {
+        size_t len = key(k, i);
+        uint32_t idx = lr_leadtab_find(t, k, len);
+        if (i % 7 == 0) assert_int_equal(idx, LR_LEADTAB_NONE);
+        else assert_string_equal(lr_leadtab_at(t, idx)->id, k);
+    }
+    /* an empty id is never the hot one, even when a removed record is */
+    assert_int_equal(lr_leadtab_find(t, "", 0), LR_LEADTAB_NONE);
+    assert_int_equal(lr_leadtab_lookup(t, "", 0), LR_LEADTAB_NONE);
+    lr_leadtab_free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookup_and_prefetch_agree_with_find),
         cmocka_unit_test(test_add_find_remove),
         cmocka_unit_test(test_long_ids_are_cut),
         cmocka_unit_test(test_evict_before_growth),

@@ -239,12 +239,11 @@ static void route(fx *f, const lr_lead *l, lr_decision *d, const lr_route_reques
     lr_lifecycle_decided(f->lc, l, d, &res, now, &f->out);
 }
 
-/* A lead decided sales-ready in `tier` (NULL: untiered), or another stage. */
-static void decide(fx *f, const char *id, lr_stage stage, const char *tier, const char *source,
-                   lr_time_ms now) {
-    lr_lead l = make_lead(id, now, source);
-    const lr_lead_rec *rec = lr_lifecycle_find(f->lc, id, strlen(id));
-    lr_decision *d = begin(f, &l, now);
+/* Lead `l`, whose record is `rec` (NULL: new), decided sales-ready in `tier`
+ * (NULL: untiered), or another stage; nothing rendered yet. */
+static void decide_lead(fx *f, const lr_lead *l, const lr_lead_rec *rec, lr_stage stage,
+                        const char *tier, lr_time_ms now) {
+    lr_decision *d = begin(f, l, now);
     d->stage = stage;
     d->cause = rec ? LR_CAUSE_REENGAGED : LR_CAUSE_NEW;
     for (size_t i = 0; tier && i < lr_qualify_tier_count(f->q); i++)
@@ -253,10 +252,17 @@ static void decide(fx *f, const char *id, lr_stage stage, const char *tier, cons
         lr_route_request req = LR_ROUTE_REQUEST_INIT;
         if (rec && rec->n_owners) req.previous_owner = rec->owners[rec->n_owners - 1];
         d->attempt = (rec ? rec->attempt : 0) + 1;
-        route(f, &l, d, &req, now);
+        route(f, l, d, &req, now);
     } else {
-        lr_lifecycle_decided(f->lc, &l, d, NULL, now, &f->out);
+        lr_lifecycle_decided(f->lc, l, d, NULL, now, &f->out);
     }
+}
+
+/* A lead decided sales-ready in `tier` (NULL: untiered), or another stage. */
+static void decide(fx *f, const char *id, lr_stage stage, const char *tier, const char *source,
+                   lr_time_ms now) {
+    lr_lead l = make_lead(id, now, source);
+    decide_lead(f, &l, lr_lifecycle_find(f->lc, id, strlen(id)), stage, tier, now);
     render(f);
 }
 
@@ -694,6 +700,56 @@ static void test_deterministic_order(void **state) {
     fx_free(b);
 }
 
+/* Deciding with the core's fast path (prefetch, then the SLA clocks, then a
+ * lookup that keeps the record hot) gives the very same events as plain
+ * finds: leads arriving while clocks fire, repeats, reassignments. */
+static void run_stream(fx *f, bool fast, char *log, size_t cap) {
+    size_t len = 0;
+    char id[16];
+    for (int i = 0; i < 120; i++) {
+        lr_time_ms now = T0 + (lr_time_ms)i * 97 * 1000;
+        snprintf(id, sizeof(id), "S%02d", (i * 7) % 53);
+        const char *tier = i % 3 == 0 ? "hot" : i % 3 == 1 ? "warm" : NULL;
+        if (fast) lr_lifecycle_prefetch(f->lc, id, strlen(id), now);
+        advance(f, now);
+        lr_lead l = make_lead(id, now, i % 5 == 0 ? "partner" : "web");
+        const lr_lead_rec *rec = fast ? lr_lifecycle_lookup(f->lc, id, strlen(id))
+                                      : lr_lifecycle_find(f->lc, id, strlen(id));
+        if (rec && now - rec->last_decided < 2 * 60 * MIN) {
+            lr_lifecycle_duplicate(f->lc, &l, now, &f->out);
+        } else {
+            decide_lead(f, &l, rec, i % 4 == 3 ? LR_STAGE_NURTURE : LR_STAGE_SALES_READY, tier,
+                        now);
+        }
+        render(f);
+        len += (size_t)snprintf(log + len, cap - len, "%s", f->log);
+        assert_true(len < cap);
+        clear_log(f);
+    }
+    advance(f, T0 + 3 * 24 * 60 * MIN);
+    len += (size_t)snprintf(log + len, cap - len, "%s", f->log);
+    assert_true(len < cap);
+    clear_log(f);
+}
+
+static void test_prefetch_and_lookup_change_nothing(void **state) {
+    (void)state;
+    enum { CAP = 1 << 20 };
+    char *la = malloc(CAP), *lb = malloc(CAP);
+    fx *a = fx_new(1), *b = fx_new(1);
+    run_stream(a, false, la, CAP);
+    run_stream(b, true, lb, CAP);
+    assert_non_null(strstr(la, "WARNING"));
+    assert_non_null(strstr(la, "DUPLICATE"));
+    assert_non_null(strstr(la, "REENGAGED"));
+    assert_non_null(strstr(la, "SLA_REASSIGN"));
+    assert_string_equal(la, lb);
+    fx_free(a);
+    fx_free(b);
+    free(la);
+    free(lb);
+}
+
 /* ---- configuration errors ------------------------------------------------------ */
 
 static void expect_sla_error(const char *sla_yaml, const char *where, const char *what) {
@@ -806,6 +862,7 @@ int main(void) {
         cmocka_unit_test(test_escalate_step_and_source_policy),
         cmocka_unit_test(test_stages_duplicate_reengaged),
         cmocka_unit_test(test_deterministic_order),
+        cmocka_unit_test(test_prefetch_and_lookup_change_nothing),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_example_config),
     };

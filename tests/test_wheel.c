@@ -311,8 +311,51 @@ static void test_id_reuse(void **state) {
     lr_wheel_free(w);
 }
 
+/* peek names the clock pop returns next, among ready clocks only, and
+ * changes nothing: random clocks, stops and rearms in between. */
+static void test_peek_is_next_pop(void **state) {
+    (void)state;
+    lr_wheel *w = lr_wheel_new(0);
+    lr_wheel_advance(w, 1000);
+    uint32_t a = lr_wheel_start(w, 1010, 7);
+    /* due by 2000 but not yet moved to the ready clocks: peek does not advance */
+    assert_int_equal(lr_wheel_peek(w, 2000), LR_WHEEL_NONE);
+    lr_wheel_advance(w, 2000);
+    assert_int_equal(lr_wheel_peek(w, 2000), a);
+    assert_int_equal(lr_wheel_peek(w, 1009), LR_WHEEL_NONE); /* not due by then */
+    assert_int_equal(lr_wheel_pop(w, 2000), a);
+    assert_int_equal(lr_wheel_peek(w, 2000), LR_WHEEL_NONE);
+    lr_wheel_stop(w, a);
+
+    rng_state = 0x5eed5eedULL;
+    enum { N = 4000 };
+    lr_time_ms now = 2000;
+    for (uint32_t i = 0; i < N; i++) lr_wheel_start(w, now + 1 + (lr_time_ms)(rnd() % 500000), i);
+    size_t popped = 0;
+    while (popped < N) {
+        now += (lr_time_ms)(rnd() % 3000);
+        lr_wheel_advance(w, now);
+        for (;;) {
+            uint32_t p = lr_wheel_peek(w, now);
+            uint32_t q = lr_wheel_pop(w, now);
+            assert_int_equal(p, q);
+            if (q == LR_WHEEL_NONE) break;
+            assert_true(lr_wheel_due(w, q) <= now);
+            if (rnd() % 4 == 0) { /* some come back later */
+                lr_wheel_rearm(w, q, now + 1 + (lr_time_ms)(rnd() % 10000));
+            } else {
+                lr_wheel_stop(w, q);
+                popped++;
+            }
+        }
+    }
+    assert_int_equal(lr_wheel_count(w), 0);
+    lr_wheel_free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_peek_is_next_pop),
         cmocka_unit_test(test_same_due_in_start_order),
         cmocka_unit_test(test_due_in_past_and_stop_ready),
         cmocka_unit_test(test_far_future_cascade),

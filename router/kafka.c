@@ -64,6 +64,13 @@ typedef struct runner {
     uint64_t state_records;    /* changelog records written */
     rd_kafka_topic_t *out_topics[8]; /* held for the producer's metadata cache */
     int n_out_topics;
+    /* what each consumed topic is, by its handle: no name compared per message */
+    struct {
+        const rd_kafka_topic_t *rkt;
+        int kind;
+        bool stage2;
+    } seen_topics[4];
+    int n_seen_topics;
 } runner;
 
 lr_time_ms lr_wall_clock_ms(void *unused) {
@@ -869,7 +876,7 @@ static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
 }
 
 /* Stage 2 (or the single instance): the core that owns the partition decides. */
-static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
+static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_time_ms now) {
     lr_core *core = r->cores[r->partitioned ? m->partition : 0];
     if (!core) {
         /* a message of a partition whose state is not here: never expected,
@@ -877,15 +884,32 @@ static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
         fail(r, "no decision state for %s [%d]", rd_kafka_topic_name(m->rkt), (int)m->partition);
         return;
     }
-    lr_time_ms now = now_ms(r);
     if (kind == MSG_LEAD) lr_core_on_lead(core, &r->lead, now, &r->out);
     else lr_core_on_sales(core, &r->sales, now, &r->out);
 }
 
-static void handle_message(runner *r, const rd_kafka_message_t *m) {
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    bool stage2 = r->partitioned && strcmp(topic, r->kc->topics.repartition) == 0;
-    msg_kind kind = stage2 ? forwarded_kind(m) : input_kind(r, topic);
+/* Which input a topic handle is: names are compared once per topic. */
+static msg_kind topic_kind(runner *r, const rd_kafka_topic_t *rkt, bool *stage2) {
+    for (int i = 0; i < r->n_seen_topics; i++)
+        if (r->seen_topics[i].rkt == rkt) {
+            *stage2 = r->seen_topics[i].stage2;
+            return (msg_kind)r->seen_topics[i].kind;
+        }
+    const char *topic = rd_kafka_topic_name(rkt);
+    *stage2 = r->partitioned && strcmp(topic, r->kc->topics.repartition) == 0;
+    msg_kind kind = *stage2 ? MSG_OTHER : input_kind(r, topic);
+    if (r->n_seen_topics < (int)(sizeof(r->seen_topics) / sizeof(r->seen_topics[0]))) {
+        r->seen_topics[r->n_seen_topics].rkt = rkt;
+        r->seen_topics[r->n_seen_topics].kind = kind;
+        r->seen_topics[r->n_seen_topics++].stage2 = *stage2;
+    }
+    return kind;
+}
+
+static void handle_message(runner *r, const rd_kafka_message_t *m, lr_time_ms now) {
+    bool stage2;
+    msg_kind kind = topic_kind(r, m->rkt, &stage2);
+    if (stage2) kind = forwarded_kind(m);
     if (!stage2) {
         /* counted where they enter, once, whichever instance decides them */
         if (kind == MSG_LEAD) r->stats->leads_in++;
@@ -899,7 +923,7 @@ static void handle_message(runner *r, const rd_kafka_message_t *m) {
                            : "message from a topic the router does not read");
     } else if (decode(r, m, kind)) {
         if (r->partitioned && !stage2) forward(r, m, kind);
-        else decide(r, m, kind);
+        else decide(r, m, kind, now);
     }
     flush_out(r);
     /* the consumer's position now covers this message: the next commit
@@ -941,22 +965,25 @@ static int poll_timeout_ms(runner *r, lr_time_ms now) {
 
 static void loop(runner *r) {
     volatile sig_atomic_t *stop = r->opts->stop;
+    /* one clock read per turn: the poll timeout, the decision, the window
+     * and the SLA advance all use it (it is refreshed after a commit, which
+     * can take tens of milliseconds) */
+    lr_time_ms now = now_ms(r);
     while (!(stop && *stop) && !r->fatal) {
-        lr_time_ms now = now_ms(r);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, poll_timeout_ms(r, now));
+        now = now_ms(r);
         if (m) {
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                     logf_(r, "consumer: %s", rd_kafka_message_errstr(m));
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) fail(r, "consumer fatal error");
             } else {
-                if (r->window_started == LR_TIME_NONE) r->window_started = now_ms(r);
-                handle_message(r, m);
+                if (r->window_started == LR_TIME_NONE) r->window_started = now;
+                handle_message(r, m, now);
             }
             rd_kafka_message_destroy(m);
         }
         /* SLA clocks fire on the clock, not on traffic */
-        now = now_ms(r);
         for (int i = 0; i < r->n_cores; i++)
             if (r->cores[i]) lr_core_advance(r->cores[i], now, &r->out);
         if (r->out.n) {
@@ -966,8 +993,10 @@ static void loop(runner *r) {
         rd_kafka_poll(r->producer, 0);
         if (r->window_started != LR_TIME_NONE &&
             (now - r->window_started >= r->kc->commit_interval_ms ||
-             r->window_messages >= r->kc->commit_max_messages))
+             r->window_messages >= r->kc->commit_max_messages)) {
             window_commit(r);
+            now = now_ms(r);
+        }
     }
 }
 

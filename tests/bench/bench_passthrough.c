@@ -304,6 +304,15 @@ int main(int argc, char **argv) {
     rd_kafka_poll_set_consumer(p.consumer);
 
     if (o.eos) txn_check("init_transactions", do_init, &p);
+    /* as the router does: learn the output topics' partitions before the
+     * first record, which would otherwise wait for them and hold its window */
+    rd_kafka_topic_t *warm[MAX_OUT];
+    for (int i = 0; i < o.n_out; i++) {
+        warm[i] = rd_kafka_topic_new(p.producer, o.out[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(p.producer, 0, warm[i], &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rd_kafka_metadata_destroy(md);
+    }
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, o.in, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t se = rd_kafka_subscribe(p.consumer, sub);
@@ -343,6 +352,7 @@ int main(int argc, char **argv) {
 
     rd_kafka_consumer_close(p.consumer);
     rd_kafka_flush(p.producer, 10000);
+    for (int i = 0; i < o.n_out; i++) rd_kafka_topic_destroy(warm[i]);
     rd_kafka_destroy(p.consumer);
     rd_kafka_destroy(p.producer);
     printf("bench_passthrough: mode=%s messages=%" PRId64 " commits=%" PRId64

@@ -33,6 +33,11 @@
 #include "buf.h"
 #include "codec.h"
 
+typedef enum out_topic {
+    OUT_ASSIGNMENTS, OUT_NURTURE, OUT_STATUS, OUT_ALERTS, OUT_DEAD_LETTER, OUT_STATE,
+    OUT_REPARTITION, OUT__COUNT
+} out_topic;
+
 typedef struct runner {
     const lr_kafka_opts *opts;
     const lr_config *cfg;
@@ -62,8 +67,9 @@ typedef struct runner {
     int64_t window_messages;
     bool have_progress;        /* consumed since the last commit */
     uint64_t state_records;    /* changelog records written */
-    rd_kafka_topic_t *out_topics[8]; /* held for the producer's metadata cache */
-    int n_out_topics;
+    /* Output topic handles, made once: producing by name would look the
+     * topic up (and allocate) for every record. */
+    rd_kafka_topic_t *out_rkt[OUT__COUNT];
     /* what each consumed topic is, by its handle: no name compared per message */
     struct {
         const rd_kafka_topic_t *rkt;
@@ -261,7 +267,7 @@ static void rewind_to_committed(runner *r) {
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
-static void produce(runner *r, const char *topic, int32_t partition, const void *key,
+static void produce(runner *r, out_topic to, int32_t partition, const void *key,
                     size_t key_len, const void *val, size_t val_len, rd_kafka_headers_t *hdrs);
 
 /* ---- durable state ------------------------------------------------------------ */
@@ -509,7 +515,7 @@ static void state_sink(void *ctx, const char *key, size_t klen, const void *val,
     runner *r = ctx;
     if (r->fatal) return;
     txn_begin_if_needed(r);
-    produce(r, r->kc->topics.state, r->sink_partition, key, klen, val, vlen, NULL);
+    produce(r, OUT_STATE, r->sink_partition, key, klen, val, vlen, NULL);
     r->state_records++;
 }
 
@@ -701,18 +707,20 @@ static void delivery_check(runner *r, rd_kafka_resp_err_t e, const char *topic) 
     fail(r, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
 }
 
-static void produce(runner *r, const char *topic, int32_t partition, const void *key,
+static void produce(runner *r, out_topic to, int32_t partition, const void *key,
                     size_t key_len, const void *val, size_t val_len, rd_kafka_headers_t *hdrs) {
+    rd_kafka_topic_t *rkt = r->out_rkt[to];
+    const char *topic = rd_kafka_topic_name(rkt);
     for (;;) {
         /* the V_ macros expand to argument pairs, so no ?: around them */
         rd_kafka_resp_err_t e =
-            hdrs ? rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic),
+            hdrs ? rd_kafka_producev(r->producer, RD_KAFKA_V_RKT(rkt),
                                      RD_KAFKA_V_PARTITION(partition),
                                      RD_KAFKA_V_KEY(key, key_len),
                                      RD_KAFKA_V_VALUE((void *)val, val_len),
                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END)
-                 : rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic),
+                 : rd_kafka_producev(r->producer, RD_KAFKA_V_RKT(rkt),
                                      RD_KAFKA_V_PARTITION(partition),
                                      RD_KAFKA_V_KEY(key, key_len),
                                      RD_KAFKA_V_VALUE((void *)val, val_len),
@@ -738,15 +746,14 @@ static void produce(runner *r, const char *topic, int32_t partition, const void 
     }
 }
 
-static const char *event_topic(runner *r, const lr_event *ev) {
-    const lr_kafka_topics *t = &r->kc->topics;
+static out_topic event_topic(const lr_event *ev) {
     switch (ev->kind) {
     case LR_EVENT_DECISION:
-        return ev->u.decision.stage == LR_STAGE_SALES_READY ? t->assignments : t->nurture;
-    case LR_EVENT_STATUS: return t->status;
-    case LR_EVENT_ALERT: return t->alerts;
+        return ev->u.decision.stage == LR_STAGE_SALES_READY ? OUT_ASSIGNMENTS : OUT_NURTURE;
+    case LR_EVENT_STATUS: return OUT_STATUS;
+    case LR_EVENT_ALERT: return OUT_ALERTS;
     }
-    return t->status;
+    return OUT_STATUS;
 }
 
 static lr_str event_key(const lr_event *ev) {
@@ -785,7 +792,7 @@ static void flush_out(runner *r) {
         lr_buf_reset(&r->enc);
         lr_codec_encode_event(r->codec, ev, &r->enc);
         lr_str key = event_key(ev);
-        produce(r, event_topic(r, ev), RD_KAFKA_PARTITION_UA, key.s, key.len, r->enc.data,
+        produce(r, event_topic(ev), RD_KAFKA_PARTITION_UA, key.s, key.len, r->enc.data,
                 r->enc.len, NULL);
     }
     lr_out_reset(&r->out);
@@ -812,7 +819,7 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *code
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
     add_header(h, "lr.source.offset", num);
     add_header(h, "lr.router.version", LR_VERSION);
-    produce(r, r->kc->topics.dead_letter, RD_KAFKA_PARTITION_UA, m->key, m->key_len, m->payload,
+    produce(r, OUT_DEAD_LETTER, RD_KAFKA_PARTITION_UA, m->key, m->key_len, m->payload,
             m->len, h);
     r->stats->dead_lettered++;
 }
@@ -871,7 +878,7 @@ static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
                                 : rd_kafka_headers_new(1);
     rd_kafka_header_add(h, KIND_HEADER, -1, kind == MSG_LEAD ? "lead" : "sales", -1);
     txn_begin_if_needed(r);
-    produce(r, r->kc->topics.repartition, r->domain_partition[domain], m->key, m->key_len,
+    produce(r, OUT_REPARTITION, r->domain_partition[domain], m->key, m->key_len,
             m->payload, m->len, h);
 }
 
@@ -1000,25 +1007,29 @@ static void loop(runner *r) {
     }
 }
 
-/* The producer learns where a topic's partitions are when it first produces to
- * it, and the window that holds that first record waits for the answer: 0.1 to
- * 0.5 s measured, which an alerts partition would otherwise pay with the first
- * alert, hours into a run. Asking for every output topic at start pays it
- * before any input is decided. Topics that do not exist are left to the first
- * produce to report. */
-static void output_topics_warm(runner *r) {
+/* A handle per output topic, and its metadata: the producer learns where a
+ * topic's partitions are when it first produces to it, and the window that
+ * holds that first record waits for the answer (0.1 to 0.8 s measured, which
+ * an alerts partition would otherwise pay with the first alert, hours into a
+ * run). Asking at start pays it before any input is decided. Topics that do
+ * not exist are left to the first produce to report. */
+static int output_topics_open(runner *r) {
     const lr_kafka_topics *t = &r->kc->topics;
-    const char *names[] = {t->assignments, t->nurture, t->status,     t->alerts,
-                           t->dead_letter, t->state,   t->repartition};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    const char *names[OUT__COUNT] = {t->assignments, t->nurture, t->status,     t->alerts,
+                                     t->dead_letter, t->state,   t->repartition};
+    for (int i = 0; i < OUT__COUNT; i++) {
         if (!names[i]) continue;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->producer, names[i], NULL);
-        if (!rkt) continue;
+        r->out_rkt[i] = rd_kafka_topic_new(r->producer, names[i], NULL);
+        if (!r->out_rkt[i]) {
+            fail(r, "topic %s: %s", names[i], rd_kafka_err2str(rd_kafka_last_error()));
+            return -1;
+        }
         const struct rd_kafka_metadata *md = NULL;
-        if (rd_kafka_metadata(r->producer, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (rd_kafka_metadata(r->producer, 0, r->out_rkt[i], &md, 10000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR)
             rd_kafka_metadata_destroy(md);
-        r->out_topics[r->n_out_topics++] = rkt;
     }
+    return 0;
 }
 
 /* A domain's partition must be the same in every instance and every version,
@@ -1088,7 +1099,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
         if (!r.fatal) fail(&r, "init_transactions failed");
         goto out;
     }
-    output_topics_warm(&r);
+    if (output_topics_open(&r) < 0) goto out;
     if (r.partitioned) {
         /* each core is restored when its partition is assigned */
         if (partitioned_setup(&r) < 0) goto out;
@@ -1122,7 +1133,8 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     }
 out:
     if (r.consumer) rd_kafka_destroy(r.consumer);
-    for (int i = 0; i < r.n_out_topics; i++) rd_kafka_topic_destroy(r.out_topics[i]);
+    for (int i = 0; i < OUT__COUNT; i++)
+        if (r.out_rkt[i]) rd_kafka_topic_destroy(r.out_rkt[i]);
     if (r.producer) rd_kafka_destroy(r.producer);
     for (int i = 0; i < r.n_cores; i++) lr_core_free(r.cores[i]);
     free(r.cores);

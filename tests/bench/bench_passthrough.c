@@ -13,7 +13,8 @@
  * The clients are set up as the router sets them up (kafka.c): a
  * read_committed consumer without auto commit, polled one message at a time
  * with rd_kafka_consumer_poll (the batch API of librdkafka 2.0.2 can
- * misdeliver), and a producer with socket.nagle.disable=true and linger.ms=5.
+ * misdeliver), and a producer with socket.nagle.disable=true and the router's
+ * default linger.ms (1 in eos, 5 in alo).
  * Commit windows follow the router's rule: a window opens with its first
  * message and closes after --commit-interval-ms or --commit-max messages.
  *   eos  one transaction per window, the input offsets sent into it
@@ -285,7 +286,7 @@ int main(int argc, char **argv) {
     rd_kafka_conf_t *pc = rd_kafka_conf_new();
     set(pc, "bootstrap.servers", o.bootstrap);
     set(pc, "socket.nagle.disable", "true");
-    set(pc, "linger.ms", "5");
+    set(pc, "linger.ms", o.eos ? "1" : "5");
     if (o.eos) set(pc, "transactional.id", o.txn_id);
     else set(pc, "enable.idempotence", "true");
     rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);

@@ -61,6 +61,8 @@ typedef struct runner {
     bool eos;
     bool txn_open;
     bool txn_failed;           /* the open transaction refused a message: abort it */
+    bool renew_producer;       /* a renewable fatal error: see renewable() */
+    int renewals;              /* producers renewed since the last commit */
     bool fatal;
     lr_err *err;
     lr_time_ms window_started; /* when the open commit window began */
@@ -150,7 +152,7 @@ static bool user_sets(runner *r, const char *key) {
     return false;
 }
 
-static int create_clients(runner *r) {
+static int create_producer(runner *r) {
     char errstr[512];
     rd_kafka_conf_t *pc = base_conf(r);
     if (!pc) return -1;
@@ -172,6 +174,15 @@ static int create_clients(runner *r) {
         lr_err_set(r->err, LR_ERR_FATAL, "cannot create producer: %s", errstr);
         return -1;
     }
+    return 0;
+pfail:
+    rd_kafka_conf_destroy(pc);
+    return -1;
+}
+
+static int create_clients(runner *r) {
+    char errstr[512];
+    if (create_producer(r) < 0) return -1;
     rd_kafka_conf_t *cc = base_conf(r);
     if (!cc) return -1;
     if (set_prop(cc, "group.id", r->kc->group_id, r->err) ||
@@ -191,9 +202,6 @@ static int create_clients(runner *r) {
     }
     rd_kafka_poll_set_consumer(r->consumer);
     return 0;
-pfail:
-    rd_kafka_conf_destroy(pc);
-    return -1;
 }
 
 /* ---- transactions ---------------------------------------------------------- */
@@ -201,6 +209,21 @@ pfail:
 /* Runs a transactional call until it succeeds or cannot be retried. Returns 0,
  * 1 when the transaction must be aborted, -1 on a fatal error. */
 typedef rd_kafka_error_t *(*txn_call)(runner *r, void *arg);
+
+/* librdkafka 2.0.2 raises a fatal INVALID_TXN_STATE when a message timed out
+ * during a long broker outage and the transaction is then aborted: the
+ * coordinator has already aborted it on its own timeout (librdkafka issue
+ * 3297; KIP-588 is not in this version). Nothing is wrong with the state: a
+ * new producer with the same transactional id (init_transactions bumps the
+ * epoch) continues where the committed offsets are, as a restart would, so
+ * the router does that in-process, a few times in a row at most. Fencing
+ * and every other fatal error still stop the router. */
+#define MAX_RENEWALS 5
+
+static bool renewable(runner *r) {
+    return r->eos && r->renewals < MAX_RENEWALS &&
+           rd_kafka_fatal_error(r->producer, NULL, 0) == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE;
+}
 
 static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
     for (int attempt = 0;; attempt++) {
@@ -214,6 +237,12 @@ static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
         if (rd_kafka_error_txn_requires_abort(e)) {
             logf_(r, "%s: %s (aborting the transaction)", what, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
+            return 1;
+        }
+        if (renewable(r)) {
+            logf_(r, "%s: %s (the producer is renewed)", what, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            r->renew_producer = true;
             return 1;
         }
         fail(r, "%s: %s (fatal)", what, rd_kafka_error_string(e));
@@ -541,13 +570,39 @@ static void window_reset(runner *r) {
     r->window_started = LR_TIME_NONE;
 }
 
+static int output_topics_open(runner *r);
+static void output_topics_close(runner *r);
+
+/* A new producer with the same transactional id: init_transactions fences the
+ * old one's epoch and aborts what it left open. */
+static int producer_renew(runner *r) {
+    r->renewals++;
+    r->stats->producer_renewals++;
+    output_topics_close(r);
+    rd_kafka_destroy(r->producer); /* what it still held is aborted anyway */
+    r->producer = NULL;
+    r->renew_producer = false;
+    if (create_producer(r) < 0) {
+        r->fatal = true; /* the reason is in r->err */
+        return -1;
+    }
+    if (txn_retry(r, "init_transactions", call_init, NULL) != 0) {
+        if (!r->fatal) fail(r, "init_transactions failed on the renewed producer");
+        return -1;
+    }
+    if (output_topics_open(r) < 0) return -1;
+    logf_(r, "producer renewed (%d in a row)", r->renewals);
+    return 0;
+}
+
 /* An aborted window: its output is gone, so the state that made it must go
  * too. The core is rebuilt from the changelog (which holds exactly what
  * committed) and the consumer goes back to the committed offsets, so the same
  * input is decided again from the same state. */
 static void txn_abort(runner *r) {
     r->stats->aborts++;
-    if (txn_retry(r, "abort_transaction", call_abort, NULL) < 0) return;
+    if (!r->renew_producer && txn_retry(r, "abort_transaction", call_abort, NULL) < 0) return;
+    if (r->renew_producer && producer_renew(r) < 0) return;
     r->txn_open = false;
     r->txn_failed = false;
     lr_out_reset(&r->out);
@@ -613,6 +668,7 @@ static void window_commit(runner *r) {
         if (rc > 0) return txn_abort(r);
         if (rc < 0) return;
         r->txn_open = false;
+        r->renewals = 0;
         r->stats->transactions++;
         count_commit(r, t0, offsets_us);
     } else {
@@ -750,6 +806,12 @@ static void produce(runner *r, out_topic to, int32_t partition, const void *key,
          * failure after a broker restart, say) refuses every new message with
          * __STATE. That is not fatal: the window is marked failed, and
          * window_commit aborts it, rebuilds the state and redoes the input. */
+        if (e == RD_KAFKA_RESP_ERR__FATAL && renewable(r)) {
+            if (!r->txn_failed)
+                logf_(r, "cannot produce to %s: the producer failed; renewing it", topic);
+            r->renew_producer = r->txn_failed = true;
+            return;
+        }
         if (e == RD_KAFKA_RESP_ERR__STATE && r->eos &&
             rd_kafka_fatal_error(r->producer, NULL, 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (!r->txn_failed)
@@ -1029,6 +1091,13 @@ static void loop(runner *r) {
  * an alerts partition would otherwise pay with the first alert, hours into a
  * run). Asking at start pays it before any input is decided. Topics that do
  * not exist are left to the first produce to report. */
+static void output_topics_close(runner *r) {
+    for (int i = 0; i < OUT__COUNT; i++) {
+        if (r->out_rkt[i]) rd_kafka_topic_destroy(r->out_rkt[i]);
+        r->out_rkt[i] = NULL;
+    }
+}
+
 static int output_topics_open(runner *r) {
     const lr_kafka_topics *t = &r->kc->topics;
     const char *names[OUT__COUNT] = {t->assignments, t->nurture, t->status,     t->alerts,
@@ -1149,8 +1218,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     }
 out:
     if (r.consumer) rd_kafka_destroy(r.consumer);
-    for (int i = 0; i < OUT__COUNT; i++)
-        if (r.out_rkt[i]) rd_kafka_topic_destroy(r.out_rkt[i]);
+    output_topics_close(&r);
     if (r.producer) rd_kafka_destroy(r.producer);
     for (int i = 0; i < r.n_cores; i++) lr_core_free(r.cores[i]);
     free(r.cores);

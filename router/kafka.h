@@ -19,6 +19,7 @@ typedef struct lr_kafka_stats {
     uint64_t by_stage[LR_STAGE__COUNT];
     uint64_t assigned, queued;
     uint64_t transactions, aborts;
+    uint64_t producer_renewals; /* after librdkafka's fatal INVALID_TXN_STATE (kafka.c) */
     /* time spent closing windows (state drain, offsets, commit), in
      * microseconds: in exactly_once no input is read meanwhile */
     uint64_t commits, commit_us_total, commit_us_max, offsets_us_total;

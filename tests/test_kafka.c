@@ -269,6 +269,23 @@ static void test_refused_produce_aborts_instead_of_dying(void **state) {
     rd_kafka_mock_clear_request_errors(f->mock, API_PRODUCE);
 }
 
+static void test_invalid_txn_state_renews_the_producer(void **state) {
+    fixture *f = *state;
+    /* After a long outage librdkafka 2.0.2 makes INVALID_TXN_STATE fatal (the
+     * coordinator aborted the transaction on its own timeout). The router
+     * renews its producer and redoes the window instead of exiting. */
+    rd_kafka_mock_push_request_errors(f->mock, API_END_TXN, 1,
+                                      RD_KAFKA_RESP_ERR_INVALID_TXN_STATE);
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-renew", N_LEADS, &s, &err);
+    rd_kafka_mock_clear_request_errors(f->mock, API_END_TXN);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(f->decisions, N_LEADS);
+    assert_int_equal(s.producer_renewals, 1);
+    assert_true(s.transactions >= 1);
+}
+
 static void test_fenced_producer_stops_with_exit_1(void **state) {
     fixture *f = *state;
     /* another instance with our transactional id took over: every commit is
@@ -296,6 +313,7 @@ int main(void) {
         cmocka_unit_test(test_retriable_commit_errors_are_retried),
         cmocka_unit_test(test_coordinator_moves),
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),
+        cmocka_unit_test(test_invalid_txn_state_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1569,6 +1569,13 @@ int64_t lr_codec_peek_schema_id(const uint8_t *buf, size_t len) {
                      (uint32_t)buf[4]);
 }
 
+int lr_codec_kind_of(lr_codec *c, const uint8_t *buf, size_t len) {
+    int64_t id = lr_codec_peek_schema_id(buf, len);
+    for (int k = 0; id >= 0 && k < LR_SCHEMA__COUNT; k++)
+        if (find_writer(c, (lr_schema_kind)k, (int32_t)id)) return k;
+    return -1;
+}
+
 /* Framing checks shared by every decoder: size, magic, schema id. Finds the
  * plan among the types in kinds[0..nk). */
 static lr_codec_status frame(lr_codec *c, const uint8_t *buf, size_t len,

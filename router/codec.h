@@ -87,6 +87,10 @@ int lr_codec_add_writer_schema(lr_codec *c, lr_schema_kind which, int32_t schema
 int32_t lr_codec_schema_id(const lr_codec *c, lr_schema_kind which);
 /* Schema id of a framed message, or -1 when it has no valid header. */
 int64_t lr_codec_peek_schema_id(const uint8_t *buf, size_t len);
+/* The record type whose writer schemas include the framed message's schema id
+ * (ids are unique across types), or -1 when the header is invalid or the id
+ * is unknown. */
+int lr_codec_kind_of(lr_codec *c, const uint8_t *buf, size_t len);
 
 /* "too_large", "bad_magic", "unknown_schema", "malformed", "contract" ("ok"
  * for LR_CODEC_OK): the lr.error.code dead-letter header. */

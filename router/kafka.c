@@ -62,6 +62,7 @@ typedef struct runner {
     bool txn_open;
     bool txn_failed;           /* the open transaction refused a message: abort it */
     bool renew_producer;       /* a renewable fatal error: see renewable() */
+    bool abandoned;            /* stopped mid-recovery: commit nothing more */
     int renewals;              /* producers renewed since the last commit */
     bool fatal;
     lr_err *err;
@@ -327,26 +328,32 @@ static lr_core *core_new(runner *r) {
  * the reason set) when it is missing: a changelog auto-created without
  * compaction would grow forever, and the repartition topic's partition count
  * is part of the state's layout. */
-static int topic_partitions(runner *r, rd_kafka_t *rk, const char *topic, const char *key,
-                            const char *how) {
+/* Partitions of `topic` per the broker's metadata; 0 with *why set when the
+ * metadata cannot be read or the topic does not exist. */
+static int partitions_of(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                         rd_kafka_resp_err_t *why) {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 30000);
-    int n = -1;
-    if (e) {
-        fail(r, "topic %s (%s): cannot read metadata: %s", topic, key, rd_kafka_err2str(e));
-    } else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1) {
-        fail(r, "%s topic %s (%s) does not exist: create it with %s before starting the "
-                "router (%s)",
-             key + strlen("kafka.topics."), topic, key, how,
-             rd_kafka_err2str(md->topic_cnt ? md->topics[0].err
-                                            : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
-    } else {
-        n = md->topics[0].partition_cnt;
+    int n = 0;
+    *why = rkt ? rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) : rd_kafka_last_error();
+    if (!*why) {
+        if (md->topic_cnt != 1) *why = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        else if (md->topics[0].err) *why = md->topics[0].err;
+        else if ((n = md->topics[0].partition_cnt) < 1) *why = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
     }
     if (md) rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    return n;
+    if (rkt) rd_kafka_topic_destroy(rkt);
+    return *why ? 0 : n;
+}
+
+static int topic_partitions(runner *r, rd_kafka_t *rk, const char *topic, const char *key,
+                            const char *how) {
+    rd_kafka_resp_err_t why;
+    int n = partitions_of(rk, topic, 30000, &why);
+    if (n > 0) return n;
+    fail(r, "%s topic %s (%s) does not exist: create it with %s before starting the router (%s)",
+         key + strlen("kafka.topics."), topic, key, how, rd_kafka_err2str(why));
+    return -1;
 }
 
 static int state_partitions(runner *r, rd_kafka_t *rk) {
@@ -612,8 +619,15 @@ static void txn_abort(runner *r) {
     for (int i = 0; i < r->n_cores; i++) owned[i] = r->cores[i] != NULL;
     int rc = cores_load(r, owned);
     free(owned);
-    if (rc == -2) /* nothing may commit now: the input since the last commit is redone later */
-        fail(r, "stopped while rebuilding the state after an aborted transaction");
+    if (rc == -2) {
+        /* Asked to stop before the state was back: nothing may commit now
+         * (the offsets would pass input whose state is gone). The next
+         * start redoes it from the committed offsets. */
+        r->abandoned = true;
+        logf_(r, "stopped while rebuilding the state after an aborted transaction: nothing "
+                 "more is committed; the next start redoes the input since the last commit");
+        return;
+    }
     if (rc < 0) return;
     rewind_to_committed(r);
     logf_(r, "transaction aborted: state rebuilt, input rewound to the committed offsets");
@@ -644,7 +658,7 @@ static void count_commit(runner *r, uint64_t t0, uint64_t offsets_us) {
 
 /* Commits the open window: output, dead letters and input offsets together. */
 static void window_commit(runner *r) {
-    if (r->fatal) return;
+    if (r->fatal || r->abandoned) return;
     uint64_t t0 = mono_us(), offsets_us = 0;
     if (r->eos) {
         drain_changes(r);
@@ -702,26 +716,14 @@ static bool is_repartition(runner *r, const rd_kafka_topic_partition_t *tp) {
 /* Partitioned: a repartition partition brings its decision state with it. The
  * restore happens here, before the partition is handed to the consumer, so
  * no lead of it is decided before its state is back. */
-/* Partitions of a topic per the consumer's metadata, 0 when unknown. */
-static int partition_count(rd_kafka_t *rk, const char *topic) {
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    int n = 0;
-    if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && !md->topics[0].err)
-        n = md->topics[0].partition_cnt;
-    if (md) rd_kafka_metadata_destroy(md);
-    if (rkt) rd_kafka_topic_destroy(rkt);
-    return n;
-}
-
 /* A single instance keeps every team's state: a second member of its group
  * would count its own copy of every rep's load. That is a deployment error
  * the router cannot fix, so it says so on every assignment that shows it. */
 static void warn_if_not_alone(runner *r, rd_kafka_t *rk,
                               const rd_kafka_topic_partition_list_t *parts) {
-    int total = partition_count(rk, r->kc->topics.leads) +
-                partition_count(rk, r->kc->topics.sales_activity);
+    rd_kafka_resp_err_t why;
+    int total = partitions_of(rk, r->kc->topics.leads, 5000, &why) +
+                partitions_of(rk, r->kc->topics.sales_activity, 5000, &why);
     if (total > 0 && parts->cnt < total)
         logf_(r, "WARNING: group %s has another member (this instance got %d of %d input "
                  "partitions), but kafka.topics.repartition is not set: each instance keeps "
@@ -927,34 +929,30 @@ static msg_kind input_kind(runner *r, const char *topic) {
     return MSG_OTHER;
 }
 
-/* Stage 2 learns what a forwarded message is from this header. */
-#define KIND_HEADER "lr.kind"
-
-static msg_kind forwarded_kind(const rd_kafka_message_t *m) {
-    rd_kafka_headers_t *h = NULL;
-    const void *v = NULL;
-    size_t n = 0;
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, KIND_HEADER, &v, &n))
-        return MSG_OTHER;
-    if (n == 4 && memcmp(v, "lead", 4) == 0) return MSG_LEAD;
-    if (n == 5 && memcmp(v, "sales", 5) == 0) return MSG_SALES;
-    return MSG_OTHER;
+/* Stage 2 learns what a forwarded message is from its schema id, which
+ * belongs to one record type only: no header to add or look up. What is
+ * neither a lead nor an activity is decoded as a lead, so that the dead
+ * letter says which schema id it had. */
+static msg_kind forwarded_kind(runner *r, const rd_kafka_message_t *m) {
+    int k = lr_codec_kind_of(r->codec, m->payload, m->payload ? m->len : 0);
+    return k == LR_SCHEMA_SALES_ACTIVITY ? MSG_SALES : MSG_LEAD;
 }
 
 /* Stage 1: the original key, value and headers go on to the repartition
- * partition of the message's routing domain, tagged with its kind. Only the
- * rulebook is read (no state), so any instance forwards alike. */
+ * partition of the message's routing domain. Only the rulebook is read (no
+ * state), so any instance forwards alike. */
 static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
     const lr_route_config *rc = r->cfg->route;
     int32_t domain =
         kind == MSG_LEAD
             ? lr_route_lead_domain(rc, &r->lead)
             : lr_route_rep_domain(rc, lr_route_rep_index(rc, r->sales.rep_id.s, r->sales.rep_id.len));
+    /* the producer takes the headers it is given: a copy, only when there
+     * are any (most inputs have none, and then nothing is allocated) */
     rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
                                 ? rd_kafka_headers_copy(orig)
-                                : rd_kafka_headers_new(1);
-    rd_kafka_header_add(h, KIND_HEADER, -1, kind == MSG_LEAD ? "lead" : "sales", -1);
+                                : NULL;
     txn_begin_if_needed(r);
     produce(r, OUT_REPARTITION, r->domain_partition[domain], m->key, m->key_len,
             m->payload, m->len, h);
@@ -994,7 +992,7 @@ static msg_kind topic_kind(runner *r, const rd_kafka_topic_t *rkt, bool *stage2)
 static void handle_message(runner *r, const rd_kafka_message_t *m, lr_time_ms now) {
     bool stage2;
     msg_kind kind = topic_kind(r, m->rkt, &stage2);
-    if (stage2) kind = forwarded_kind(m);
+    if (stage2) kind = forwarded_kind(r, m);
     if (!stage2) {
         /* counted where they enter, once, whichever instance decides them */
         if (kind == MSG_LEAD) r->stats->leads_in++;
@@ -1003,9 +1001,7 @@ static void handle_message(runner *r, const rd_kafka_message_t *m, lr_time_ms no
     if (!m->payload) {
         dead_letter(r, m, "malformed", "empty value (tombstone)");
     } else if (kind == MSG_OTHER) {
-        dead_letter(r, m, "unexpected_topic",
-                    stage2 ? "repartitioned message without a known lr.kind header"
-                           : "message from a topic the router does not read");
+        dead_letter(r, m, "unexpected_topic", "message from a topic the router does not read");
     } else if (decode(r, m, kind)) {
         if (r->partitioned && !stage2) forward(r, m, kind);
         else decide(r, m, kind, now);
@@ -1210,7 +1206,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     if (r.txn_open && r.eos) txn_retry(&r, "abort_transaction", call_abort, NULL);
     rd_kafka_consumer_close(r.consumer);
     /* the single instance's KPIs (partitioned cores left with their partitions) */
-    if (opts->kpi_json_out && !r.partitioned)
+    if (opts->kpi_json_out && !r.partitioned && r.cores[0])
         *opts->kpi_json_out = lr_lifecycle_kpi_json(lr_core_lifecycle(r.cores[0]));
     if (!r.fatal) {
         rd_kafka_flush(r.producer, 10000);

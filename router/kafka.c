@@ -18,13 +18,23 @@
  * original bytes to the repartition partition of that domain; stage 2 reads
  * the repartition topic and decides with one core per repartition partition,
  * whose state lives in the same-numbered partition of the state topic and is
- * restored when the partition is assigned, dropped when it is revoked. */
+ * restored when the partition is assigned, dropped when it is revoked.
+ *
+ * Commits are pipelined: a window's commit (send_offsets_to_transaction and
+ * commit_transaction, or at least once the flush and the offset commit) runs
+ * on a worker thread while the main thread reads and decides the next
+ * window. The producer takes nothing while a transaction commits, so what
+ * the next window makes waits in an outbox and is produced when the commit
+ * completes; an abort drops it with the state that made it. Only the blocking
+ * calls move to the worker: every decision, and every reaction to a commit's
+ * outcome, stays on the main thread. */
 #include "kafka.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +42,29 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "outbox.h"
+#include "worker.h"
 
 typedef enum out_topic {
     OUT_ASSIGNMENTS, OUT_NURTURE, OUT_STATUS, OUT_ALERTS, OUT_DEAD_LETTER, OUT_STATE,
     OUT_REPARTITION, OUT__COUNT
 } out_topic;
 
-typedef struct runner {
+typedef struct runner runner;
+
+/* One window's commit, run by the worker thread; the results are read by
+ * the main thread once lr_worker_wait has returned. */
+typedef struct commit_job {
+    runner *r;
+    rd_kafka_topic_partition_list_t *offsets; /* owned; NULL: no input read */
+    uint64_t t0;                               /* when the window was closed */
+    rd_kafka_error_t *error;                   /* exactly once: why `what` failed */
+    const char *what;
+    rd_kafka_resp_err_t offsets_err;           /* at least once: the offset commit */
+    uint64_t offsets_us, done_us;
+} commit_job;
+
+struct runner {
     const lr_kafka_opts *opts;
     const lr_config *cfg;
     const lr_kafka_config *kc;
@@ -80,7 +106,17 @@ typedef struct runner {
         bool stage2;
     } seen_topics[4];
     int n_seen_topics;
-} runner;
+    /* the pipelined commit (see the top of this file) */
+    lr_worker *worker;
+    bool committing;           /* a commit runs on the worker */
+    commit_job job;
+    lr_outbox outbox;          /* records made meanwhile */
+    /* at least once: the first record the producer gave up on (its delivery
+     * report can come on the worker's flush) */
+    atomic_bool delivery_claimed;
+    atomic_int delivery_err;
+    char delivery_topic[256];
+};
 
 lr_time_ms lr_wall_clock_ms(void *unused) {
     (void)unused;
@@ -153,6 +189,19 @@ static bool user_sets(runner *r, const char *key) {
     return false;
 }
 
+/* At least once, a record the producer gave up on (message.timeout.ms
+ * passed, or the broker refused it for good) must stop the offsets that led
+ * to it from being committed: the first one is kept, and the commit that
+ * would pass it stops the router instead. Only failures are reported
+ * (delivery.report.only.error), so this costs nothing per record. */
+static void on_delivery_error(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    runner *r = opaque;
+    if (!m->err || atomic_exchange(&r->delivery_claimed, true)) return;
+    snprintf(r->delivery_topic, sizeof(r->delivery_topic), "%s", rd_kafka_topic_name(m->rkt));
+    atomic_store(&r->delivery_err, (int)m->err);
+}
+
 static int create_producer(runner *r) {
     char errstr[512];
     rd_kafka_conf_t *pc = base_conf(r);
@@ -160,7 +209,11 @@ static int create_producer(runner *r) {
     if (r->eos) {
         if (set_prop(pc, "transactional.id", r->kc->transactional_id, r->err)) goto pfail;
     } else {
-        if (set_prop(pc, "enable.idempotence", "true", r->err)) goto pfail;
+        if (set_prop(pc, "enable.idempotence", "true", r->err) ||
+            set_prop(pc, "delivery.report.only.error", "true", r->err))
+            goto pfail;
+        rd_kafka_conf_set_dr_msg_cb(pc, on_delivery_error);
+        rd_kafka_conf_set_opaque(pc, r);
     }
     /* In exactly_once the commit waits for records still lingering, and
      * the window already batches: 1 ms halved the commit time (15 -> 9 ms at
@@ -226,30 +279,39 @@ static bool renewable(runner *r) {
            rd_kafka_fatal_error(r->producer, NULL, 0) == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE;
 }
 
-static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
+/* Calls until it succeeds or fails other than retriably. Any thread. */
+static rd_kafka_error_t *txn_call_retrying(runner *r, const char *what, txn_call call,
+                                           void *arg) {
     for (int attempt = 0;; attempt++) {
         rd_kafka_error_t *e = call(r, arg);
-        if (!e) return 0;
-        if (rd_kafka_error_is_retriable(e) && attempt < 50) {
-            logf_(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            continue;
-        }
-        if (rd_kafka_error_txn_requires_abort(e)) {
-            logf_(r, "%s: %s (aborting the transaction)", what, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            return 1;
-        }
-        if (renewable(r)) {
-            logf_(r, "%s: %s (the producer is renewed)", what, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-            r->renew_producer = true;
-            return 1;
-        }
-        fail(r, "%s: %s (fatal)", what, rd_kafka_error_string(e));
+        if (!e || !rd_kafka_error_is_retriable(e) || attempt >= 50) return e;
+        logf_(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
-        return -1;
     }
+}
+
+/* What a transactional call's error means (taking it): 0 none, 1 the
+ * transaction must be aborted, -1 fatal. Main thread only. */
+static int txn_outcome(runner *r, const char *what, rd_kafka_error_t *e) {
+    if (!e) return 0;
+    if (rd_kafka_error_txn_requires_abort(e)) {
+        logf_(r, "%s: %s (aborting the transaction)", what, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return 1;
+    }
+    if (renewable(r)) {
+        logf_(r, "%s: %s (the producer is renewed)", what, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        r->renew_producer = true;
+        return 1;
+    }
+    fail(r, "%s: %s (fatal)", what, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
+    return txn_outcome(r, what, txn_call_retrying(r, what, call, arg));
 }
 
 static rd_kafka_error_t *call_init(runner *r, void *arg) {
@@ -273,7 +335,8 @@ static rd_kafka_error_t *call_send_offsets(runner *r, void *arg) {
 }
 
 static void txn_begin_if_needed(runner *r) {
-    if (!r->eos || r->txn_open || r->fatal) return;
+    /* while one commits, the next window's records wait in the outbox */
+    if (!r->eos || r->txn_open || r->fatal || r->committing) return;
     if (txn_retry(r, "begin_transaction", call_begin, NULL) == 0) r->txn_open = true;
 }
 
@@ -648,64 +711,138 @@ static uint64_t mono_us(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void count_commit(runner *r, uint64_t t0, uint64_t offsets_us) {
-    uint64_t us = mono_us() - t0;
+static void count_commit(runner *r, const commit_job *j) {
+    uint64_t us = j->done_us - j->t0;
     r->stats->commits++;
     r->stats->commit_us_total += us;
-    r->stats->offsets_us_total += offsets_us;
+    r->stats->offsets_us_total += j->offsets_us;
     if (us > r->stats->commit_us_max) r->stats->commit_us_max = us;
 }
 
-/* Commits the open window: output, dead letters and input offsets together. */
-static void window_commit(runner *r) {
-    if (r->fatal || r->abandoned) return;
-    uint64_t t0 = mono_us(), offsets_us = 0;
+static void drop_headers(void *h) { rd_kafka_headers_destroy(h); }
+
+/* The worker's part of a commit: only the calls that wait for the broker. */
+static void commit_run(void *arg) {
+    commit_job *j = arg;
+    runner *r = j->r;
+    j->error = NULL;
+    j->what = NULL;
+    j->offsets_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    j->offsets_us = 0;
     if (r->eos) {
-        drain_changes(r);
-        if (r->fatal) return;
-        if (!r->txn_open) goto done;
-        if (r->txn_failed) return txn_abort(r); /* what it holds is incomplete */
-        if (r->have_progress) {
-            rd_kafka_topic_partition_list_t *offs = positions(r);
-            if (offs && offs->cnt > 0) {
-                uint64_t t1 = mono_us();
-                int rc = txn_retry(r, "send_offsets_to_transaction", call_send_offsets, offs);
-                offsets_us = mono_us() - t1;
-                rd_kafka_topic_partition_list_destroy(offs);
-                if (rc > 0) return txn_abort(r);
-                if (rc < 0) return;
-            } else if (offs) {
-                rd_kafka_topic_partition_list_destroy(offs);
-            }
+        if (j->offsets) {
+            uint64_t t1 = mono_us();
+            j->what = "send_offsets_to_transaction";
+            j->error = txn_call_retrying(r, j->what, call_send_offsets, j->offsets);
+            j->offsets_us = mono_us() - t1;
         }
-        int rc = txn_retry(r, "commit_transaction", call_commit, NULL);
-        if (rc > 0) return txn_abort(r);
-        if (rc < 0) return;
-        r->txn_open = false;
-        r->renewals = 0;
-        r->stats->transactions++;
-        count_commit(r, t0, offsets_us);
+        if (!j->error) {
+            j->what = "commit_transaction";
+            j->error = txn_call_retrying(r, j->what, call_commit, NULL);
+        }
     } else {
         /* at least once: everything produced (state included) must be
          * acknowledged before the offsets that led to it are committed */
-        drain_changes(r);
-        while (rd_kafka_outq_len(r->producer) > 0 && !r->fatal)
+        while (rd_kafka_outq_len(r->producer) > 0 && !atomic_load(&r->delivery_err))
             rd_kafka_flush(r->producer, 1000);
-        if (r->have_progress) {
-            rd_kafka_topic_partition_list_t *offs = positions(r);
-            if (offs && offs->cnt > 0) {
-                uint64_t t1 = mono_us();
-                rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, offs, 0);
-                offsets_us = mono_us() - t1;
-                if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-                    logf_(r, "offset commit failed: %s (will retry)", rd_kafka_err2str(e));
-            }
-            if (offs) rd_kafka_topic_partition_list_destroy(offs);
+        if (j->offsets && !atomic_load(&r->delivery_err)) {
+            uint64_t t1 = mono_us();
+            j->offsets_err = rd_kafka_commit(r->consumer, j->offsets, 0);
+            j->offsets_us = mono_us() - t1;
         }
-        count_commit(r, t0, offsets_us);
     }
-done:
+    j->done_us = mono_us();
+}
+
+/* Produces what waited for the commit that just completed. */
+static void outbox_release(runner *r) {
+    size_t n = lr_outbox_count(&r->outbox);
+    for (size_t i = 0; i < n && !r->fatal; i++) {
+        const void *key, *val;
+        lr_outbox_rec *rec = lr_outbox_get(&r->outbox, i, &key, &val);
+        txn_begin_if_needed(r);
+        produce(r, (out_topic)rec->topic, rec->partition, key, rec->key_len, val, rec->val_len,
+                rec->headers);
+        rec->headers = NULL; /* the producer took them (or produce freed them) */
+    }
+    lr_outbox_clear(&r->outbox, drop_headers);
+}
+
+/* Takes the outcome of the commit on the worker, if one runs: waits for it
+ * when `block`, else returns at once while it still runs. On success the
+ * outbox goes out in the next transaction; on an abort it is dropped, since
+ * txn_abort rebuilds the state that made it and rewinds the input. */
+static void commit_finish(runner *r, bool block) {
+    if (!r->committing) return;
+    if (!block && lr_worker_busy(r->worker)) return;
+    uint64_t w0 = mono_us();
+    lr_worker_wait(r->worker);
+    r->stats->commit_wait_us_total += mono_us() - w0;
+    r->committing = false;
+    commit_job *j = &r->job;
+    if (j->offsets) rd_kafka_topic_partition_list_destroy(j->offsets);
+    j->offsets = NULL;
+    if (r->eos) {
+        int rc = txn_outcome(r, j->what, j->error);
+        j->error = NULL;
+        if (rc != 0) {
+            lr_outbox_clear(&r->outbox, drop_headers);
+            if (rc > 0) txn_abort(r);
+            return;
+        }
+        r->txn_open = false;
+        r->renewals = 0;
+        r->stats->transactions++;
+    } else {
+        int e = atomic_load(&r->delivery_err);
+        if (e) {
+            /* its input must be read again: not committing the offsets
+             * and stopping leaves that to the restart */
+            lr_outbox_clear(&r->outbox, drop_headers);
+            fail(r, "cannot deliver to %s: %s (the input offsets stay before it)",
+                 r->delivery_topic, rd_kafka_err2str((rd_kafka_resp_err_t)e));
+            return;
+        }
+        if (j->offsets_err && j->offsets_err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            logf_(r, "offset commit failed: %s (will retry)", rd_kafka_err2str(j->offsets_err));
+    }
+    count_commit(r, j);
+    outbox_release(r);
+}
+
+/* Closes the open window: what it changed goes to the state topic, and its
+ * commit, with the offsets read so far, starts on the worker. */
+static void window_close(runner *r) {
+    if (r->fatal || r->abandoned) return;
+    commit_job *j = &r->job;
+    j->t0 = mono_us();
+    drain_changes(r);
+    if (r->fatal) return;
+    if (r->eos && !r->txn_open) { /* nothing produced, so nothing to commit */
+        window_reset(r);
+        return;
+    }
+    if (r->eos && r->txn_failed) return txn_abort(r); /* what it holds is incomplete */
+    j->r = r;
+    j->offsets = NULL;
+    if (r->have_progress) {
+        j->offsets = positions(r);
+        if (j->offsets && j->offsets->cnt == 0) {
+            rd_kafka_topic_partition_list_destroy(j->offsets);
+            j->offsets = NULL;
+        }
+    }
+    r->committing = true;
+    lr_worker_start(r->worker, commit_run, j);
     window_reset(r);
+}
+
+/* Commits everything decided so far and waits for it: on revoke and at
+ * shutdown. Output, dead letters, state and input offsets go together. */
+static void window_commit(runner *r) {
+    commit_finish(r, true);
+    window_close(r);
+    commit_finish(r, true);
 }
 
 static bool is_repartition(runner *r, const rd_kafka_topic_partition_t *tp) {
@@ -783,6 +920,10 @@ static void delivery_check(runner *r, rd_kafka_resp_err_t e, const char *topic) 
 
 static void produce(runner *r, out_topic to, int32_t partition, const void *key,
                     size_t key_len, const void *val, size_t val_len, rd_kafka_headers_t *hdrs) {
+    if (r->committing) {
+        lr_outbox_push(&r->outbox, to, partition, key, key_len, val, val_len, hdrs);
+        return;
+    }
     rd_kafka_topic_t *rkt = r->out_rkt[to];
     const char *topic = rd_kafka_topic_name(rkt);
     for (;;) {
@@ -1041,6 +1182,8 @@ static int poll_timeout_ms(runner *r, lr_time_ms now) {
         int64_t left = r->window_started + r->kc->commit_interval_ms - now;
         if (left < t) t = left;
     }
+    /* a commit on the worker: look again soon, its outbox is waiting */
+    if (r->committing && t > 1) t = 1;
     return t < 0 ? 0 : (int)t;
 }
 
@@ -1072,10 +1215,12 @@ static void loop(runner *r) {
             flush_out(r);
         }
         rd_kafka_poll(r->producer, 0);
+        commit_finish(r, false);
         if (r->window_started != LR_TIME_NONE &&
             (now - r->window_started >= r->kc->commit_interval_ms ||
              r->window_messages >= r->kc->commit_max_messages)) {
-            window_commit(r);
+            commit_finish(r, true); /* one commit at a time */
+            window_close(r);
             now = now_ms(r);
         }
     }
@@ -1166,6 +1311,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     r.window_started = LR_TIME_NONE;
     memset(stats, 0, sizeof(*stats));
     lr_out_init(&r.out);
+    lr_outbox_init(&r.outbox);
     lr_arena_init(&r.decode_arena, 64 * 1024);
     lr_buf_init(&r.enc);
     lr_codec_ids ids = {(int32_t)r.kc->schema_ids.lead, (int32_t)r.kc->schema_ids.sales_activity,
@@ -1176,6 +1322,11 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     if (!r.codec) goto out;
     r.partitioned = r.kc->topics.repartition != NULL;
     if (create_clients(&r)) goto out;
+    r.worker = lr_worker_new();
+    if (!r.worker) {
+        fail(&r, "cannot start the commit thread");
+        goto out;
+    }
     if (r.eos && txn_retry(&r, "init_transactions", call_init, NULL)) {
         if (!r.fatal) fail(&r, "init_transactions failed");
         goto out;
@@ -1213,6 +1364,10 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
         rc = 0;
     }
 out:
+    lr_worker_free(r.worker); /* waits for a commit still running */
+    if (r.job.offsets) rd_kafka_topic_partition_list_destroy(r.job.offsets);
+    if (r.job.error) rd_kafka_error_destroy(r.job.error);
+    lr_outbox_free(&r.outbox, drop_headers);
     if (r.consumer) rd_kafka_destroy(r.consumer);
     output_topics_close(&r);
     if (r.producer) rd_kafka_destroy(r.producer);

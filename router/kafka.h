@@ -21,8 +21,12 @@ typedef struct lr_kafka_stats {
     uint64_t transactions, aborts;
     uint64_t producer_renewals; /* after librdkafka's fatal INVALID_TXN_STATE (kafka.c) */
     /* time spent closing windows (state drain, offsets, commit), in
-     * microseconds: in exactly_once no input is read meanwhile */
+     * microseconds; the commit runs on a worker thread while the main
+     * thread reads and decides the next window */
     uint64_t commits, commit_us_total, commit_us_max, offsets_us_total;
+    /* how long the main thread waited for commits running on the worker
+     * (a window closes only when the previous commit is done) */
+    uint64_t commit_wait_us_total;
 } lr_kafka_stats;
 
 typedef struct lr_kafka_opts {

@@ -181,13 +181,14 @@ static int cmd_run(int argc, char **argv) {
         fprintf(stderr,
                 "lead-router: stopped cleanly: %llu leads, %llu sales activities, %llu "
                 "decisions, %llu dead-lettered, %llu transactions (%llu commits: mean %.1f ms, "
-                "max %.1f ms, of which offsets %.1f ms)\n",
+                "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all)\n",
                 (unsigned long long)stats.leads_in, (unsigned long long)stats.sales_in,
                 (unsigned long long)stats.decisions, (unsigned long long)stats.dead_lettered,
                 (unsigned long long)stats.transactions, (unsigned long long)stats.commits,
                 stats.commits ? stats.commit_us_total / 1e3 / (double)stats.commits : 0.0,
                 stats.commit_us_max / 1e3,
-                stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0);
+                stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0,
+                stats.commit_wait_us_total / 1e3);
     lr_config_free(cfg);
     return rc;
 }

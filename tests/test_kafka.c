@@ -45,6 +45,7 @@ typedef struct fixture {
     int n_ids;
     lr_time_ms started;
     lr_time_ms deadline_ms; /* watchdog: stop the run after this long */
+    const char *extra_key, *extra_value; /* one more librdkafka property, or NULL */
 } fixture;
 
 static lr_time_ms mono_ms(void) {
@@ -158,7 +159,8 @@ static int run_router(fixture *f, const char *group, int stop_after, lr_kafka_st
     rd_kafka_mock_topic_create(f->mock, state_topic, 1, 1);
     f->cfg->kafka.topics.state = state_topic;
     const char *extra[] = {"bootstrap.servers", rd_kafka_mock_cluster_bootstraps(f->mock),
-                           "session.timeout.ms", "6000", "log_level", "0", NULL};
+                           "session.timeout.ms", "6000", "log_level", "0",
+                           f->extra_key, f->extra_value, NULL};
     lr_kafka_opts o = {.cfg = f->cfg, .observe = observe, .observe_ctx = f, .stop = &f->stop,
                        .quiet = getenv("LR_TEST_VERBOSE") == NULL, .extra_props = extra};
     pthread_t dog;
@@ -309,6 +311,58 @@ static void test_fenced_producer_stops_with_exit_1(void **state) {
     rd_kafka_mock_clear_request_errors(f->mock, API_END_TXN);
 }
 
+/* The committed offset of every partition of `topic` for `group`, summed
+ * (partitions without one count 0). */
+static int64_t committed_sum(fixture *f, const char *group, const char *topic) {
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(f->mock),
+                      NULL, 0);
+    rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    assert_non_null(c);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_add(parts, topic, 0);
+    rd_kafka_topic_partition_list_add(parts, topic, 1);
+    assert_int_equal(rd_kafka_committed(c, parts, 10000), 0);
+    int64_t sum = 0;
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].offset > 0) sum += parts->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_destroy(c);
+    return sum;
+}
+
+static void test_at_least_once_never_commits_past_a_lost_record(void **state) {
+    fixture *f = *state;
+    /* At least once, every produce request is refused (retriably) for longer
+     * than a record may wait (message.timeout.ms), so the producer gives up
+     * on the window's records. Their input must not be committed: the router
+     * stops with exit 1 and the next start reads them again. Flushing alone
+     * would see an empty queue and commit past them. */
+    rd_kafka_resp_err_t errs[2000];
+    for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+        errs[i] = RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS;
+    rd_kafka_mock_push_request_errors_array(f->mock, API_PRODUCE, sizeof(errs) / sizeof(errs[0]),
+                                            errs);
+    lr_processing mode = f->cfg->kafka.processing;
+    f->cfg->kafka.processing = LR_PROCESSING_AT_LEAST_ONCE;
+    f->extra_key = "message.timeout.ms";
+    f->extra_value = "1500";
+    f->deadline_ms = 20000;
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-alo-lost", N_LEADS * 100, &s, &err); /* only the error stops it */
+    f->cfg->kafka.processing = mode;
+    f->extra_key = f->extra_value = NULL;
+    f->deadline_ms = 0;
+    rd_kafka_mock_clear_request_errors(f->mock, API_PRODUCE);
+    assert_int_equal(rc, 1);
+    assert_true(mono_ms() - f->started < 20000); /* the error stopped it, not the watchdog */
+    if (!strstr(err.msg, "cannot deliver")) fail_msg("unexpected reason: %s", err.msg);
+    assert_int_equal(committed_sum(f, "g-alo-lost", "leads"), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes_every_lead),
@@ -319,6 +373,7 @@ int main(void) {
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),
         cmocka_unit_test(test_invalid_txn_state_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
+        cmocka_unit_test(test_at_least_once_never_commits_past_a_lost_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

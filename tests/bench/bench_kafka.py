@@ -75,7 +75,8 @@ MODES = {"eos": "exactly_once", "alo": "at_least_once", "shared": "exactly_once"
 WARM_PER_PARTITION = 20  # passthrough warm-up messages per input partition
 STOPPED_RE = re.compile(r"stopped cleanly: (\d+) leads, (\d+) sales activities, (\d+) "
                         r"decisions, (\d+) dead-lettered, (\d+) transactions")
-COMMIT_RE = re.compile(r"commits: mean ([\d.]+) ms, max ([\d.]+) ms, of which offsets ([\d.]+) ms")
+COMMIT_RE = re.compile(r"commits: mean ([\d.]+) ms, max ([\d.]+) ms, of which offsets ([\d.]+) ms"
+                       r"(?:; waited for ([\d.]+) ms in all)?")
 PT_RE = re.compile(r"messages=(\d+) commits=(\d+) elapsed_ms=([\d.]+) msgs_per_s=(\d+)")
 
 
@@ -146,6 +147,9 @@ class Bench:
                                "commit_max_messages": self.args.commit_max}}
         if "repartition" in topics:
             overrides["kafka"]["topics"] = {"repartition": topics["repartition"]}
+        if self.args.router_property:
+            overrides["kafka"]["properties"] = dict(kv.split("=", 1)
+                                                    for kv in self.args.router_property)
         return h.make_config(self.workdir, self.broker.bootstrap, topics, overrides,
                              edit=h.reps_always_available, name=f"{self.name('cfg')}.yaml")
 
@@ -337,7 +341,7 @@ class Bench:
                     msgs_per_s=n / elapsed, transactions=int(m.group(5)),
                     router_leads=int(m.group(1)), router_decisions=int(m.group(3)),
                     commit_ms=[float(x) for x in (COMMIT_RE.search(stderr) or
-                                                  re.match("()()()", "")).groups() if x],
+                                                  re.match("()()()()", "")).groups() if x],
                     dead_lettered=int(m.group(4)), cpu_s=cpu, busy_cores=busy,
                     load=(load0 + loadavg()) / 2)
 
@@ -504,8 +508,10 @@ class Bench:
                     for what, fn in cases:
                         r = fn(mode, in_topic, a.leads)
                         r["run"] = run
-                        commit = (f", commit mean/max {r['commit_ms'][0]}/{r['commit_ms'][1]} ms"
-                                  if r.get("commit_ms") else "")
+                        cm = r.get("commit_ms") or []
+                        commit = (f", commit mean/max {cm[0]}/{cm[1]} ms" if cm else "")
+                        if len(cm) > 3:  # the router: commits run beside the next window
+                            commit += f", main thread waited {cm[3]:.0f} ms in all"
                         log(f"throughput {mode} {what}: {r['msgs_per_s']:,.0f} leads/s "
                             f"({r['elapsed_s']:.2f} s, load {r['load']:.1f}{commit})")
                         out["throughput"].append(r)
@@ -633,6 +639,9 @@ def main():
     ap.add_argument("--perf-dir", help="perf record -g the router's throughput runs here "
                                        "(perf slows it: not for the reported figures)")
     ap.add_argument("--keep", action="store_true", help="keep configs and logs")
+    ap.add_argument("--router-property", action="append", metavar="KEY=VALUE",
+                    help="a librdkafka property for the router (kafka.properties); "
+                         "repeatable; the passthrough keeps its own settings")
     ap.add_argument("--cold-topics", action="store_true",
                     help="latency: do not warm up the router's output topics first")
     ap.add_argument("--latency-dump", help="write [produce ms, latency ms] per lead to "

@@ -202,6 +202,20 @@ static void on_delivery_error(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
     atomic_store(&r->delivery_err, (int)m->err);
 }
 
+/* librdkafka 2.0.2 compares queued.min.messages, meant per partition, with
+ * the length of the consumer's one shared queue, and once it is exceeded
+ * looks again only about once a second. With the default (100,000) a router
+ * catching up on a backlog stopped fetching after every 100,000 messages and
+ * then ran dry for 0.2-0.4 s each time: up to a third of a benchmark run
+ * went to waiting for input that was on the broker. A high count leaves
+ * queued.max.messages.kbytes (64 MB by default) as the bound, memory being
+ * what the limit is for; the queue then holds more than the second of work
+ * that covers the recheck. kafka.properties decides when it names the key. */
+static int consumer_defaults(runner *r, rd_kafka_conf_t *conf) {
+    if (user_sets(r, "queued.min.messages")) return 0;
+    return set_prop(conf, "queued.min.messages", "1000000", r->err);
+}
+
 static int create_producer(runner *r) {
     char errstr[512];
     rd_kafka_conf_t *pc = base_conf(r);
@@ -243,7 +257,8 @@ static int create_clients(runner *r) {
         set_prop(cc, "enable.auto.commit", "false", r->err) ||
         set_prop(cc, "enable.auto.offset.store", "false", r->err) ||
         set_prop(cc, "auto.offset.reset", "earliest", r->err) ||
-        set_prop(cc, "isolation.level", "read_committed", r->err)) {
+        set_prop(cc, "isolation.level", "read_committed", r->err) ||
+        consumer_defaults(r, cc)) {
         rd_kafka_conf_destroy(cc);
         return -1;
     }
@@ -443,7 +458,7 @@ static rd_kafka_t *state_reader_new(runner *r, const char *isolation) {
         /* the broker answers an empty fetch after this long: at the end of
          * a partition, that is what the restore would wait for */
         set_prop(conf, "fetch.wait.max.ms", "10", r->err) ||
-        set_prop(conf, "isolation.level", isolation, r->err)) {
+        set_prop(conf, "isolation.level", isolation, r->err) || consumer_defaults(r, conf)) {
         rd_kafka_conf_destroy(conf);
         r->fatal = true; /* the reason is in r->err already */
         return NULL;

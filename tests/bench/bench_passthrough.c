@@ -13,7 +13,8 @@
  * The clients are set up as the router sets them up (kafka.c): a
  * read_committed consumer without auto commit, polled one message at a time
  * with rd_kafka_consumer_poll (the batch API of librdkafka 2.0.2 can
- * misdeliver), and a producer with socket.nagle.disable=true and the router's
+ * misdeliver) and queued.min.messages=1000000 (see consumer_defaults in
+ * kafka.c: with the default, a backlog stalls the fetcher), and a producer with socket.nagle.disable=true and the router's
  * default linger.ms (1 in eos, 5 in alo).
  * Commit windows follow the router's rule: a window opens with its first
  * message and closes after --commit-interval-ms or --commit-max messages.
@@ -301,6 +302,7 @@ int main(int argc, char **argv) {
     set(cc, "enable.auto.offset.store", "false");
     set(cc, "auto.offset.reset", "earliest");
     set(cc, "isolation.level", "read_committed");
+    set(cc, "queued.min.messages", "1000000");
     p.consumer = make_client(RD_KAFKA_CONSUMER, cc);
     rd_kafka_poll_set_consumer(p.consumer);
 

@@ -53,11 +53,16 @@ lr_lifecycle *lr_core_lifecycle(lr_core *c) { return c->life; }
 lr_route_state *lr_core_route_state(lr_core *c) { return c->route; }
 lr_time_ms lr_core_next_due(const lr_core *c) { return lr_lifecycle_next_due(c->life); }
 
-static lr_decision *decision_begin(lr_core *c, const lr_lead *lead, int64_t seq, lr_time_ms now,
-                                   lr_out *out) {
+/* A decision with the next seq of the lead. Its id ends in "@<since>", the
+ * record's first_seen, like every event id the lifecycle makes: a lead evicted
+ * and seen again restarts at seq 1 and must not repeat its old ids. */
+static lr_decision *decision_begin(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
+    lr_time_ms since;
+    int64_t seq = lr_lifecycle_next_seq_since(c->life, lead, &since);
     lr_decision *d = &lr_out_push(out, LR_EVENT_DECISION)->u.decision;
     d->seq = seq;
-    d->event_id = lr_arena_join_num(&out->arena, lead->lead_id.s, ":decision:", (long long)seq);
+    d->event_id = lr_arena_join_num2_n(&out->arena, lead->lead_id.s, lead->lead_id.len,
+                                       ":decision:", 10, (long long)seq, '@', (long long)since);
     d->lead_id = lead->lead_id;
     d->event_time = lead->event_time;
     d->decided_at = now;
@@ -97,8 +102,7 @@ static void reassign_one(lr_core *c, const lr_reassign *r, lr_time_ms now, lr_ou
     lead.lead_id = (lr_str){rec->id, (uint32_t)strlen(rec->id)};
     lead.event_time = rec->first_seen;
     lead.company_size = lead.annual_revenue = -1;
-    int64_t seq = lr_lifecycle_next_seq(c->life, &lead);
-    lr_decision *d = decision_begin(c, &lead, seq, now, out);
+    lr_decision *d = decision_begin(c, &lead, now, out);
     d->stage = LR_STAGE_SALES_READY;
     d->tier = rec->tier >= 0 ? lr_qualify_tier_name(c->cfg->qualify, (size_t)rec->tier) : NULL;
     d->score = rec->score;
@@ -153,10 +157,10 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
         }
         cause = LR_CAUSE_REENGAGED;
     }
-    /* rec stays valid: next_seq adds (and so may evict) only when there was
-     * no record, and a record it creates is zeroed, as a NULL rec reads below */
-    int64_t seq = lr_lifecycle_next_seq(c->life, lead);
-    lr_decision *d = decision_begin(c, lead, seq, now, out);
+    /* rec stays valid: next_seq (in decision_begin) adds (and so may evict)
+     * only when there was no record, and a record it creates is zeroed, as a
+     * NULL rec reads below */
+    lr_decision *d = decision_begin(c, lead, now, out);
     d->stage = c->qual.stage;
     d->tier = c->qual.tier_name;
     d->fit = c->score.fit;

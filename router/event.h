@@ -58,7 +58,7 @@ typedef enum lr_decision_cause {
 } lr_decision_cause;
 
 typedef struct lr_decision {
-    const char *event_id;  /* deterministic idempotency key: "<lead>:decision:<seq>" */
+    const char *event_id;  /* deterministic idempotency key: "<lead>:decision:<seq>@<since>" */
     int64_t seq;           /* per-lead sequence number across all its events */
     lr_str lead_id;
     lr_stage stage;
@@ -96,7 +96,7 @@ typedef enum lr_status_kind {
 } lr_status_kind;
 
 typedef struct lr_status {
-    const char *event_id;   /* "<lead>:status:<seq>" */
+    const char *event_id;   /* "<lead>:status:<seq>@<since>" */
     int64_t seq;
     lr_str lead_id;
     lr_status_kind status;
@@ -119,7 +119,7 @@ typedef enum lr_alert_kind {
 } lr_alert_kind;
 
 typedef struct lr_alert {
-    const char *event_id;   /* "<lead>:alert:<seq>" */
+    const char *event_id;   /* "<lead>:alert:<seq>@<since>" */
     int64_t seq;
     lr_str lead_id;
     lr_alert_kind kind;

@@ -482,9 +482,14 @@ const lr_lead_rec *lr_lifecycle_lookup(lr_lifecycle *lc, const char *lead_id, si
 }
 
 int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead) {
+    return lr_lifecycle_next_seq_since(lc, lead, NULL);
+}
+
+int64_t lr_lifecycle_next_seq_since(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms *since) {
     uint32_t idx = record(lc, lead->lead_id, lead);
     mark(lc, idx);
     lr_lead_rec *r = rec_at(lc, idx);
+    if (since) *since = r->first_seen;
     return ++r->seq;
 }
 
@@ -512,7 +517,11 @@ static const char *rep_name(const lr_lifecycle *lc, int32_t rep) {
 
 
 /* Events outlive the record (it may be evicted and reused within the batch),
- * so the lead id is copied into the batch arena. */
+ * so the lead id is copied into the batch arena. Event ids are
+ * "<lead>:<kind>:<seq>@<first_seen>": seq starts at 1 again when an evicted
+ * lead comes back, first_seen (its first lead message's event_time) tells
+ * the incarnations apart, and both come from input, so replay and a redone
+ * transaction give the same ids. */
 static lr_str id_copy(lr_out *out, const lr_lead_rec *r) {
     size_t len = strlen(r->id);
     return (lr_str){lr_arena_strndup(&out->arena, r->id, len), (uint32_t)len};
@@ -523,8 +532,8 @@ static lr_status *push_status(lr_lifecycle *lc, lr_lead_rec *r, lr_status_kind k
     lr_status *s = &lr_out_push(out, LR_EVENT_STATUS)->u.status;
     s->seq = ++r->seq;
     s->lead_id = id_copy(out, r);
-    s->event_id = lr_arena_join_num_n(&out->arena, s->lead_id.s, s->lead_id.len, ":status:", 8,
-                                      (long long)s->seq);
+    s->event_id = lr_arena_join_num2_n(&out->arena, s->lead_id.s, s->lead_id.len, ":status:", 8,
+                                       (long long)s->seq, '@', (long long)r->first_seen);
     s->status = kind;
     s->at = now;
     s->occurred_at = occurred;
@@ -543,8 +552,8 @@ static lr_alert *push_alert(lr_lifecycle *lc, lr_lead_rec *r, lr_alert_kind kind
     lr_alert *a = &lr_out_push(out, LR_EVENT_ALERT)->u.alert;
     a->seq = ++r->seq;
     a->lead_id = id_copy(out, r);
-    a->event_id = lr_arena_join_num_n(&out->arena, a->lead_id.s, a->lead_id.len, ":alert:", 7,
-                                      (long long)a->seq);
+    a->event_id = lr_arena_join_num2_n(&out->arena, a->lead_id.s, a->lead_id.len, ":alert:", 7,
+                                       (long long)a->seq, '@', (long long)r->first_seen);
     a->kind = kind;
     a->policy = lr_sla_policy_name(lc->sla, r->policy);
     a->tier = tier_name(lc, r);
@@ -849,21 +858,43 @@ static bool remember(lr_lead_rec *r, const lr_sales_activity *a) {
     return true;
 }
 
-/* Does assignment_id name the current assignment ("<lead>:decision:<seq>")? */
+/* A decimal integer (optional '-', then at least one digit) at *p, up to the
+ * first other byte or end; false on none or overflow. */
+static bool parse_dec(const char **p, const char *end, int64_t *out) {
+    const char *q = *p;
+    bool neg = q < end && *q == '-';
+    if (neg) q++;
+    if (q == end || *q < '0' || *q > '9') return false;
+    uint64_t v = 0, limit = (uint64_t)INT64_MAX + neg;
+    for (; q < end && *q >= '0' && *q <= '9'; q++) {
+        unsigned d = (unsigned)(*q - '0');
+        if (v > (limit - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    *p = q;
+    return true;
+}
+
+/* Does assignment_id name the current assignment? "<lead>:decision:<seq>@<since>"
+ * must match its seq and the record's first_seen: a lead evicted and seen
+ * again counts seq from 1, and only since tells its assignments from those
+ * of the earlier incarnation. "<lead>:decision:<seq>", the format before
+ * since was added, which CRMs may still hold, matches by seq alone. */
 static bool answers_current(const lr_lead_rec *r, lr_str assignment_id) {
     if (!assignment_id.s) return true; /* the CRM did not say: any is fine */
     size_t n = strlen(r->id);
     static const char mid[] = ":decision:";
-    const char *s = assignment_id.s;
+    const char *s = assignment_id.s, *end = s + assignment_id.len;
     if (assignment_id.len <= n + sizeof(mid) - 1 || memcmp(s, r->id, n) ||
         memcmp(s + n, mid, sizeof(mid) - 1))
         return false;
-    int64_t seq = 0;
-    for (size_t i = n + sizeof(mid) - 1; i < assignment_id.len; i++) {
-        if (s[i] < '0' || s[i] > '9' || seq > INT32_MAX) return false;
-        seq = seq * 10 + (s[i] - '0');
-    }
-    return seq == r->assign_seq;
+    const char *p = s + n + sizeof(mid) - 1;
+    int64_t seq, since;
+    if (*p == '-' || !parse_dec(&p, end, &seq) || seq != r->assign_seq) return false;
+    if (p == end) return true; /* old format */
+    if (*p++ != '@' || !parse_dec(&p, end, &since)) return false;
+    return p == end && since == r->first_seen;
 }
 
 /* Why an activity changes nothing, or NULL when it counts. */

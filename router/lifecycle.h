@@ -36,7 +36,8 @@ void lr_sla_config_free(lr_sla_config *cfg);
 typedef struct lr_lead_rec {
     char id[LR_MAX_ID_LEN + 1];
     int64_t seq;               /* last sequence number used for this lead's events */
-    lr_time_ms first_seen;
+    lr_time_ms first_seen;     /* event_time of the lead message that created the
+                                * record; "@<first_seen>" ends every event id */
     lr_time_ms last_decided;   /* duplicate window runs from here */
     lr_stage stage;
     int32_t tier;              /* -1 untiered */
@@ -84,6 +85,10 @@ void lr_lifecycle_prefetch(lr_lifecycle *lc, const char *lead_id, size_t len, lr
 
 /* Reserves the next sequence number for a lead's event (creating its record). */
 int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead);
+/* The same, and *since (when not NULL) gets the record's first_seen. Every
+ * event id is "<lead>:<kind>:<seq>@<since>": seq restarts at 1 when an
+ * evicted lead comes back, since tells the incarnations apart. */
+int64_t lr_lifecycle_next_seq_since(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms *since);
 
 /* The core decided `d` (any stage, any cause) for `lead`; for a sales-ready lead
  * `r` says where it went. Records it, starts or restarts the SLA clock, emits

@@ -84,6 +84,39 @@ static void test_join_num_matches_printf(void **s) {
     lr_arena_destroy(&a);
 }
 
+/* Two numbers with a separator, as event ids "<lead>:<kind>:<seq>@<since>"
+ * are built: the same bytes as printf, only s[0..n) and mid[0..m) counting,
+ * extremes of both numbers included, and a text longer than a chunk. */
+static void test_join_num2_matches_printf(void **s) {
+    (void)s;
+    lr_arena a;
+    lr_arena_init(&a, 128);
+    const long long vals[] = {0, 1, 9, 10, 42, -1, -10, 1794927600000LL, LLONG_MAX, LLONG_MIN};
+    const char *ids[] = {"L-1", "", "a-rather-long-lead-id-0123456789abcdef0123456789"};
+    char ref[256];
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+            for (size_t j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+                snprintf(ref, sizeof(ref), "%s:decision:%lld@%lld", ids[i], vals[k], vals[j]);
+                char *p = lr_arena_join_num2_n(&a, ids[i], strlen(ids[i]), ":decision:XX", 10,
+                                               vals[k], '@', vals[j]);
+                assert_string_equal(p, ref);
+            }
+        }
+    }
+    /* the id is taken by length: the bytes after n do not appear */
+    assert_string_equal(lr_arena_join_num2_n(&a, "R-1xyz", 3, ":alert:", 7, 3, '@', 5), "R-1:alert:3@5");
+    char big[600];
+    memset(big, 'z', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    char bref[700];
+    snprintf(bref, sizeof(bref), "%s:status:%lld@%lld", big, 12LL, 1794927600000LL);
+    assert_string_equal(lr_arena_join_num2_n(&a, big, strlen(big), ":status:", 8, 12, '@',
+                                             1794927600000LL),
+                        bref);
+    lr_arena_destroy(&a);
+}
+
 /* A text longer than the formatter's stack buffer takes the vsnprintf path
  * with the same result, at every length around the boundary. */
 static void test_format_long_texts(void **s) {
@@ -110,6 +143,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_matches_snprintf),
         cmocka_unit_test(test_join_num_matches_printf),
+        cmocka_unit_test(test_join_num2_matches_printf),
         cmocka_unit_test(test_format_long_texts),
         cmocka_unit_test(test_reset_reuses_memory),
     };

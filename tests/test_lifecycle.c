@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "cfg.h"
+#include "config.h"
+#include "core.h"
 #include "event.h"
 #include "lifecycle.h"
 #include "qualify.h"
@@ -218,11 +220,14 @@ static lr_lead make_lead(const char *id, lr_time_ms t, const char *source) {
 }
 
 static lr_decision *begin(fx *f, const lr_lead *l, lr_time_ms now) {
-    int64_t seq = lr_lifecycle_next_seq(f->lc, l);
+    lr_time_ms since;
+    int64_t seq = lr_lifecycle_next_seq_since(f->lc, l, &since);
     lr_out_reserve(&f->out, 8);
     lr_decision *d = &lr_out_push(&f->out, LR_EVENT_DECISION)->u.decision;
     d->seq = seq;
-    d->event_id = lr_arena_printf(&f->out.arena, "%s:decision:%lld", l->lead_id.s, (long long)seq);
+    /* as the core builds it */
+    d->event_id = lr_arena_printf(&f->out.arena, "%s:decision:%lld@%lld", l->lead_id.s,
+                                  (long long)seq, (long long)since);
     d->lead_id = l->lead_id;
     d->event_time = l->event_time;
     d->decided_at = now;
@@ -293,8 +298,11 @@ static void advance(fx *f, lr_time_ms now) {
     render(f);
 }
 
-static void sales(fx *f, const char *act_id, const char *lead, lr_sales_kind kind,
-                  const char *rep, lr_time_ms occurred, lr_time_ms now, const char *reason) {
+/* An activity (reason and assignment_id may be NULL) decided at `now`; the
+ * rendered status is left in the log. */
+static void activity(fx *f, const char *act_id, const char *lead, lr_sales_kind kind,
+                     const char *rep, lr_time_ms occurred, lr_time_ms now, const char *reason,
+                     const char *assignment_id, double value) {
     lr_sales_activity a;
     memset(&a, 0, sizeof(a));
     a.activity_id = (lr_str){act_id, (uint32_t)strlen(act_id)};
@@ -303,12 +311,18 @@ static void sales(fx *f, const char *act_id, const char *lead, lr_sales_kind kin
     a.rep_id = (lr_str){rep, (uint32_t)strlen(rep)};
     a.occurred_at = occurred;
     if (reason) a.reason = (lr_str){reason, (uint32_t)strlen(reason)};
+    if (assignment_id) a.assignment_id = (lr_str){assignment_id, (uint32_t)strlen(assignment_id)};
     if (kind == LR_SALES_CONVERTED) {
         a.has_value = true;
-        a.opportunity_value = 5000;
+        a.opportunity_value = value;
     }
     lr_lifecycle_on_sales(f->lc, &a, now, &f->out);
     render(f);
+}
+
+static void sales(fx *f, const char *act_id, const char *lead, lr_sales_kind kind,
+                  const char *rep, lr_time_ms occurred, lr_time_ms now, const char *reason) {
+    activity(f, act_id, lead, kind, rep, occurred, now, reason, NULL, 5000);
 }
 
 static int32_t open_of(fx *f, const char *rep) {
@@ -324,30 +338,30 @@ static void test_full_ladder(void **state) {
     (void)state;
     fx *f = fx_new(1);
     assign(f, "L1", "hot", T0);
-    EXPECT(f, "decision L1:decision:1 NEW rep=ann team=sales queue=- attempt=1 due=+600s",
-           "status L1:status:2 ASSIGNED rep=ann team=sales tier=hot reason=- at=+0s occurred=+0s");
+    EXPECT(f, "decision L1:decision:1@1794996000000 NEW rep=ann team=sales queue=- attempt=1 due=+600s",
+           "status L1:status:2@1794996000000 ASSIGNED rep=ann team=sales tier=hot reason=- at=+0s occurred=+0s");
     assert_int_equal(lr_lifecycle_next_due(f->lc), T0 + 8 * MIN);
     advance(f, T0 + 8 * MIN - 1);
     EXPECT_NONE(f); /* never early */
     advance(f, T0 + 8 * MIN);
-    EXPECT(f, "alert L1:alert:3 WARNING warn step=0 policy=hot_ft owner=ann to=- due=+600s fired=+480s late=-120s");
+    EXPECT(f, "alert L1:alert:3@1794996000000 WARNING warn step=0 policy=hot_ft owner=ann to=- due=+600s fired=+480s late=-120s");
     advance(f, T0 + 10 * MIN + 1000); /* a second late */
-    EXPECT(f, "alert L1:alert:4 BREACH breach step=0 policy=hot_ft owner=ann to=- due=+600s fired=+601s late=1s",
-           "status L1:status:5 SLA_BREACHED rep=ann team=sales tier=hot reason=hot_ft at=+601s occurred=+600s",
-           "alert L1:alert:6 ESCALATION notify_manager step=1 policy=hot_ft owner=ann to=mona due=+600s fired=+601s late=1s");
+    EXPECT(f, "alert L1:alert:4@1794996000000 BREACH breach step=0 policy=hot_ft owner=ann to=- due=+600s fired=+601s late=1s",
+           "status L1:status:5@1794996000000 SLA_BREACHED rep=ann team=sales tier=hot reason=hot_ft at=+601s occurred=+600s",
+           "alert L1:alert:6@1794996000000 ESCALATION notify_manager step=1 policy=hot_ft owner=ann to=mona due=+600s fired=+601s late=1s");
     assert_int_equal(lr_lifecycle_next_due(f->lc), T0 + 15 * MIN);
     advance(f, T0 + 15 * MIN);
-    EXPECT(f, "alert L1:alert:7 ESCALATION reassign step=2 policy=hot_ft owner=ann to=- due=+600s fired=+900s late=300s",
-           "decision L1:decision:8 SLA_REASSIGN rep=ben team=sales queue=- attempt=2 due=+1500s",
-           "status L1:status:9 REASSIGNED rep=ben team=sales tier=hot reason=hot_ft at=+900s occurred=+900s");
+    EXPECT(f, "alert L1:alert:7@1794996000000 ESCALATION reassign step=2 policy=hot_ft owner=ann to=- due=+600s fired=+900s late=300s",
+           "decision L1:decision:8@1794996000000 SLA_REASSIGN rep=ben team=sales queue=- attempt=2 due=+1500s",
+           "status L1:status:9@1794996000000 REASSIGNED rep=ben team=sales tier=hot reason=hot_ft at=+900s occurred=+900s");
     assert_int_equal(open_of(f, "ann"), 0); /* the first owner lost it */
     assert_int_equal(open_of(f, "ben"), 1);
     advance(f, T0 + 40 * MIN); /* everything of the second clock at once, in order */
-    EXPECT(f, "alert L1:alert:10 WARNING warn step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+2400s late=900s",
-           "alert L1:alert:11 BREACH breach step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+2400s late=900s",
-           "status L1:status:12 SLA_BREACHED rep=ben team=sales tier=hot reason=hot_ft at=+2400s occurred=+1500s",
-           "alert L1:alert:13 ESCALATION notify_manager step=1 policy=hot_ft owner=ben to=mona due=+1500s fired=+2400s late=900s",
-           "alert L1:alert:14 ESCALATION escalate step=2 policy=hot_ft owner=ben to=vp-sales due=+1500s fired=+2400s late=900s");
+    EXPECT(f, "alert L1:alert:10@1794996000000 WARNING warn step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+2400s late=900s",
+           "alert L1:alert:11@1794996000000 BREACH breach step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+2400s late=900s",
+           "status L1:status:12@1794996000000 SLA_BREACHED rep=ben team=sales tier=hot reason=hot_ft at=+2400s occurred=+1500s",
+           "alert L1:alert:13@1794996000000 ESCALATION notify_manager step=1 policy=hot_ft owner=ben to=mona due=+1500s fired=+2400s late=900s",
+           "alert L1:alert:14@1794996000000 ESCALATION escalate step=2 policy=hot_ft owner=ben to=vp-sales due=+1500s fired=+2400s late=900s");
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
     assert_int_equal(lr_lifecycle_next_due(f->lc), LR_TIME_NONE);
     assert_string_equal(lr_lifecycle_state_name(lr_lifecycle_find(f->lc, "L1", 2)), "escalated");
@@ -355,7 +369,7 @@ static void test_full_ladder(void **state) {
     EXPECT_NONE(f);
     /* the escalated lead still belongs to ben: his touch is recorded, late */
     sales(f, "a1", "L1", LR_SALES_CONTACTED, "ben", T0 + 11 * LR_HOUR_MS, T0 + 11 * LR_HOUR_MS, NULL);
-    EXPECT(f, "status L1:status:15 CONTACTED rep=ben team=sales tier=hot reason=- at=+39600s occurred=+39600s elapsed=38700s met=0");
+    EXPECT(f, "status L1:status:15@1794996000000 CONTACTED rep=ben team=sales tier=hot reason=- at=+39600s occurred=+39600s elapsed=38700s met=0");
     assert_string_equal(lr_lifecycle_state_name(lr_lifecycle_find(f->lc, "L1", 2)), "contacted");
     fx_free(f);
 }
@@ -369,19 +383,19 @@ static void test_max_reassignments_and_no_ping_pong(void **state) {
     advance(f, T0 + 15 * MIN);
     clear_log(f);
     advance(f, T0 + 30 * MIN);
-    EXPECT(f, "alert L1:alert:10 WARNING warn step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+1800s late=300s",
-           "alert L1:alert:11 BREACH breach step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+1800s late=300s",
-           "status L1:status:12 SLA_BREACHED rep=ben team=sales tier=hot reason=hot_ft at=+1800s occurred=+1500s",
-           "alert L1:alert:13 ESCALATION notify_manager step=1 policy=hot_ft owner=ben to=mona due=+1500s fired=+1800s late=300s",
-           "alert L1:alert:14 ESCALATION reassign step=2 policy=hot_ft owner=ben to=- due=+1500s fired=+1800s late=300s",
-           "decision L1:decision:15 SLA_REASSIGN rep=cat team=sales queue=- attempt=3 due=+2400s",
-           "status L1:status:16 REASSIGNED rep=cat team=sales tier=hot reason=hot_ft at=+1800s occurred=+1800s");
+    EXPECT(f, "alert L1:alert:10@1794996000000 WARNING warn step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+1800s late=300s",
+           "alert L1:alert:11@1794996000000 BREACH breach step=0 policy=hot_ft owner=ben to=- due=+1500s fired=+1800s late=300s",
+           "status L1:status:12@1794996000000 SLA_BREACHED rep=ben team=sales tier=hot reason=hot_ft at=+1800s occurred=+1500s",
+           "alert L1:alert:13@1794996000000 ESCALATION notify_manager step=1 policy=hot_ft owner=ben to=mona due=+1500s fired=+1800s late=300s",
+           "alert L1:alert:14@1794996000000 ESCALATION reassign step=2 policy=hot_ft owner=ben to=- due=+1500s fired=+1800s late=300s",
+           "decision L1:decision:15@1794996000000 SLA_REASSIGN rep=cat team=sales queue=- attempt=3 due=+2400s",
+           "status L1:status:16@1794996000000 REASSIGNED rep=cat team=sales tier=hot reason=hot_ft at=+1800s occurred=+1800s");
     advance(f, T0 + 50 * MIN);
-    EXPECT(f, "alert L1:alert:17 WARNING warn step=0 policy=hot_ft owner=cat to=- due=+2400s fired=+3000s late=600s",
-           "alert L1:alert:18 BREACH breach step=0 policy=hot_ft owner=cat to=- due=+2400s fired=+3000s late=600s",
-           "status L1:status:19 SLA_BREACHED rep=cat team=sales tier=hot reason=hot_ft at=+3000s occurred=+2400s",
-           "alert L1:alert:20 ESCALATION notify_manager step=1 policy=hot_ft owner=cat to=mona due=+2400s fired=+3000s late=600s",
-           "alert L1:alert:21 ESCALATION escalate step=2 policy=hot_ft owner=cat to=vp-sales due=+2400s fired=+3000s late=600s");
+    EXPECT(f, "alert L1:alert:17@1794996000000 WARNING warn step=0 policy=hot_ft owner=cat to=- due=+2400s fired=+3000s late=600s",
+           "alert L1:alert:18@1794996000000 BREACH breach step=0 policy=hot_ft owner=cat to=- due=+2400s fired=+3000s late=600s",
+           "status L1:status:19@1794996000000 SLA_BREACHED rep=cat team=sales tier=hot reason=hot_ft at=+3000s occurred=+2400s",
+           "alert L1:alert:20@1794996000000 ESCALATION notify_manager step=1 policy=hot_ft owner=cat to=mona due=+2400s fired=+3000s late=600s",
+           "alert L1:alert:21@1794996000000 ESCALATION escalate step=2 policy=hot_ft owner=cat to=vp-sales due=+2400s fired=+3000s late=600s");
     const lr_lead_rec *rec = lr_lifecycle_find(f->lc, "L1", 2);
     assert_int_equal(rec->n_owners, 3);
     assert_int_equal(rec->reassignments, 2);
@@ -416,21 +430,21 @@ static void test_reassign_to_queue(void **state) {
     req.team = lr_route_team_index(f->r, "solo");
     route(f, &l, d, &req, T0);
     render(f);
-    EXPECT(f, "decision S1:decision:1 NEW rep=eve team=solo queue=- attempt=1 due=+600s",
-           "status S1:status:2 ASSIGNED rep=eve team=solo tier=hot reason=- at=+0s occurred=+0s");
+    EXPECT(f, "decision S1:decision:1@1794996000000 NEW rep=eve team=solo queue=- attempt=1 due=+600s",
+           "status S1:status:2@1794996000000 ASSIGNED rep=eve team=solo tier=hot reason=- at=+0s occurred=+0s");
     advance(f, T0 + 15 * MIN);
-    EXPECT(f, "alert S1:alert:3 WARNING warn step=0 policy=hot_ft owner=eve to=- due=+600s fired=+900s late=300s",
-           "alert S1:alert:4 BREACH breach step=0 policy=hot_ft owner=eve to=- due=+600s fired=+900s late=300s",
-           "status S1:status:5 SLA_BREACHED rep=eve team=solo tier=hot reason=hot_ft at=+900s occurred=+600s",
-           "alert S1:alert:6 ESCALATION notify_manager step=1 policy=hot_ft owner=eve to=solo-queue due=+600s fired=+900s late=300s",
-           "alert S1:alert:7 ESCALATION reassign step=2 policy=hot_ft owner=eve to=- due=+600s fired=+900s late=300s",
-           "decision S1:decision:8 SLA_REASSIGN rep=- team=solo queue=solo-queue attempt=2 due=-",
-           "status S1:status:9 QUEUED rep=- team=solo tier=hot reason=hot_ft at=+900s occurred=+900s");
+    EXPECT(f, "alert S1:alert:3@1794996000000 WARNING warn step=0 policy=hot_ft owner=eve to=- due=+600s fired=+900s late=300s",
+           "alert S1:alert:4@1794996000000 BREACH breach step=0 policy=hot_ft owner=eve to=- due=+600s fired=+900s late=300s",
+           "status S1:status:5@1794996000000 SLA_BREACHED rep=eve team=solo tier=hot reason=hot_ft at=+900s occurred=+600s",
+           "alert S1:alert:6@1794996000000 ESCALATION notify_manager step=1 policy=hot_ft owner=eve to=solo-queue due=+600s fired=+900s late=300s",
+           "alert S1:alert:7@1794996000000 ESCALATION reassign step=2 policy=hot_ft owner=eve to=- due=+600s fired=+900s late=300s",
+           "decision S1:decision:8@1794996000000 SLA_REASSIGN rep=- team=solo queue=solo-queue attempt=2 due=-",
+           "status S1:status:9@1794996000000 QUEUED rep=- team=solo tier=hot reason=hot_ft at=+900s occurred=+900s");
     assert_int_equal(open_of(f, "eve"), 0);
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
     /* eve's late touch no longer counts: the lead is not assigned */
     sales(f, "x1", "S1", LR_SALES_CONTACTED, "eve", T0 + 16 * MIN, T0 + 16 * MIN, NULL);
-    EXPECT(f, "status S1:status:10 CONTACTED rep=eve team=solo tier=hot reason=not_assigned at=+960s occurred=+960s");
+    EXPECT(f, "status S1:status:10@1794996000000 CONTACTED rep=eve team=solo tier=hot reason=not_assigned at=+960s occurred=+960s");
     fx_free(f);
 }
 
@@ -440,14 +454,14 @@ static void test_contacted_in_time(void **state) {
     assign(f, "L2", "hot", T0);
     clear_log(f);
     sales(f, "a1", "L2", LR_SALES_CONTACTED, "ann", T0 + 5 * MIN, T0 + 5 * MIN + 2000, NULL);
-    EXPECT(f, "status L2:status:3 CONTACTED rep=ann team=sales tier=hot reason=- at=+302s occurred=+300s elapsed=300s met=1");
+    EXPECT(f, "status L2:status:3@1794996000000 CONTACTED rep=ann team=sales tier=hot reason=- at=+302s occurred=+300s elapsed=300s met=1");
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
     advance(f, T0 + LR_DAY_MS);
     EXPECT_NONE(f);
     sales(f, "a2", "L2", LR_SALES_ACCEPTED, "ann", T0 + 6 * MIN, T0 + 6 * MIN, NULL);
     sales(f, "a3", "L2", LR_SALES_CONVERTED, "ann", T0 + 7 * MIN, T0 + 7 * MIN, NULL);
-    EXPECT(f, "status L2:status:4 ACCEPTED rep=ann team=sales tier=hot reason=- at=+360s occurred=+360s",
-           "status L2:status:5 CONVERTED rep=ann team=sales tier=hot reason=- at=+420s occurred=+420s value=5000.00");
+    EXPECT(f, "status L2:status:4@1794996000000 ACCEPTED rep=ann team=sales tier=hot reason=- at=+360s occurred=+360s",
+           "status L2:status:5@1794996000000 CONVERTED rep=ann team=sales tier=hot reason=- at=+420s occurred=+420s value=5000.00");
     assert_int_equal(open_of(f, "ann"), 0);
     fx_free(f);
 }
@@ -459,7 +473,7 @@ static void test_contacted_late(void **state) {
     advance(f, T0 + 12 * MIN);
     clear_log(f);
     sales(f, "a1", "L3", LR_SALES_CONTACTED, "ann", T0 + 13 * MIN, T0 + 13 * MIN, NULL);
-    EXPECT(f, "status L3:status:7 CONTACTED rep=ann team=sales tier=hot reason=- at=+780s occurred=+780s elapsed=780s met=0");
+    EXPECT(f, "status L3:status:7@1794996000000 CONTACTED rep=ann team=sales tier=hot reason=- at=+780s occurred=+780s elapsed=780s met=0");
     advance(f, T0 + LR_DAY_MS); /* no reassignment once touched */
     EXPECT_NONE(f);
     assert_int_equal(open_of(f, "ann"), 1);
@@ -470,8 +484,8 @@ static void test_contacted_late(void **state) {
     lr_time_ms due = T0 + LR_DAY_MS + 10 * MIN;
     sales(f, "b", "L3b", LR_SALES_CONTACTED, "ben", due, due, NULL);
     sales(f, "c", "L3c", LR_SALES_CONTACTED, "cat", due - 1, due, NULL);
-    EXPECT(f, "status L3b:status:3 CONTACTED rep=ben team=sales tier=hot reason=- at=+87000s occurred=+87000s elapsed=600s met=0",
-           "status L3c:status:3 CONTACTED rep=cat team=sales tier=hot reason=- at=+87000s occurred=+86999999ms elapsed=599s met=1");
+    EXPECT(f, "status L3b:status:3@1795082400000 CONTACTED rep=ben team=sales tier=hot reason=- at=+87000s occurred=+87000s elapsed=600s met=0",
+           "status L3c:status:3@1795082400000 CONTACTED rep=cat team=sales tier=hot reason=- at=+87000s occurred=+86999999ms elapsed=599s met=1");
     fx_free(f);
 }
 
@@ -486,8 +500,8 @@ static void test_duplicate_activity(void **state) {
     sales(f, "dup", "L4", LR_SALES_CONTACTED, "ann", T0 + MIN, T0 + 2 * MIN, NULL);
     sales(f, "dup", "L4", LR_SALES_REJECTED, "ann", T0 + MIN, T0 + 2 * MIN, "bad_fit");
     sales(f, "other", "L4", LR_SALES_CONTACTED, "ann", T0 + 3 * MIN, T0 + 3 * MIN, NULL);
-    EXPECT(f, "status L4:status:3 CONTACTED rep=ann team=sales tier=hot reason=- at=+60s occurred=+60s elapsed=60s met=1",
-           "status L4:status:4 CONTACTED rep=ann team=sales tier=hot reason=already_contacted at=+180s occurred=+180s");
+    EXPECT(f, "status L4:status:3@1794996000000 CONTACTED rep=ann team=sales tier=hot reason=- at=+60s occurred=+60s elapsed=60s met=1",
+           "status L4:status:4@1794996000000 CONTACTED rep=ann team=sales tier=hot reason=already_contacted at=+180s occurred=+180s");
     /* an unknown lead: no event, counted */
     sales(f, "z", "nobody", LR_SALES_CONTACTED, "ann", T0, T0, NULL);
     EXPECT_NONE(f);
@@ -521,8 +535,8 @@ static void test_out_of_order_activity(void **state) {
     a.assignment_id = (lr_str){"L5:decision:7", 13};
     lr_lifecycle_on_sales(f->lc, &a, T0 + 2 * MIN, &f->out);
     render(f);
-    EXPECT(f, "status L5:status:3 CONTACTED rep=ann team=sales tier=hot reason=stale_activity at=+120s occurred=+0s",
-           "status L5:status:4 CONTACTED rep=ann team=sales tier=hot reason=stale_activity at=+120s occurred=+120s");
+    EXPECT(f, "status L5:status:3@1794996060000 CONTACTED rep=ann team=sales tier=hot reason=stale_activity at=+120s occurred=+0s",
+           "status L5:status:4@1794996060000 CONTACTED rep=ann team=sales tier=hot reason=stale_activity at=+120s occurred=+120s");
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 1);
     advance(f, T0 + 11 * MIN + 500);
     clear_log(f);
@@ -532,7 +546,7 @@ static void test_out_of_order_activity(void **state) {
     a.occurred_at = T0 + 10 * MIN;
     lr_lifecycle_on_sales(f->lc, &a, T0 + 12 * MIN, &f->out);
     render(f);
-    EXPECT(f, "status L5:status:9 CONTACTED rep=ann team=sales tier=hot reason=- at=+720s occurred=+600s elapsed=540s met=1");
+    EXPECT(f, "status L5:status:9@1794996060000 CONTACTED rep=ann team=sales tier=hot reason=- at=+720s occurred=+600s elapsed=540s met=1");
     advance(f, T0 + LR_DAY_MS); /* the pending reassign step is cancelled */
     EXPECT_NONE(f);
     char *kpi = lr_lifecycle_kpi_json(f->lc);
@@ -552,14 +566,14 @@ static void test_non_owner_activity(void **state) {
     clear_log(f);
     sales(f, "b1", "L6", LR_SALES_CONTACTED, "ben", T0 + MIN, T0 + MIN, NULL);
     sales(f, "b2", "L6", LR_SALES_REJECTED, "stranger", T0 + MIN, T0 + MIN, "bad_fit");
-    EXPECT(f, "status L6:status:3 CONTACTED rep=ben team=sales tier=hot reason=not_current_owner at=+60s occurred=+60s",
-           "status L6:status:4 REJECTED rep=stranger team=sales tier=hot reason=not_current_owner at=+60s occurred=+60s");
+    EXPECT(f, "status L6:status:3@1794996000000 CONTACTED rep=ben team=sales tier=hot reason=not_current_owner at=+60s occurred=+60s",
+           "status L6:status:4@1794996000000 REJECTED rep=stranger team=sales tier=hot reason=not_current_owner at=+60s occurred=+60s");
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 1); /* still running */
     advance(f, T0 + 10 * MIN);
-    EXPECT(f, "alert L6:alert:5 WARNING warn step=0 policy=hot_ft owner=ann to=- due=+600s fired=+600s late=0s",
-           "alert L6:alert:6 BREACH breach step=0 policy=hot_ft owner=ann to=- due=+600s fired=+600s late=0s",
-           "status L6:status:7 SLA_BREACHED rep=ann team=sales tier=hot reason=hot_ft at=+600s occurred=+600s",
-           "alert L6:alert:8 ESCALATION notify_manager step=1 policy=hot_ft owner=ann to=mona due=+600s fired=+600s late=0s");
+    EXPECT(f, "alert L6:alert:5@1794996000000 WARNING warn step=0 policy=hot_ft owner=ann to=- due=+600s fired=+600s late=0s",
+           "alert L6:alert:6@1794996000000 BREACH breach step=0 policy=hot_ft owner=ann to=- due=+600s fired=+600s late=0s",
+           "status L6:status:7@1794996000000 SLA_BREACHED rep=ann team=sales tier=hot reason=hot_ft at=+600s occurred=+600s",
+           "alert L6:alert:8@1794996000000 ESCALATION notify_manager step=1 policy=hot_ft owner=ann to=mona due=+600s fired=+600s late=0s");
     fx_free(f);
 }
 
@@ -570,11 +584,11 @@ static void test_reject_releases_load(void **state) {
     assert_int_equal(open_of(f, "ann"), 1);
     clear_log(f);
     sales(f, "r1", "L7", LR_SALES_REJECTED, "ann", T0 + MIN, T0 + MIN, "bad_fit");
-    EXPECT(f, "status L7:status:3 REJECTED rep=ann team=sales tier=hot reason=bad_fit at=+60s occurred=+60s");
+    EXPECT(f, "status L7:status:3@1794996000000 REJECTED rep=ann team=sales tier=hot reason=bad_fit at=+60s occurred=+60s");
     assert_int_equal(open_of(f, "ann"), 0);
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
     sales(f, "r2", "L7", LR_SALES_CONVERTED, "ann", T0 + 2 * MIN, T0 + 2 * MIN, NULL);
-    EXPECT(f, "status L7:status:4 CONVERTED rep=ann team=sales tier=hot reason=already_closed at=+120s occurred=+120s");
+    EXPECT(f, "status L7:status:4@1794996000000 CONVERTED rep=ann team=sales tier=hot reason=already_closed at=+120s occurred=+120s");
     assert_int_equal(open_of(f, "ann"), 0); /* released once only */
     /* recycle also releases */
     assign(f, "L8", "hot", T0);
@@ -625,16 +639,16 @@ static void test_escalate_step_and_source_policy(void **state) {
     (void)state;
     fx *f = fx_new(2);
     decide(f, "P1", LR_STAGE_SALES_READY, "hot", "partner", T0);
-    EXPECT(f, "decision P1:decision:1 NEW rep=ann team=sales queue=- attempt=1 due=+3600s",
-           "status P1:status:2 ASSIGNED rep=ann team=sales tier=hot reason=- at=+0s occurred=+0s");
+    EXPECT(f, "decision P1:decision:1@1794996000000 NEW rep=ann team=sales queue=- attempt=1 due=+3600s",
+           "status P1:status:2@1794996000000 ASSIGNED rep=ann team=sales tier=hot reason=- at=+0s occurred=+0s");
     advance(f, T0 + 2 * LR_HOUR_MS);
-    EXPECT(f, "alert P1:alert:3 BREACH breach step=0 policy=partner_fast owner=ann to=- due=+3600s fired=+7200s late=3600s",
-           "status P1:status:4 SLA_BREACHED rep=ann team=sales tier=hot reason=partner_fast at=+7200s occurred=+3600s",
-           "alert P1:alert:5 ESCALATION escalate step=1 policy=partner_fast owner=ann to=sales-queue due=+3600s fired=+7200s late=3600s");
+    EXPECT(f, "alert P1:alert:3@1794996000000 BREACH breach step=0 policy=partner_fast owner=ann to=- due=+3600s fired=+7200s late=3600s",
+           "status P1:status:4@1794996000000 SLA_BREACHED rep=ann team=sales tier=hot reason=partner_fast at=+7200s occurred=+3600s",
+           "alert P1:alert:5@1794996000000 ESCALATION escalate step=1 policy=partner_fast owner=ann to=sales-queue due=+3600s fired=+7200s late=3600s");
     /* untiered, unknown source: no policy, no clock */
     assign(f, "U1", NULL, T0);
-    EXPECT(f, "decision U1:decision:1 NEW rep=ben team=sales queue=- attempt=1 due=-",
-           "status U1:status:2 ASSIGNED rep=ben team=sales tier=- reason=- at=+0s occurred=+0s");
+    EXPECT(f, "decision U1:decision:1@1794996000000 NEW rep=ben team=sales queue=- attempt=1 due=-",
+           "status U1:status:2@1794996000000 ASSIGNED rep=ben team=sales tier=- reason=- at=+0s occurred=+0s");
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
     fx_free(f);
 }
@@ -646,28 +660,28 @@ static void test_stages_duplicate_reengaged(void **state) {
     decide(f, "N1", LR_STAGE_NURTURE, NULL, NULL, T0);
     decide(f, "D1", LR_STAGE_DISQUALIFIED, NULL, NULL, T0);
     decide(f, "M1", LR_STAGE_MARKETING_QUALIFIED, "cold", NULL, T0);
-    EXPECT(f, "decision N1:decision:1 NEW rep=- team=- queue=- attempt=0 due=-",
-           "status N1:status:2 NURTURE rep=- team=- tier=- reason=- at=+0s occurred=+0s",
-           "decision D1:decision:1 NEW rep=- team=- queue=- attempt=0 due=-",
-           "status D1:status:2 DISQUALIFIED rep=- team=- tier=- reason=- at=+0s occurred=+0s",
-           "decision M1:decision:1 NEW rep=- team=- queue=- attempt=0 due=-",
-           "status M1:status:2 NURTURE rep=- team=- tier=cold reason=- at=+0s occurred=+0s");
+    EXPECT(f, "decision N1:decision:1@1794996000000 NEW rep=- team=- queue=- attempt=0 due=-",
+           "status N1:status:2@1794996000000 NURTURE rep=- team=- tier=- reason=- at=+0s occurred=+0s",
+           "decision D1:decision:1@1794996000000 NEW rep=- team=- queue=- attempt=0 due=-",
+           "status D1:status:2@1794996000000 DISQUALIFIED rep=- team=- tier=- reason=- at=+0s occurred=+0s",
+           "decision M1:decision:1@1794996000000 NEW rep=- team=- queue=- attempt=0 due=-",
+           "status M1:status:2@1794996000000 NURTURE rep=- team=- tier=cold reason=- at=+0s occurred=+0s");
     lr_lead l = make_lead("N1", T0 + MIN, NULL);
     lr_lifecycle_duplicate(f->lc, &l, T0 + MIN, &f->out);
     render(f);
-    EXPECT(f, "status N1:status:3 DUPLICATE rep=- team=- tier=- reason=within_duplicate_window at=+60s occurred=+60s");
+    EXPECT(f, "status N1:status:3@1794996000000 DUPLICATE rep=- team=- tier=- reason=within_duplicate_window at=+60s occurred=+60s");
     const lr_lead_rec *rec = lr_lifecycle_find(f->lc, "N1", 2);
     assert_int_equal(rec->last_decided, T0);
     assert_string_equal(lr_lifecycle_state_name(rec), "nurture");
     /* re-engaged after the window: sales-ready now, and its seq continues */
     assign(f, "N1", "hot", T0 + 8 * LR_DAY_MS);
-    EXPECT(f, "decision N1:decision:4 REENGAGED rep=ann team=sales queue=- attempt=1 due=+691800s",
-           "status N1:status:5 ASSIGNED rep=ann team=sales tier=hot reason=reengaged at=+691200s occurred=+691200s");
+    EXPECT(f, "decision N1:decision:4@1794996000000 REENGAGED rep=ann team=sales queue=- attempt=1 due=+691800s",
+           "status N1:status:5@1794996000000 ASSIGNED rep=ann team=sales tier=hot reason=reengaged at=+691200s occurred=+691200s");
     /* re-engaged again while still open: the old clock stops, ann is released
      * and gets it back (previous owner preferred) */
     assign(f, "N1", "hot", T0 + 16 * LR_DAY_MS);
-    EXPECT(f, "decision N1:decision:6 REENGAGED rep=ann team=sales queue=- attempt=2 due=+1383000s",
-           "status N1:status:7 ASSIGNED rep=ann team=sales tier=hot reason=reengaged at=+1382400s occurred=+1382400s");
+    EXPECT(f, "decision N1:decision:6@1794996000000 REENGAGED rep=ann team=sales queue=- attempt=2 due=+1383000s",
+           "status N1:status:7@1794996000000 ASSIGNED rep=ann team=sales tier=hot reason=reengaged at=+1382400s occurred=+1382400s");
     assert_int_equal(open_of(f, "ann"), 1);
     assert_int_equal(lr_lifecycle_open_clocks(f->lc), 1);
     fx_free(f);
@@ -691,9 +705,9 @@ static void test_deterministic_order(void **state) {
     run_many(b);
     assert_string_equal(a->log, b->log);
     /* warnings come out in assignment order: M00, M07, M14, ... */
-    const char *p = strstr(a->log, "alert M00:alert:3 WARNING");
-    const char *q = strstr(a->log, "alert M07:alert:3 WARNING");
-    const char *r = strstr(a->log, "alert M14:alert:3 WARNING");
+    const char *p = strstr(a->log, "alert M00:alert:3@1794996000000 WARNING");
+    const char *q = strstr(a->log, "alert M07:alert:3@1794996000000 WARNING");
+    const char *r = strstr(a->log, "alert M14:alert:3@1794996000000 WARNING");
     assert_non_null(p);
     assert_true(p < q && q < r);
     fx_free(a);
@@ -748,6 +762,233 @@ static void test_prefetch_and_lookup_change_nothing(void **state) {
     fx_free(b);
     free(la);
     free(lb);
+}
+
+/* ---- incarnations: a lead evicted and seen again ---------------------------- */
+
+#define LATER (T0 + 8 * LR_DAY_MS) /* past the 7-day duplicate window */
+
+/* `n` leads decided into nurture at `now`: the table grows past its first
+ * size, and before growing it evicts every record past its window. */
+static void fill(fx *f, const char *prefix, int n, lr_time_ms now) {
+    char id[16];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%s%02d", prefix, i);
+        decide(f, id, LR_STAGE_NURTURE, NULL, NULL, now);
+    }
+    clear_log(f);
+}
+
+/* The event ids in the log (each line's second word), appended to ids[]. */
+static size_t collect_ids(fx *f, char ids[][96], size_t n, size_t cap) {
+    for (const char *l = f->log; *l; l = strchr(l, '\n') + 1) {
+        const char *a = strchr(l, ' ') + 1, *b = strchr(a, ' ');
+        assert_true(n < cap && (size_t)(b - a) < 96);
+        memcpy(ids[n], a, (size_t)(b - a));
+        ids[n++][b - a] = '\0';
+    }
+    clear_log(f);
+    return n;
+}
+
+static const char *owner_of(fx *f, const char *id) {
+    const lr_lead_rec *r = lr_lifecycle_find(f->lc, id, strlen(id));
+    assert_non_null(r);
+    return lr_route_rep_name(f->r, r->owner);
+}
+
+/* A sales activity naming an assignment; the rendered status is left in the log. */
+static void answer(fx *f, const char *act_id, const char *lead, lr_sales_kind kind,
+                   const char *rep, lr_time_ms at, const char *assignment_id) {
+    activity(f, act_id, lead, kind, rep, at, at, NULL, assignment_id, 100);
+}
+
+/* Assigns `id` at `now`, touches and converts it (closed: evictable after its
+ * window); returns the assignment's decision id in `assignment`. */
+static void assign_and_close(fx *f, const char *id, lr_time_ms now, char *assignment, size_t cap) {
+    assign(f, id, "hot", now);
+    snprintf(assignment, cap, "%s:decision:1@%lld", id, (long long)now);
+    assert_non_null(strstr(f->log, assignment));
+    const char *rep = owner_of(f, id);
+    answer(f, "touch", id, LR_SALES_CONTACTED, rep, now + MIN, NULL);
+    answer(f, "won", id, LR_SALES_CONVERTED, rep, now + 2 * MIN, NULL);
+    assert_non_null(strstr(f->log, "CONVERTED"));
+    clear_log(f);
+}
+
+static void evict_all_closed(fx *f, const char *id) {
+    fill(f, "F", 30, LATER);
+    assert_null(lr_lifecycle_find(f->lc, id, strlen(id)));
+}
+
+/* The lead's decision, statuses and alerts of its second life restart at seq
+ * 1 but carry their own since, so none repeats an id of the first life (a
+ * consumer deduplicating by event_id would drop it). */
+static void test_evicted_lead_gets_new_event_ids(void **state) {
+    (void)state;
+    fx *f = fx_new(1);
+    char first[16][96], second[16][96];
+    size_t n1 = 0, n2 = 0;
+    assign(f, "E1", "hot", T0);
+    advance(f, T0 + 8 * MIN); /* the warning */
+    const char *rep = owner_of(f, "E1");
+    answer(f, "touch", "E1", LR_SALES_CONTACTED, rep, T0 + 9 * MIN, NULL);
+    answer(f, "won", "E1", LR_SALES_CONVERTED, rep, T0 + 10 * MIN, NULL);
+    n1 = collect_ids(f, first, n1, 16);
+    assert_int_equal(n1, 5);
+    assert_string_equal(first[0], "E1:decision:1@1794996000000");
+    assert_string_equal(first[1], "E1:status:2@1794996000000");
+    assert_string_equal(first[2], "E1:alert:3@1794996000000");
+    assert_string_equal(first[4], "E1:status:5@1794996000000");
+
+    evict_all_closed(f, "E1");
+    lr_time_ms back = LATER + MIN;
+    assign(f, "E1", "hot", back);
+    advance(f, back + 8 * MIN);
+    n2 = collect_ids(f, second, n2, 16);
+    assert_int_equal(n2, 3);
+    char want[96];
+    const char *kinds[] = {"decision", "status", "alert"};
+    for (size_t i = 0; i < n2; i++) {
+        snprintf(want, sizeof(want), "E1:%s:%zu@%lld", kinds[i], i + 1, (long long)back);
+        assert_string_equal(second[i], want);
+        for (size_t k = 0; k < n1; k++) assert_string_not_equal(second[i], first[k]);
+    }
+    /* the new record started from this message: same seq, another since */
+    const lr_lead_rec *r = lr_lifecycle_find(f->lc, "E1", 2);
+    assert_int_equal(r->first_seen, back);
+    assert_int_equal(r->seq, 3);
+    fx_free(f);
+}
+
+/* An assignment_id naming the first life's assignment (same seq 1) is stale
+ * for the second; so is any malformed "@since"; the current one counts. */
+static void test_assignment_id_of_previous_incarnation(void **state) {
+    (void)state;
+    fx *f = fx_new(1);
+    char old_id[96], cur_id[96];
+    assign_and_close(f, "E2", T0, old_id, sizeof(old_id));
+    evict_all_closed(f, "E2");
+    lr_time_ms back = LATER + MIN;
+    assign(f, "E2", "hot", back);
+    snprintf(cur_id, sizeof(cur_id), "E2:decision:1@%lld", (long long)back);
+    assert_non_null(strstr(f->log, cur_id));
+    clear_log(f);
+    const char *rep = owner_of(f, "E2");
+    assert_string_equal(old_id, "E2:decision:1@1794996000000");
+
+    char tail0[128], twice[128], seq2[128];
+    snprintf(tail0, sizeof(tail0), "%s0", cur_id);                            /* since * 10 */
+    snprintf(twice, sizeof(twice), "%s@%lld", cur_id, (long long)back);        /* since twice */
+    snprintf(seq2, sizeof(seq2), "E2:decision:2@%lld", (long long)back);       /* another seq */
+    const char *stale[] = {old_id, "E2:decision:1@", "E2:decision:1@x", "E2:decision:1@-",
+                           "E2:decision:-1", "E2:decision:1@99999999999999999999",
+                           tail0, twice, seq2};
+    char act[16];
+    for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+        snprintf(act, sizeof(act), "stale%zu", i);
+        answer(f, act, "E2", LR_SALES_CONTACTED, rep, back + MIN, stale[i]);
+        if (!strstr(f->log, "CONTACTED") || !strstr(f->log, "reason=stale_activity"))
+            fail_msg("%s: %s", stale[i], f->log);
+        clear_log(f);
+        assert_int_equal(lr_lifecycle_open_clocks(f->lc), 1);
+    }
+    answer(f, "current", "E2", LR_SALES_CONTACTED, rep, back + 2 * MIN, cur_id);
+    assert_non_null(strstr(f->log, "CONTACTED"));
+    assert_non_null(strstr(f->log, "reason=- "));
+    assert_non_null(strstr(f->log, "elapsed=120s met=1"));
+    assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
+    fx_free(f);
+}
+
+/* Ids from before "@since" (CRMs may hold them across an upgrade) still match
+ * by seq alone: a wrong seq is stale, the current seq counts, whichever life
+ * the CRM meant. A lead id with '@' in it is read the same way. */
+static void test_old_format_assignment_id_matches_by_seq(void **state) {
+    (void)state;
+    fx *f = fx_new(1);
+    char id1[96];
+    assign_and_close(f, "E3", T0, id1, sizeof(id1));
+    evict_all_closed(f, "E3");
+    assign(f, "E3", "hot", LATER + MIN);
+    clear_log(f);
+    const char *rep = owner_of(f, "E3");
+    answer(f, "a1", "E3", LR_SALES_CONTACTED, rep, LATER + 2 * MIN, "E3:decision:2");
+    assert_non_null(strstr(f->log, "reason=stale_activity"));
+    clear_log(f);
+    answer(f, "a2", "E3", LR_SALES_CONTACTED, rep, LATER + 3 * MIN, "E3:decision:1");
+    assert_non_null(strstr(f->log, "reason=- "));
+    clear_log(f);
+    assert_int_equal(lr_lifecycle_open_clocks(f->lc), 0);
+
+    assign(f, "me@x.io", "hot", LATER);
+    clear_log(f);
+    rep = owner_of(f, "me@x.io");
+    char cur[96];
+    snprintf(cur, sizeof(cur), "me@x.io:decision:1@%lld", (long long)LATER);
+    answer(f, "b1", "me@x.io", LR_SALES_ACCEPTED, rep, LATER + MIN, "me@x.io:decision:1@0");
+    assert_non_null(strstr(f->log, "reason=stale_activity"));
+    clear_log(f);
+    answer(f, "b2", "me@x.io", LR_SALES_ACCEPTED, rep, LATER + MIN, "me@x.io:decision:1");
+    assert_non_null(strstr(f->log, "ACCEPTED"));
+    assert_non_null(strstr(f->log, "reason=- "));
+    clear_log(f);
+    answer(f, "b3", "me@x.io", LR_SALES_CONVERTED, rep, LATER + 2 * MIN, cur);
+    assert_non_null(strstr(f->log, "CONVERTED"));
+    assert_non_null(strstr(f->log, "reason=- "));
+    fx_free(f);
+}
+
+/* The same through the decision core: its decision ids carry the record's
+ * since too, from the lead message's event_time. */
+static const lr_event *find_kind(const lr_out *out, lr_event_kind kind) {
+    for (size_t i = 0; i < out->n; i++)
+        if (out->ev[i].kind == kind) return &out->ev[i];
+    fail_msg("no event of kind %d", (int)kind);
+    return NULL;
+}
+
+static void test_core_decision_ids_carry_since(void **state) {
+    (void)state;
+    char yaml[4096];
+    snprintf(yaml, sizeof(yaml), config_yaml, 1);
+    lr_err err = {0};
+    lr_config *cfg = lr_config_load_string("t.yaml", yaml, &err);
+    if (!cfg) fail_msg("%s", err.msg);
+    lr_core *core = lr_core_new(cfg, 16);
+    lr_out out;
+    lr_out_init(&out);
+    lr_lead l = make_lead("C1", T0, "web");
+    lr_core_on_lead(core, &l, T0, &out);
+    assert_string_equal(find_kind(&out, LR_EVENT_DECISION)->u.decision.event_id,
+                        "C1:decision:1@1794996000000");
+    assert_string_equal(find_kind(&out, LR_EVENT_STATUS)->u.status.event_id,
+                        "C1:status:2@1794996000000");
+    lr_out_reset(&out);
+    /* a duplicate within the window keeps the record and its since */
+    l.event_time = T0 + MIN;
+    lr_core_on_lead(core, &l, T0 + MIN, &out);
+    assert_string_equal(find_kind(&out, LR_EVENT_STATUS)->u.status.event_id,
+                        "C1:status:3@1794996000000");
+    lr_out_reset(&out);
+    char id[16];
+    for (int i = 0; i < 30; i++) {
+        snprintf(id, sizeof(id), "G%02d", i);
+        lr_lead g = make_lead(id, LATER, "web");
+        lr_core_on_lead(core, &g, LATER, &out);
+        lr_out_reset(&out);
+    }
+    assert_null(lr_lifecycle_find(lr_core_lifecycle(core), "C1", 2));
+    l.event_time = LATER + MIN;
+    lr_core_on_lead(core, &l, LATER + MIN + 5, &out);
+    const lr_decision *d = &find_kind(&out, LR_EVENT_DECISION)->u.decision;
+    assert_int_equal(d->cause, LR_CAUSE_NEW);
+    char want[96];
+    snprintf(want, sizeof(want), "C1:decision:1@%lld", (long long)(LATER + MIN));
+    assert_string_equal(d->event_id, want);
+    lr_out_destroy(&out);
+    lr_core_free(core);
+    lr_config_free(cfg);
 }
 
 /* ---- configuration errors ------------------------------------------------------ */
@@ -863,6 +1104,10 @@ int main(void) {
         cmocka_unit_test(test_stages_duplicate_reengaged),
         cmocka_unit_test(test_deterministic_order),
         cmocka_unit_test(test_prefetch_and_lookup_change_nothing),
+        cmocka_unit_test(test_evicted_lead_gets_new_event_ids),
+        cmocka_unit_test(test_assignment_id_of_previous_incarnation),
+        cmocka_unit_test(test_old_format_assignment_id_matches_by_seq),
+        cmocka_unit_test(test_core_decision_ids_carry_since),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_example_config),
     };

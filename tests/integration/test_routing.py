@@ -127,7 +127,10 @@ def check_common(p, outputs, leads, topics, warmup=()):
             continue
         msg, d = found[0]
         p.check(msg.key == lead_id.encode(), f"{lead_id}: decision key {msg.key!r}")
-        p.check(d["event_id"] == f"{lead_id}:decision:{d['seq']}",
+        # a NEW decision started the lead's record: its event_time is the
+        # since of every id of the lead (docs/events.md)
+        since = lead["event_time"]
+        p.check(d["event_id"] == f"{lead_id}:decision:{d['seq']}@{since}",
                 f"{lead_id}: decision event_id {d['event_id']!r}")
         on_assignments = msg.topic == topics["assignments"]
         p.check(on_assignments == (d["stage"] == "SALES_READY"),
@@ -166,7 +169,7 @@ def check_common(p, outputs, leads, topics, warmup=()):
                 f"{d['stage']} (rep {d['rep']})")
         for smsg, s in statuses:
             p.check(smsg.key == lead_id.encode(), f"{lead_id}: status key {smsg.key!r}")
-            p.check(s["event_id"] == f"{lead_id}:status:{s['seq']}",
+            p.check(s["event_id"] == f"{lead_id}:status:{s['seq']}@{since}",
                     f"{lead_id}: status event_id {s['event_id']!r}")
             p.check(s["seq"] != d["seq"],
                     f"{lead_id}: decision and status share seq {s['seq']} (one sequence per lead)")

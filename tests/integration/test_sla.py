@@ -650,9 +650,10 @@ def test_accept_convert_reject(ctx):
 
 def test_events_well_formed_and_exactly_once(ctx):
     """Every decision, status and alert: keyed by its lead id, event_id
-    "<lead>:<kind>:<seq>", published once; per lead the seqs of all three
-    topics together are 1..n without gaps or repeats, and increase with the
-    offset within each topic."""
+    "<lead>:<kind>:<seq>@<since>" (since: the event_time of the lead's first
+    decision, which started its record), published once; per lead the seqs of
+    all three topics together are 1..n without gaps or repeats, and increase
+    with the offset within each topic."""
     run = shared_run(ctx)
     out, p = run.final, Problems()
     seen = {}
@@ -662,7 +663,9 @@ def test_events_well_formed_and_exactly_once(ctx):
         p.check(eid not in seen, f"{eid} published twice: {seen.get(eid)} and "
                                  f"{e.msg.topic}@{e.msg.offset}")
         seen[eid] = f"{e.msg.topic}[{e.msg.partition}]@{e.msg.offset}"
-        p.eq(eid, f"{r['lead_id']}:{e.kind}:{r['seq']}", "event_id")
+        first = out.of(r["lead_id"], "decision")
+        since = first[0]["event_time"] if first else None
+        p.eq(eid, f"{r['lead_id']}:{e.kind}:{r['seq']}@{since}", "event_id")
         p.eq(e.msg.key, r["lead_id"].encode(), f"{eid} message key")
         if e.kind == "decision":
             p.eq(e.key == "assignments", r["stage"] == "SALES_READY",

@@ -1193,13 +1193,26 @@ static int poll_timeout_ms(runner *r, lr_time_ms now) {
         lr_time_ms due = lr_core_next_due(r->cores[i]);
         if (due != LR_TIME_NONE && due - now < t) t = due - now;
     }
-    if (r->window_started != LR_TIME_NONE) {
+    if (r->window_started != LR_TIME_NONE && !r->committing) {
         int64_t left = r->window_started + r->kc->commit_interval_ms - now;
         if (left < t) t = left;
     }
-    /* a commit on the worker: look again soon, its outbox is waiting */
+    /* a commit on the worker: look again soon, its outbox is waiting (and
+     * the open window, which waits for it, must not make this a busy loop) */
     if (r->committing && t > 1) t = 1;
     return t < 0 ? 0 : (int)t;
+}
+
+/* Whether the open window should close now. While the previous window's
+ * commit still runs, the open one goes on growing instead (its records wait
+ * in the outbox, and it could not commit before that one anyway), up to
+ * twice commit_max_messages: waiting would idle the main thread for the
+ * rest of that commit. */
+static bool window_due(runner *r, lr_time_ms now) {
+    if (r->window_started == LR_TIME_NONE) return false;
+    int64_t max = r->kc->commit_max_messages;
+    if (r->committing) return r->window_messages >= 2 * max;
+    return now - r->window_started >= r->kc->commit_interval_ms || r->window_messages >= max;
 }
 
 static void loop(runner *r) {
@@ -1231,9 +1244,7 @@ static void loop(runner *r) {
         }
         rd_kafka_poll(r->producer, 0);
         commit_finish(r, false);
-        if (r->window_started != LR_TIME_NONE &&
-            (now - r->window_started >= r->kc->commit_interval_ms ||
-             r->window_messages >= r->kc->commit_max_messages)) {
+        if (window_due(r, now)) {
             commit_finish(r, true); /* one commit at a time */
             window_close(r);
             now = now_ms(r);

@@ -772,6 +772,7 @@ static void commit_run(void *arg) {
 /* Produces what waited for the commit that just completed. */
 static void outbox_release(runner *r) {
     size_t n = lr_outbox_count(&r->outbox);
+    if (n > r->stats->outbox_peak_records) r->stats->outbox_peak_records = n;
     for (size_t i = 0; i < n && !r->fatal; i++) {
         const void *key, *val;
         lr_outbox_rec *rec = lr_outbox_get(&r->outbox, i, &key, &val);
@@ -1391,6 +1392,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     }
 out:
     lr_worker_free(r.worker); /* waits for a commit still running */
+    stats->outbox_bytes = lr_outbox_allocated(&r.outbox);
     if (r.job.offsets) rd_kafka_topic_partition_list_destroy(r.job.offsets);
     if (r.job.error) rd_kafka_error_destroy(r.job.error);
     lr_outbox_free(&r.outbox, drop_headers);

@@ -27,6 +27,8 @@ typedef struct lr_kafka_stats {
     /* how long the main thread waited for commits running on the worker
      * (a window closes only when the previous commit is done) */
     uint64_t commit_wait_us_total;
+    /* the most records that waited for one commit, and the outbox's memory at the end */
+    uint64_t outbox_peak_records, outbox_bytes;
 } lr_kafka_stats;
 
 typedef struct lr_kafka_opts {

@@ -181,14 +181,16 @@ static int cmd_run(int argc, char **argv) {
         fprintf(stderr,
                 "lead-router: stopped cleanly: %llu leads, %llu sales activities, %llu "
                 "decisions, %llu dead-lettered, %llu transactions (%llu commits: mean %.1f ms, "
-                "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all)\n",
+                "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu "
+                "records, %.1f MB)\n",
                 (unsigned long long)stats.leads_in, (unsigned long long)stats.sales_in,
                 (unsigned long long)stats.decisions, (unsigned long long)stats.dead_lettered,
                 (unsigned long long)stats.transactions, (unsigned long long)stats.commits,
                 stats.commits ? stats.commit_us_total / 1e3 / (double)stats.commits : 0.0,
                 stats.commit_us_max / 1e3,
                 stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_wait_us_total / 1e3);
+                stats.commit_wait_us_total / 1e3,
+                (unsigned long long)stats.outbox_peak_records, stats.outbox_bytes / 1048576.0);
     lr_config_free(cfg);
     return rc;
 }

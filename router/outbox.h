@@ -41,6 +41,11 @@ void lr_outbox_push(lr_outbox *ob, int topic, int32_t partition, const void *key
 
 static inline size_t lr_outbox_count(const lr_outbox *ob) { return ob->n; }
 
+/* Memory the outbox holds now (it keeps it between windows). */
+static inline size_t lr_outbox_allocated(const lr_outbox *ob) {
+    return ob->bytes.cap + ob->cap * sizeof(lr_outbox_rec);
+}
+
 /* Record i, with pointers to its key (NULL when it has none) and value.
  * Valid until the next push or clear. */
 lr_outbox_rec *lr_outbox_get(lr_outbox *ob, size_t i, const void **key,

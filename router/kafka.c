@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "leadtab.h"
 #include "outbox.h"
 #include "worker.h"
 
@@ -1287,17 +1288,9 @@ static int output_topics_open(runner *r) {
 
 /* A domain's partition must be the same in every instance and every version,
  * and must not move when other domains come or go (its state would stay
- * behind), so it is a fixed function of the domain's name: FNV-1a, then
- * murmur3's finalizer, since FNV's low bits alone put similar names together. */
-static uint32_t name_hash(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
+ * behind), so it is a fixed function of the domain's name alone. */
+static int32_t domain_partition_of(const char *name, int np) {
+    return (int32_t)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
 }
 
 /* The repartition and state topics must exist with the same partition count:
@@ -1322,7 +1315,7 @@ static int partitioned_setup(runner *r) {
     if (!r->cores || !r->domain_partition) abort();
     for (size_t d = 0; d < nd; d++)
         r->domain_partition[d] =
-            (int32_t)(name_hash(lr_route_domain_name(r->cfg->route, (int32_t)d)) % (uint32_t)np);
+            domain_partition_of(lr_route_domain_name(r->cfg->route, (int32_t)d), np);
     logf_(r, "%zu routing domain(s) over %d repartition partition(s)", nd, np);
     return 0;
 }

@@ -1,0 +1,54 @@
+/* domaintab.h - stage 1's memory of the routing domain each recent lead went to.
+ *
+ * With kafka.topics.repartition set, stage 1 forwards each lead to the
+ * repartition partition of its routing domain, and only that domain's state
+ * knows the lead was decided. A lead re-sent with attributes that put it in
+ * another domain would be decided a second time there. So stage 1 remembers,
+ * for every lead it forwarded within the duplicate window, where it went and
+ * when: a repeat follows the first message to its domain, marked as a
+ * duplicate (docs/design.md, "Repeats keep their domain").
+ *
+ * Entries are keyed by two independent 64-bit hashes of the lead id (no id is
+ * kept: 40 bytes an entry instead of 100) and tagged with the input partition
+ * whose changelog holds them, so a revoked partition's entries can be
+ * dropped. Pure and deterministic: the caller gives the time. */
+#ifndef LR_DOMAINTAB_H
+#define LR_DOMAINTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef struct lr_domaintab lr_domaintab;
+
+/* Entries live for `window_ms` after the lead was first forwarded. */
+lr_domaintab *lr_domaintab_new(int64_t window_ms);
+void lr_domaintab_free(lr_domaintab *t);
+
+/* The domain the lead went to less than the window before `now`, or -1. */
+int32_t lr_domaintab_find(const lr_domaintab *t, const char *id, size_t len, lr_time_ms now);
+
+/* Remembers that the lead went to `domain` at `since` from input partition
+ * `part`, replacing what was known of it. Entries past the window at `now`
+ * are dropped first, oldest first. Nothing is added when `since` is already
+ * past the window at `now` (a restore of an old record). */
+void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t domain, int32_t part,
+                      lr_time_ms since, lr_time_ms now);
+
+/* Forgets every entry of input partition `part`; returns how many. */
+size_t lr_domaintab_drop_partition(lr_domaintab *t, int32_t part);
+
+size_t lr_domaintab_count(const lr_domaintab *t);
+size_t lr_domaintab_bytes(const lr_domaintab *t);
+
+/* The changelog value of an entry: `since` (8 bytes, big-endian), then the
+ * domain's name (its index would change with the rulebook). Returns the
+ * length written, or 0 when `cap` is too small. */
+size_t lr_domaintab_encode(char *out, size_t cap, lr_time_ms since, const char *domain_name);
+/* Parses a changelog value; -1 when it is malformed. `name` points into
+ * `val` and is not NUL-terminated. */
+int lr_domaintab_decode(const void *val, size_t len, lr_time_ms *since, const char **name,
+                        size_t *name_len);
+
+#endif

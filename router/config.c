@@ -90,10 +90,21 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         /* unset: one instance decides everything; set: instances share the
          * work by routing domain through this topic (docs/design.md) */
         {"repartition", LR_CFG_T_STR, offsetof(lr_kafka_topics, repartition), false, NULL},
+        /* with repartition: where stage 1 remembers each recent lead's domain */
+        {"lead_domains", LR_CFG_T_STR, offsetof(lr_kafka_topics, lead_domains), false, NULL},
     };
     if (lr_cfg_apply(p.topics, topic_fields, LR_CFG_COUNT(topic_fields), &k->topics,
                      "kafka.topics", err))
         return -1;
+    if (k->topics.repartition && !k->topics.lead_domains)
+        return lr_cfg_fail(err, lr_cfg_get(p.topics, "repartition"),
+                           "kafka.topics.repartition needs kafka.topics.lead_domains too: "
+                           "stage 1 remembers there which routing domain each recent lead "
+                           "went to, so that a re-sent lead is not decided twice");
+    if (k->topics.lead_domains && !k->topics.repartition)
+        return lr_cfg_fail(err, lr_cfg_get(p.topics, "lead_domains"),
+                           "kafka.topics.lead_domains is only used with "
+                           "kafka.topics.repartition");
 #define SID(key, member, def) \
     {key, LR_CFG_T_INT, offsetof(lr_kafka_schema_ids, member), false, def, 0, INT32_MAX}
     const lr_cfg_field id_fields[] = {

@@ -21,6 +21,7 @@ typedef struct lr_kafka_topics {
     const char *assignments, *nurture, *status, *alerts, *dead_letter;
     const char *state;      /* compacted changelog of the decision state */
     const char *repartition; /* NULL: single instance; else leads by routing domain */
+    const char *lead_domains; /* with repartition: stage 1's lead -> domain changelog */
 } lr_kafka_topics;
 
 typedef struct lr_kafka_schema_ids {

@@ -188,6 +188,14 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
     lr_lifecycle_decided(c->life, lead, d, routed, now, out);
 }
 
+void lr_core_on_repeated_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
+    lr_core_advance(c, now, out);
+    lr_out_reserve(out, EVENTS_PER_CALL);
+    c->stats.leads++;
+    c->stats.duplicates++;
+    lr_lifecycle_duplicate(c->life, lead, now, out);
+}
+
 void lr_core_on_sales(lr_core *c, const lr_sales_activity *a, lr_time_ms now, lr_out *out) {
     lr_core_advance(c, now, out);
     lr_out_reserve(out, EVENTS_PER_CALL);

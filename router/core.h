@@ -22,6 +22,11 @@ void lr_core_free(lr_core *core);
 /* Each call first fires what fell due up to `now`, then handles the event. */
 void lr_core_on_lead(lr_core *core, const lr_lead *lead, lr_time_ms now, lr_out *out);
 void lr_core_on_sales(lr_core *core, const lr_sales_activity *a, lr_time_ms now, lr_out *out);
+/* A lead that stage 1 of shared mode (kafka.c) found within the duplicate
+ * window of its first message: reported as a duplicate, whatever this core's
+ * own clock says, since stage 1 saw every message of the lead and the lead's
+ * attributes may no longer belong to this core's routing domain. */
+void lr_core_on_repeated_lead(lr_core *core, const lr_lead *lead, lr_time_ms now, lr_out *out);
 /* Fires warnings, breaches and escalation steps due at or before `now`. */
 void lr_core_advance(lr_core *core, lr_time_ms now, lr_out *out);
 /* Earliest instant something falls due; LR_TIME_NONE when nothing is open. */

@@ -42,14 +42,24 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "domaintab.h"
 #include "leadtab.h"
 #include "outbox.h"
 #include "worker.h"
 
 typedef enum out_topic {
     OUT_ASSIGNMENTS, OUT_NURTURE, OUT_STATUS, OUT_ALERTS, OUT_DEAD_LETTER, OUT_STATE,
-    OUT_REPARTITION, OUT__COUNT
+    OUT_REPARTITION, OUT_LEAD_DOMAINS, OUT__COUNT
 } out_topic;
+
+/* Marks a lead that stage 1 found within the duplicate window of its first
+ * message (shared mode): stage 2 reports it as a duplicate. Stage 1 removes
+ * it from input, so that no producer can make a new lead look repeated. */
+#define REPEAT_HEADER "lead-router-repeat"
+
+/* A changelog value of the lead-to-domain table: 8 bytes, then the name of a
+ * routing domain (checked at start to fit). */
+#define DOMAIN_VALUE_MAX (8 + 512)
 
 typedef struct runner runner;
 
@@ -79,6 +89,12 @@ struct runner {
     int n_cores;
     bool partitioned;
     int32_t *domain_partition;  /* routing domain -> repartition partition */
+    /* Stage 1's lead -> domain table (docs/design.md, "Repeats keep their
+     * domain"): the entries of the leads partitions this instance reads,
+     * each changelogged to the same partition of kafka.topics.lead_domains. */
+    lr_domaintab *domains;
+    bool *domains_owned;        /* per leads partition: its entries are here */
+    int n_lead_parts;
     int32_t sink_partition;     /* where state_sink writes */
     lr_out out;
     lr_arena decode_arena;
@@ -489,9 +505,8 @@ typedef struct restore_part {
     uint64_t records;
 } restore_part;
 
-static int restore_targets(runner *r, restore_part *rp, int np,
+static int restore_targets(runner *r, const char *topic, restore_part *rp, int np,
                            rd_kafka_topic_partition_list_t *parts) {
-    const char *topic = r->kc->topics.state;
     rd_kafka_t *wm = state_reader_new(r, "read_uncommitted");
     if (!wm) return -1;
     int remaining = 0;
@@ -501,7 +516,7 @@ static int restore_targets(runner *r, restore_part *rp, int np,
         int64_t lo = 0, hi = 0;
         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(wm, topic, p, &lo, &hi, 30000);
         if (e) {
-            fail(r, "state topic %s [%d]: cannot read offsets: %s", topic, p, rd_kafka_err2str(e));
+            fail(r, "topic %s [%d]: cannot read offsets: %s", topic, p, rd_kafka_err2str(e));
             remaining = -1;
         } else if (hi > lo) {
             rp[p].end = hi;
@@ -533,12 +548,19 @@ static void restore_log(runner *r, const restore_part *rp, int p, lr_time_ms t0)
           (long long)(lr_wall_clock_ms(NULL) - t0));
 }
 
-/* Reads the wanted state partitions from the beginning to their end
+/* Where a restored record of partition p goes. */
+typedef void restore_apply_fn(runner *r, int32_t p, const rd_kafka_message_t *m);
+
+static void apply_state(runner *r, int32_t p, const rd_kafka_message_t *m) {
+    lr_core_restore(restore_core(r, p), m->key, m->key_len, m->payload, m->len);
+}
+
+/* Reads the wanted partitions of a changelog from the beginning to their end
  * (read_committed: what committed transactions wrote), all at once, each
- * record into its core. Returns 0; -2 when a stop was requested meanwhile
- * (the cores are then incomplete); -1 after fail(). */
-static int restore_read(runner *r, rd_kafka_t *rk, restore_part *rp, int np, int remaining) {
-    const char *topic = r->kc->topics.state;
+ * keyed record to `apply`. Returns 0; -2 when a stop was requested meanwhile
+ * (what was restored is then incomplete); -1 after fail(). */
+static int restore_read(runner *r, rd_kafka_t *rk, const char *topic, restore_part *rp, int np,
+                        int remaining, restore_apply_fn *apply) {
     lr_time_ms last_progress = lr_wall_clock_ms(NULL), last_note = last_progress;
     while (remaining > 0) {
         volatile sig_atomic_t *stop = r->opts->stop;
@@ -547,11 +569,11 @@ static int restore_read(runner *r, rd_kafka_t *rk, restore_part *rp, int np, int
         lr_time_ms now = lr_wall_clock_ms(NULL);
         if (!m) {
             if (now - last_progress > 900000) {
-                fail(r, "state topic %s: no progress for 15 minutes while restoring", topic);
+                fail(r, "topic %s: no progress for 15 minutes while restoring", topic);
                 return -1;
             }
             if (now - last_note > 5000) {
-                logf_(r, "state topic %s: waiting for an open transaction to end before the "
+                logf_(r, "topic %s: waiting for an open transaction to end before the "
                          "restore can finish (an instance that stopped without committing; "
                          "the broker aborts it after its transaction.timeout.ms)",
                       topic);
@@ -570,14 +592,14 @@ static int restore_read(runner *r, rd_kafka_t *rk, restore_part *rp, int np, int
             logf_(r, "state reader: %s", rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                 m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-                fail(r, "state topic %s: %s", topic, rd_kafka_message_errstr(m));
+                fail(r, "topic %s: %s", topic, rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
                 return -1;
             }
         } else if (ours) {
             last_progress = now;
             if (m->key) {
-                lr_core_restore(restore_core(r, p), m->key, m->key_len, m->payload, m->len);
+                apply(r, p, m);
                 rp[p].records++;
             }
         }
@@ -608,10 +630,10 @@ static int cores_load(runner *r, const bool *wanted) {
         r->cores[i] = core_new(r);
     }
     parts = rd_kafka_topic_partition_list_new(np);
-    int remaining = restore_targets(r, rp, np, parts);
+    int remaining = restore_targets(r, r->kc->topics.state, rp, np, parts);
     if (remaining < 0) goto out;
     rd_kafka_assign(rk, parts);
-    rc = restore_read(r, rk, rp, np, remaining);
+    rc = restore_read(r, rk, r->kc->topics.state, rp, np, remaining, apply_state);
     if (rc < 0) goto out;
     for (int i = 0; i < r->n_cores; i++) {
         if (!r->cores[i] || (r->partitioned && !rp[i].wanted)) continue;
@@ -633,6 +655,78 @@ out:
     free(rp);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* ---- stage 1's lead -> domain table ------------------------------------------ */
+
+static int32_t domain_by_name(runner *r, const char *name, size_t len) {
+    size_t nd = lr_route_domain_count(r->cfg->route);
+    for (size_t d = 0; d < nd; d++) {
+        const char *dn = lr_route_domain_name(r->cfg->route, (int32_t)d);
+        if (strlen(dn) == len && memcmp(dn, name, len) == 0) return (int32_t)d;
+    }
+    return -1;
+}
+
+/* An entry of a domain the rulebook no longer has is left out: the lead goes
+ * where its attributes put it now (its old domain's state is gone anyway). */
+static void apply_domain(runner *r, int32_t p, const rd_kafka_message_t *m) {
+    lr_time_ms since;
+    const char *name;
+    size_t len;
+    if (lr_domaintab_decode(m->payload, m->payload ? m->len : 0, &since, &name, &len) < 0) return;
+    int32_t d = domain_by_name(r, name, len);
+    if (d >= 0) lr_domaintab_put(r->domains, m->key, m->key_len, d, p, since, now_ms(r));
+}
+
+/* Forgets the wanted leads partitions' entries and reads them back from
+ * kafka.topics.lead_domains, before those partitions are read: on
+ * assignment and after an aborted transaction. Returns like cores_load. */
+static int domains_load(runner *r, const bool *wanted) {
+    lr_time_ms t0 = lr_wall_clock_ms(NULL);
+    const char *topic = r->kc->topics.lead_domains;
+    int np = r->n_lead_parts, n_wanted = 0, rc = -1;
+    restore_part *rp = calloc((size_t)np, sizeof(*rp));
+    if (!rp) abort();
+    for (int p = 0; p < np; p++) {
+        rp[p].wanted = wanted[p];
+        if (!wanted[p]) continue;
+        n_wanted++;
+        lr_domaintab_drop_partition(r->domains, p);
+        r->domains_owned[p] = false;
+    }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
+    rd_kafka_t *rk = n_wanted ? state_reader_new(r, "read_committed") : NULL;
+    uint64_t records = 0;
+    if (n_wanted && !rk) goto out;
+    int remaining = n_wanted ? restore_targets(r, topic, rp, np, parts) : 0;
+    if (remaining < 0) goto out;
+    if (remaining > 0) {
+        rd_kafka_assign(rk, parts);
+        rc = restore_read(r, rk, topic, rp, np, remaining, apply_domain);
+        if (rc < 0) goto out;
+    }
+    rc = 0;
+    for (int p = 0; p < np; p++) {
+        if (wanted[p]) r->domains_owned[p] = true;
+        records += rp[p].records;
+    }
+    if (n_wanted)
+        logf_(r, "lead domains restored from %s: %d partition(s), %" PRIu64 " records, %zu leads "
+              "within their duplicate window in all, %lld ms",
+              topic, n_wanted, records, lr_domaintab_count(r->domains),
+              (long long)(lr_wall_clock_ms(NULL) - t0));
+out:
+    if (rc < 0) /* half a table must not decide what is a repeat */
+        for (int p = 0; p < np; p++)
+            if (wanted[p]) lr_domaintab_drop_partition(r->domains, p);
+    rd_kafka_topic_partition_list_destroy(parts);
+    free(rp);
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
     return rc;
 }
 
@@ -698,6 +792,14 @@ static void txn_abort(runner *r) {
     for (int i = 0; i < r->n_cores; i++) owned[i] = r->cores[i] != NULL;
     int rc = cores_load(r, owned);
     free(owned);
+    /* stage 1's entries of the aborted window are gone from the changelog too */
+    if (rc == 0 && r->domains) {
+        bool *had = malloc((size_t)r->n_lead_parts * sizeof(bool));
+        if (!had) abort();
+        memcpy(had, r->domains_owned, (size_t)r->n_lead_parts * sizeof(bool));
+        rc = domains_load(r, had);
+        free(had);
+    }
     if (rc == -2) {
         /* Asked to stop before the state was back: nothing may commit now
          * (the offsets would pass input whose state is gone). The next
@@ -886,6 +988,22 @@ static void warn_if_not_alone(runner *r, rd_kafka_t *rk,
               r->kc->group_id, parts->cnt, total);
 }
 
+static bool is_leads(runner *r, const rd_kafka_topic_partition_t *tp) {
+    return r->partitioned && strcmp(tp->topic, r->kc->topics.leads) == 0 && tp->partition >= 0 &&
+           tp->partition < r->n_lead_parts;
+}
+
+/* Stage 1: the leads partitions assigned bring their table entries. */
+static int domains_assign(runner *r, const rd_kafka_topic_partition_list_t *parts) {
+    bool *wanted = calloc((size_t)r->n_lead_parts, sizeof(bool));
+    if (!wanted) abort();
+    for (int i = 0; i < parts->cnt; i++)
+        if (is_leads(r, &parts->elems[i])) wanted[parts->elems[i].partition] = true;
+    int rc = domains_load(r, wanted);
+    free(wanted);
+    return rc;
+}
+
 static void assign_partitions(runner *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts) {
     if (r->partitioned) {
         bool *wanted = calloc((size_t)r->n_cores, sizeof(bool));
@@ -898,6 +1016,7 @@ static void assign_partitions(runner *r, rd_kafka_t *rk, rd_kafka_topic_partitio
             }
         int rc = owned ? cores_load(r, wanted) : 0;
         free(wanted);
+        if (rc == 0) rc = domains_assign(r, parts);
         if (rc < 0) {
             /* stopping (or failed): take nothing, so nothing is decided */
             rd_kafka_assign(rk, NULL);
@@ -922,8 +1041,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         logf_(r, "revoking %d partition(s)%s", parts->cnt,
               rd_kafka_assignment_lost(rk) ? " (lost: the group moved on without us)" : "");
         window_commit(r);
-        for (int i = 0; i < parts->cnt; i++)
-            if (is_repartition(r, &parts->elems[i])) core_drop(r, parts->elems[i].partition);
+        for (int i = 0; i < parts->cnt; i++) {
+            const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            if (is_repartition(r, tp)) core_drop(r, tp->partition);
+            if (is_leads(r, tp)) {
+                lr_domaintab_drop_partition(r->domains, tp->partition);
+                r->domains_owned[tp->partition] = false;
+            }
+        }
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -1096,24 +1221,67 @@ static msg_kind forwarded_kind(runner *r, const rd_kafka_message_t *m) {
     return k == LR_SCHEMA_SALES_ACTIVITY ? MSG_SALES : MSG_LEAD;
 }
 
-/* Stage 1: the original key, value and headers go on to the repartition
- * partition of the message's routing domain. Only the rulebook is read (no
- * state), so any instance forwards alike. */
-static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind) {
+/* Stage 1's domain for a lead. A lead first seen within the duplicate window
+ * goes where its first message went, marked as a repeat, even when its
+ * attributes now name another domain: only that domain knows it was decided.
+ * Otherwise its attributes choose, and the table (with its changelog, in the
+ * same transaction) remembers the choice for a window. */
+static int32_t lead_domain(runner *r, const rd_kafka_message_t *m, lr_time_ms now,
+                           rd_kafka_headers_t **h) {
     const lr_route_config *rc = r->cfg->route;
-    int32_t domain =
-        kind == MSG_LEAD
-            ? lr_route_lead_domain(rc, &r->lead)
-            : lr_route_rep_domain(rc, lr_route_rep_index(rc, r->sales.rep_id.s, r->sales.rep_id.len));
+    lr_str id = r->lead.lead_id;
+    int32_t domain = lr_route_lead_domain(rc, &r->lead);
+    int32_t first = lr_domaintab_find(r->domains, id.s, id.len, now);
+    if (first >= 0) {
+        if (!*h) *h = rd_kafka_headers_new(1);
+        rd_kafka_header_add(*h, REPEAT_HEADER, -1, "1", 1);
+        r->stats->repeats++;
+        if (first != domain) r->stats->repeats_kept++;
+        return first;
+    }
+    lr_domaintab_put(r->domains, id.s, id.len, domain, m->partition, now, now);
+    char val[DOMAIN_VALUE_MAX];
+    size_t n = lr_domaintab_encode(val, sizeof(val), now, lr_route_domain_name(rc, domain));
+    txn_begin_if_needed(r);
+    produce(r, OUT_LEAD_DOMAINS, m->partition, id.s, id.len, val, n, NULL);
+    return domain;
+}
+
+/* Stage 1: the original key, value and headers go on to the repartition
+ * partition of the message's routing domain: a lead's from its attributes or
+ * the table, an activity's from the table (its lead's domain) when the lead
+ * came through this instance within the window, else from its rep. */
+static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_time_ms now) {
+    const lr_route_config *rc = r->cfg->route;
     /* the producer takes the headers it is given: a copy, only when there
      * are any (most inputs have none, and then nothing is allocated) */
     rd_kafka_headers_t *orig = NULL;
-    rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-                                ? rd_kafka_headers_copy(orig)
-                                : NULL;
+    rd_kafka_headers_t *h = NULL;
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        h = rd_kafka_headers_copy(orig);
+        rd_kafka_header_remove(h, REPEAT_HEADER); /* only stage 1 says what repeats */
+    }
+    int32_t domain;
+    if (kind == MSG_LEAD) {
+        domain = lead_domain(r, m, now, &h);
+    } else {
+        lr_str lead = r->sales.lead_id;
+        domain = lead.s ? lr_domaintab_find(r->domains, lead.s, lead.len, now) : -1;
+        if (domain < 0)
+            domain = lr_route_rep_domain(
+                rc, lr_route_rep_index(rc, r->sales.rep_id.s, r->sales.rep_id.len));
+    }
     txn_begin_if_needed(r);
     produce(r, OUT_REPARTITION, r->domain_partition[domain], m->key, m->key_len,
             m->payload, m->len, h);
+}
+
+static bool is_repeat(const rd_kafka_message_t *m) {
+    rd_kafka_headers_t *h;
+    const void *v;
+    size_t n;
+    return rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+           rd_kafka_header_get_last(h, REPEAT_HEADER, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 /* Stage 2 (or the single instance): the core that owns the partition decides. */
@@ -1125,8 +1293,12 @@ static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_tim
         fail(r, "no decision state for %s [%d]", rd_kafka_topic_name(m->rkt), (int)m->partition);
         return;
     }
-    if (kind == MSG_LEAD) lr_core_on_lead(core, &r->lead, now, &r->out);
-    else lr_core_on_sales(core, &r->sales, now, &r->out);
+    if (kind == MSG_LEAD && r->partitioned && is_repeat(m))
+        lr_core_on_repeated_lead(core, &r->lead, now, &r->out);
+    else if (kind == MSG_LEAD)
+        lr_core_on_lead(core, &r->lead, now, &r->out);
+    else
+        lr_core_on_sales(core, &r->sales, now, &r->out);
 }
 
 /* Which input a topic handle is: names are compared once per topic. */
@@ -1161,7 +1333,7 @@ static void handle_message(runner *r, const rd_kafka_message_t *m, lr_time_ms no
     } else if (kind == MSG_OTHER) {
         dead_letter(r, m, "unexpected_topic", "message from a topic the router does not read");
     } else if (decode(r, m, kind)) {
-        if (r->partitioned && !stage2) forward(r, m, kind);
+        if (r->partitioned && !stage2) forward(r, m, kind, now);
         else decide(r, m, kind, now);
     }
     flush_out(r);
@@ -1269,8 +1441,9 @@ static void output_topics_close(runner *r) {
 
 static int output_topics_open(runner *r) {
     const lr_kafka_topics *t = &r->kc->topics;
-    const char *names[OUT__COUNT] = {t->assignments, t->nurture, t->status,     t->alerts,
-                                     t->dead_letter, t->state,   t->repartition};
+    const char *names[OUT__COUNT] = {t->assignments, t->nurture, t->status,
+                                     t->alerts,      t->dead_letter, t->state,
+                                     t->repartition, t->lead_domains};
     for (int i = 0; i < OUT__COUNT; i++) {
         if (!names[i]) continue;
         r->out_rkt[i] = rd_kafka_topic_new(r->producer, names[i], NULL);
@@ -1291,6 +1464,38 @@ static int output_topics_open(runner *r) {
  * behind), so it is a fixed function of the domain's name alone. */
 static int32_t domain_partition_of(const char *name, int np) {
     return (int32_t)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
+}
+
+/* Stage 1's table: kafka.topics.lead_domains partition p holds the entries of
+ * leads partition p, so the two must have the same partition count. */
+static int lead_domains_setup(runner *r) {
+    const char *leads = r->kc->topics.leads, *topic = r->kc->topics.lead_domains;
+    int nl = topic_partitions(r, r->producer, leads, "kafka.topics.leads", "its partitions");
+    if (nl < 0) return -1;
+    int nt = topic_partitions(r, r->producer, topic, "kafka.topics.lead_domains",
+                              "as many partitions as the leads topic, "
+                              "cleanup.policy=compact,delete and retention.ms at least the "
+                              "duplicate window");
+    if (nt < 0) return -1;
+    if (nt != nl) {
+        fail(r, "kafka.topics.lead_domains %s has %d partitions and kafka.topics.leads %s has "
+                "%d: they must be equal (partition p remembers the leads read from leads "
+                "partition p)",
+             topic, nt, leads, nl);
+        return -1;
+    }
+    size_t nd = lr_route_domain_count(r->cfg->route);
+    for (size_t d = 0; d < nd; d++)
+        if (strlen(lr_route_domain_name(r->cfg->route, (int32_t)d)) > DOMAIN_VALUE_MAX - 8) {
+            fail(r, "routing domain %s: the name is longer than %d bytes",
+                 lr_route_domain_name(r->cfg->route, (int32_t)d), DOMAIN_VALUE_MAX - 8);
+            return -1;
+        }
+    r->n_lead_parts = nl;
+    r->domains_owned = calloc((size_t)nl, sizeof(bool));
+    if (!r->domains_owned) abort();
+    r->domains = lr_domaintab_new(lr_qualify_duplicate_window_ms(r->cfg->qualify));
+    return 0;
 }
 
 /* The repartition and state topics must exist with the same partition count:
@@ -1317,7 +1522,7 @@ static int partitioned_setup(runner *r) {
         r->domain_partition[d] =
             domain_partition_of(lr_route_domain_name(r->cfg->route, (int32_t)d), np);
     logf_(r, "%zu routing domain(s) over %d repartition partition(s)", nd, np);
-    return 0;
+    return lead_domains_setup(r);
 }
 
 int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) {
@@ -1395,6 +1600,13 @@ out:
     for (int i = 0; i < r.n_cores; i++) lr_core_free(r.cores[i]);
     free(r.cores);
     free(r.domain_partition);
+    if (r.domains && !r.fatal)
+        logf_(&r, "stage 1: %" PRIu64 " lead(s) re-sent within their duplicate window went to "
+                  "their first domain as duplicates, %" PRIu64 " of them against attributes that "
+                  "now name another domain",
+              stats->repeats, stats->repeats_kept);
+    lr_domaintab_free(r.domains);
+    free(r.domains_owned);
     if (r.codec) lr_codec_free(r.codec);
     lr_buf_free(&r.enc);
     lr_arena_destroy(&r.decode_arena);

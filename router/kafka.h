@@ -29,6 +29,10 @@ typedef struct lr_kafka_stats {
     uint64_t commit_wait_us_total;
     /* the most records that waited for one commit, and the outbox's memory at the end */
     uint64_t outbox_peak_records, outbox_bytes;
+    /* shared mode, stage 1: leads re-sent within their duplicate window, sent
+     * to their first message's domain as duplicates; of them, those whose
+     * attributes now name another domain */
+    uint64_t repeats, repeats_kept;
 } lr_kafka_stats;
 
 typedef struct lr_kafka_opts {

@@ -837,6 +837,13 @@ void lr_lifecycle_duplicate(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms no
     uint32_t idx = record(lc, lead->lead_id, lead);
     mark(lc, idx);
     lr_lead_rec *r = rec_at(lc, idx);
+    if (r->state == ST_NEW && r->last_decided == LR_TIME_NONE) {
+        /* Shared mode only: stage 1 saw the first message within the window,
+         * but its decision has already left this table. Closed, so that the
+         * record leaves again after a window instead of staying forever. */
+        r->state = ST_CLOSED;
+        r->last_decided = now;
+    }
     lr_status *s = push_status(lc, r, LR_STATUS_DUPLICATE, now, lead->event_time, out);
     s->reason = "within_duplicate_window";
     lr_kpi_stage(lc->kpi, key_of(r), LR_STATUS_DUPLICATE);

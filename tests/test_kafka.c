@@ -21,6 +21,8 @@
 #include "config.h"
 #include "gen.h"
 #include "kafka.h"
+#include "leadtab.h"
+#include "route.h"
 
 /* Kafka protocol API keys (rdkafka_protocol.h is not public) */
 #define API_PRODUCE 0
@@ -41,6 +43,10 @@ typedef struct fixture {
     volatile sig_atomic_t stop;
     int decisions;
     int stop_after;
+    int all_new;        /* NEW decisions, each counted (not per lead) */
+    int duplicates;     /* DUPLICATE statuses */
+    int contacted;      /* CONTACTED statuses */
+    int stop_after_duplicates, stop_after_contacted; /* stop once these were seen too */
     char ids[4 * N_LEADS][LR_MAX_ID_LEN + 1]; /* lead ids decided, each once */
     int n_ids;
     lr_time_ms started;
@@ -56,14 +62,27 @@ static lr_time_ms mono_ms(void) {
 
 /* Counts distinct leads decided: an aborted window is decided again, and the
  * mock (which has no transactions) shows both attempts. */
+static void stop_when_seen(fixture *f) {
+    if (f->decisions >= f->stop_after && f->duplicates >= f->stop_after_duplicates &&
+        f->contacted >= f->stop_after_contacted)
+        f->stop = 1;
+}
+
 static void observe(void *ctx, const lr_event *ev) {
     fixture *f = ctx;
+    if (ev->kind == LR_EVENT_STATUS) {
+        f->duplicates += ev->u.status.status == LR_STATUS_DUPLICATE;
+        f->contacted += ev->u.status.status == LR_STATUS_CONTACTED;
+        stop_when_seen(f);
+    }
     if (ev->kind != LR_EVENT_DECISION || ev->u.decision.cause != LR_CAUSE_NEW) return;
+    f->all_new++;
     for (int i = 0; i < f->n_ids; i++)
         if (strcmp(f->ids[i], ev->u.decision.lead_id.s) == 0) return;
     if (f->n_ids < (int)(sizeof(f->ids) / sizeof(f->ids[0])))
         snprintf(f->ids[f->n_ids++], sizeof(f->ids[0]), "%s", ev->u.decision.lead_id.s);
-    if (++f->decisions >= f->stop_after) f->stop = 1;
+    f->decisions++;
+    stop_when_seen(f);
 }
 
 /* Guards every run: a hang fails the test instead of blocking ctest. */
@@ -76,13 +95,19 @@ static void *watchdog(void *arg) {
     return NULL;
 }
 
-static void produce_leads(fixture *f, int n) {
+/* A plain producer on the mock cluster, for the test's own input. */
+static rd_kafka_t *mock_producer(fixture *f) {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(f->mock),
                       NULL, 0);
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     assert_non_null(p);
+    return p;
+}
+
+static void produce_leads(fixture *f, int n) {
+    rd_kafka_t *p = mock_producer(f);
     lr_err err = {0};
     lr_codec_ids ids = {1, 2, 3, 4, 5};
     lr_codec *codec = lr_codec_new(&ids, 1 << 20, &err);
@@ -147,6 +172,9 @@ static int run_router(fixture *f, const char *group, int stop_after, lr_kafka_st
                       lr_err *err) {
     f->stop = 0;
     f->decisions = 0;
+    f->all_new = 0;
+    f->duplicates = 0;
+    f->contacted = 0;
     f->n_ids = 0;
     if (!f->deadline_ms) f->deadline_ms = 60000;
     f->stop_after = stop_after;
@@ -189,11 +217,14 @@ static void test_routes_every_lead(void **state) {
 static void test_shared_mode_decides_through_the_repartition_topic(void **state) {
     fixture *f = *state;
     rd_kafka_mock_topic_create(f->mock, "repart-g-shared", 1, 1);
+    rd_kafka_mock_topic_create(f->mock, "domains-g-shared", 2, 1);
     f->cfg->kafka.topics.repartition = "repart-g-shared";
+    f->cfg->kafka.topics.lead_domains = "domains-g-shared";
     lr_kafka_stats s;
     lr_err err = {0};
     int rc = run_router(f, "g-shared", N_LEADS, &s, &err);
     f->cfg->kafka.topics.repartition = NULL;
+    f->cfg->kafka.topics.lead_domains = NULL;
     assert_int_equal(rc, 0);
     assert_int_equal(f->decisions, N_LEADS);
     assert_int_equal(s.leads_in, N_LEADS); /* counted once, where they enter */
@@ -205,15 +236,169 @@ static void test_shared_mode_decides_through_the_repartition_topic(void **state)
 static void test_shared_mode_needs_equal_partition_counts(void **state) {
     fixture *f = *state;
     rd_kafka_mock_topic_create(f->mock, "repart-g-unequal", 2, 1);
+    rd_kafka_mock_topic_create(f->mock, "domains-g-unequal", 2, 1);
     f->cfg->kafka.topics.repartition = "repart-g-unequal";
+    f->cfg->kafka.topics.lead_domains = "domains-g-unequal";
     lr_kafka_stats s;
     lr_err err = {0};
     int rc = run_router(f, "g-unequal", N_LEADS, &s, &err);
     f->cfg->kafka.topics.repartition = NULL;
+    f->cfg->kafka.topics.lead_domains = NULL;
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err.msg, "has 2 partitions"));
     assert_non_null(strstr(err.msg, "they must be equal"));
     assert_int_equal(f->decisions, 0);
+}
+
+/* The example rulebook with disjoint rosters, as the rebalance test makes it:
+ * no account owners, and global_inbound staffed by a rep of its own, so that
+ * its teams fall into several routing domains. */
+static lr_config *several_domains_config(void) {
+    FILE *fp = fopen(LR_SOURCE_DIR "/docs/lead-router.example.yaml", "rb");
+    assert_non_null(fp);
+    static char text[64 * 1024], out[64 * 1024];
+    size_t n = fread(text, 1, sizeof(text) - 1, fp);
+    fclose(fp);
+    text[n] = 0;
+    const char *edits[][2] = {
+        {"    - { domain: bigcorp.com,  owner: alice }\n", ""},
+        {"    - { domain: megabank.de,  owner: dieter }\n", ""},
+        {"  accounts:\n", ""},
+        {"members: [{ rep: bob }, { rep: greta }]", "members: [{ rep: gina }]"},
+        {"\nreps:\n", "\nreps:\n  - { id: gina, timezone: UTC }\n"},
+    };
+    for (size_t e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+        char *at = strstr(text, edits[e][0]);
+        if (!at) fail_msg("the example changed: '%s' not found", edits[e][0]);
+        snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - text), text, edits[e][1],
+                 at + strlen(edits[e][0]));
+        memcpy(text, out, strlen(out) + 1);
+    }
+    lr_err err = {0};
+    lr_config *cfg = lr_config_load_string("several-domains.yaml", text, &err);
+    if (!cfg) fail_msg("%s", err.msg);
+    return cfg;
+}
+
+/* The repartition partition of a domain, as kafka.c maps it (docs/design.md). */
+static int domain_partition(const lr_config *cfg, int32_t d, int np) {
+    const char *name = lr_route_domain_name(cfg->route, d);
+    return (int)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
+}
+
+static void produce_value(fixture *f, const char *topic, lr_str key, const lr_buf *value) {
+    rd_kafka_t *p = mock_producer(f);
+    assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_KEY(key.s, key.len),
+                                       RD_KAFKA_V_VALUE(value->data, value->len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                     0);
+    assert_int_equal(rd_kafka_flush(p, 10000), 0);
+    rd_kafka_destroy(p);
+}
+
+static void produce_lead(fixture *f, const char *topic, lr_codec *codec, const lr_lead *lead) {
+    lr_buf buf;
+    lr_buf_init(&buf);
+    lr_codec_encode_lead(codec, lead, &buf);
+    produce_value(f, topic, lead->lead_id, &buf);
+    lr_buf_free(&buf);
+}
+
+/* A rep of routing domain d. */
+static const char *rep_of_domain(const lr_config *cfg, int32_t d) {
+    for (size_t i = 0; i < lr_route_rep_count(cfg->route); i++)
+        if (lr_route_rep_domain(cfg->route, (int32_t)i) == d)
+            return lr_route_rep_name(cfg->route, (int32_t)i);
+    return NULL;
+}
+
+/* Shared mode: a lead re-sent within its duplicate window, with attributes
+ * that now put it in another routing domain (on another repartition
+ * partition), is not decided a second time there. Stage 1 remembers where
+ * its first message went and sends the repeat after it, as a duplicate.
+ * Then, in a second run that restores stage 1's table from its changelog, a
+ * rep of that other domain reports contacting the lead: the activity goes to
+ * the lead's domain, which reports it (as a non-owner's), where the rep's
+ * domain would not know the lead and report nothing. */
+static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
+    fixture *f = *state;
+    enum { NP = 4 };
+    lr_config *cfg = several_domains_config();
+    assert_true(lr_route_domain_count(cfg->route) >= 3);
+    /* two generated leads whose domains sit on different partitions */
+    lr_gen *g = lr_gen_new(23, 1794927600000LL, 5.0);
+    lr_gen_set_repeat_rate(g, 0);
+    lr_arena arena;
+    lr_arena_init(&arena, 1 << 16);
+    static lr_lead first, second;
+    lr_gen_next_lead(g, &first, &arena);
+    int32_t d1 = lr_route_lead_domain(cfg->route, &first), d2 = -1;
+    for (int i = 0; i < 1000; i++) {
+        lr_gen_next_lead(g, &second, &arena);
+        d2 = lr_route_lead_domain(cfg->route, &second);
+        if (domain_partition(cfg, d2, NP) != domain_partition(cfg, d1, NP)) break;
+    }
+    assert_int_not_equal(domain_partition(cfg, d2, NP), domain_partition(cfg, d1, NP));
+    second.lead_id = first.lead_id; /* the same lead, re-sent with other attributes */
+    second.event_time = first.event_time + 60000;
+
+    lr_err err = {0};
+    lr_codec_ids ids = {1, 2, 3, 4, 5};
+    lr_codec *codec = lr_codec_new(&ids, 1 << 20, &err);
+    assert_non_null(codec);
+    rd_kafka_mock_topic_create(f->mock, "leads-g-repeat", 2, 1);
+    rd_kafka_mock_topic_create(f->mock, "repart-g-repeat", NP, 1);
+    rd_kafka_mock_topic_create(f->mock, "state-g-repeat", NP, 1);
+    rd_kafka_mock_topic_create(f->mock, "domains-g-repeat", 2, 1);
+    produce_lead(f, "leads-g-repeat", codec, &first);
+    produce_lead(f, "leads-g-repeat", codec, &second);
+    const char *outsider = rep_of_domain(cfg, d2);
+    assert_non_null(outsider);
+    assert_int_not_equal(d2, d1);
+    lr_sales_activity act = {.activity_id = {"act-1", 5}, .lead_id = first.lead_id,
+                             .kind = LR_SALES_CONTACTED,
+                             .rep_id = {outsider, (uint32_t)strlen(outsider)},
+                             .occurred_at = second.event_time + 1000};
+    lr_buf buf;
+    lr_buf_init(&buf);
+    lr_codec_encode_sales(codec, &act, &buf);
+    rd_kafka_mock_topic_create(f->mock, "activity-g-repeat", 2, 1);
+    lr_codec_free(codec);
+
+    cfg->kafka.topics.leads = "leads-g-repeat";
+    cfg->kafka.topics.sales_activity = "activity-g-repeat";
+    cfg->kafka.topics.repartition = "repart-g-repeat";
+    cfg->kafka.topics.lead_domains = "domains-g-repeat";
+    cfg->kafka.commit_interval_ms = 50;
+    lr_config *saved = f->cfg;
+    f->cfg = cfg;
+    f->stop_after_duplicates = 1;
+    f->deadline_ms = 15000; /* without the fix no duplicate comes: the watchdog ends it */
+    lr_kafka_stats s;
+    int rc = run_router(f, "g-repeat", 1, &s, &err);
+    f->stop_after_duplicates = 0;
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(s.leads_in, 2);
+    assert_int_equal(f->all_new, 1);    /* decided once */
+    assert_int_equal(f->duplicates, 1); /* the repeat reported as a duplicate */
+    assert_int_equal(s.repeats, 1);
+    assert_int_equal(s.repeats_kept, 1);
+
+    produce_value(f, "activity-g-repeat", first.lead_id, &buf);
+    lr_buf_free(&buf);
+    f->stop_after_contacted = 1;
+    rc = run_router(f, "g-repeat", 0, &s, &err);
+    f->stop_after_contacted = 0;
+    f->cfg = saved;
+    f->deadline_ms = 0;
+    lr_config_free(cfg);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(s.sales_in, 1);
+    assert_int_equal(f->contacted, 1);
+    assert_int_equal(f->all_new, 0); /* nothing decided again after the restore */
+    lr_arena_destroy(&arena); /* the lead ids lived there */
+    lr_gen_free(g);
 }
 
 static void test_retriable_commit_errors_are_retried(void **state) {
@@ -368,6 +553,7 @@ int main(void) {
         cmocka_unit_test(test_routes_every_lead),
         cmocka_unit_test(test_shared_mode_decides_through_the_repartition_topic),
         cmocka_unit_test(test_shared_mode_needs_equal_partition_counts),
+        cmocka_unit_test(test_shared_mode_repeat_keeps_its_first_domain),
         cmocka_unit_test(test_retriable_commit_errors_are_retried),
         cmocka_unit_test(test_coordinator_moves),
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),

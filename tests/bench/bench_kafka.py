@@ -127,7 +127,8 @@ class Bench:
     def router_topics(self, leads=None, shared=False):
         """The eight topics of a router; the changelog compacted, 1 partition.
         `leads` reuses an existing input topic. shared: also the repartition
-        topic, and the changelog gets as many partitions as it."""
+        and lead-domains topics, and the changelog gets as many partitions as
+        the repartition topic."""
         p = self.args.partitions
         names = {key: self.name(key.replace("_", "-")) for key in h.TOPIC_KEYS}
         if leads:
@@ -139,6 +140,9 @@ class Bench:
         if shared:
             names["repartition"] = self.name("repartition")
             self.broker.create_topics({names["repartition"]: p})
+            names["lead_domains"] = self.name("lead-domains")
+            self.broker.create_topics({names["lead_domains"]: p},
+                                      config=h.LEAD_DOMAINS_TOPIC_CONFIG)
         return names
 
     def router_config(self, topics, mode):
@@ -146,7 +150,8 @@ class Bench:
                                "commit_interval": f"{self.args.commit_interval_ms}ms",
                                "commit_max_messages": self.args.commit_max}}
         if "repartition" in topics:
-            overrides["kafka"]["topics"] = {"repartition": topics["repartition"]}
+            overrides["kafka"]["topics"] = {"repartition": topics["repartition"],
+                                            "lead_domains": topics["lead_domains"]}
         if self.args.router_property:
             overrides["kafka"]["properties"] = dict(kv.split("=", 1)
                                                     for kv in self.args.router_property)

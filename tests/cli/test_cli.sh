@@ -55,6 +55,11 @@ broken unknown_rep 's/{ rep: hans }/{ rep: hanz }/' "hanz"
 broken bad_tier 's/^      tier: hot$/      tier: scorching/' "scorching"
 broken unknown_section 's/^sla:$/slaa:/' "unknown section 'slaa'"
 broken bad_yaml 's/^  group_id: lead-router$/  group_id: [lead-router/' "YAML"
+# shared mode needs stage 1's table of recent leads, and the table needs shared mode
+broken repartition_alone 's/^    # repartition: lead-router-repartition/    repartition: lr-rep/' \
+  "kafka.topics.repartition needs kafka.topics.lead_domains"
+broken lead_domains_alone 's/^    # lead_domains: lead-router-lead-domains/    lead_domains: lr-ld/' \
+  "kafka.topics.lead_domains is only used with kafka.topics.repartition"
 # the line number is the line of the mistake
 sed 's/^  group_id: lead-router$/  group_idd: lead-router/' "$example" > "$tmp/line.yaml"
 line=$(grep -n "group_idd" "$tmp/line.yaml" | cut -d: -f1)

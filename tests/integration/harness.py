@@ -79,6 +79,10 @@ TOPIC_KEYS = ("leads", "sales_activity", "assignments", "nurture", "status", "al
               "dead_letter", "state")
 # The router's changelog (kafka.topics.state): it must exist, compacted.
 STATE_TOPIC_CONFIG = {"cleanup.policy": "compact"}
+# Stage 1's lead -> domain changelog (kafka.topics.lead_domains, shared mode):
+# an entry is needed for the duplicate window only (7 days in the example).
+LEAD_DOMAINS_TOPIC_CONFIG = {"cleanup.policy": "compact,delete",
+                             "retention.ms": str(8 * 24 * 3600 * 1000)}
 INPUT_TOPIC_KEYS = ("leads", "sales_activity")
 
 SCHEMA_FILES = {

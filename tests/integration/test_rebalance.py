@@ -14,11 +14,17 @@ steady rate while the test answers two thirds of the assignments as a CRM
 would, and leaves the rest to breach their 5 s clocks. A third into the flow
 router A is killed with SIGKILL and never comes back: its partitions, their
 state and its open SLA clocks move to B. Two thirds in, router C joins and
-takes its share. Then B and C are stopped with SIGTERM, one after the other
-(another rebalance), and every output topic is read with read_committed:
+takes its share. From A's death on, 300 leads sent before it are sent again
+with the attributes of an EU enterprise, which put them in another routing
+domain: stage 1 must send each after its first message, to the domain that
+decided it, as a duplicate (its table of recent leads, restored from
+kafka.topics.lead_domains when A's partitions moved). Then B and C are
+stopped with SIGTERM, one after the other (another rebalance), and every
+output topic is read with read_committed:
 
   - every lead has exactly one NEW decision, no event_id appears twice,
-    no lead is assigned twice;
+    no lead is assigned twice (the re-sent leads included);
+  - every re-sent lead has exactly one DUPLICATE status;
   - every untouched assignment has exactly one BREACH (the clocks A held
     fire on the instance that took A's partitions), no alert repeats;
   - every touch is counted once, against the assignment it names;
@@ -31,6 +37,7 @@ Usage: test_rebalance.py --binary PATH/lead-router
 import random
 import re
 import time
+from collections import Counter
 
 import harness as h
 
@@ -41,7 +48,11 @@ MIX = {"enterprise_eu": 3000, "demo": 2500, "na": 2500, "german": 600, "apac": 8
        "student": 1500, "no_consent": 700, "blocked": 400}
 
 
-def shared_config(repartition):
+REPEATS = 300
+REPEAT_RATE = 25   # re-sent leads per second, from 3 s after A's death
+
+
+def shared_config(repartition, lead_domains):
     def edit(cfg):
         h.short_sla_config(cfg, "rebalance_first_touch", FIRST_TOUCH_S)
         routing = cfg["routing"]
@@ -53,6 +64,7 @@ def shared_config(repartition):
                 team["members"] = [{"rep": "gina"}, {"rep": "gus"}]
         cfg["reps"] += [{"id": "gina", "timezone": "UTC"}, {"id": "gus", "timezone": "UTC"}]
         cfg["kafka"]["topics"]["repartition"] = repartition
+        cfg["kafka"]["topics"]["lead_domains"] = lead_domains
         # a killed instance's open transaction holds back its partitions until
         # the broker aborts it: keep that short (the default is 60 s)
         cfg["kafka"]["properties"]["transaction.timeout.ms"] = "10000"
@@ -72,21 +84,38 @@ def decisions_reported(router):
     return int(found[-1])
 
 
+def repeats_reported(router):
+    """(re-sent leads sent on as duplicates, of which against their attributes)
+    from the router's closing lines."""
+    text = router.stderr_path.read_bytes().decode("utf-8", "replace")
+    found = re.findall(r"stage 1: (\d+) lead\(s\) re-sent .*?, (\d+) of them", text)
+    assert found, f"{router.name} printed no stage 1 line:\n{router.logs()}"
+    return int(found[-1][0]), int(found[-1][1])
+
+
 def test_kill_one_add_one(ctx):
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
     topics = ctx.router_topics(partitions=PARTITIONS)
     repartition = f"lr-repartition-{ctx.unique('rebalance')}"
+    lead_domains = f"lr-lead-domains-{ctx.unique('rebalance')}"
     ctx.broker.create_topics({repartition: PARTITIONS})
-    config = ctx.config(topics, edit=shared_config(repartition))
+    ctx.broker.create_topics({lead_domains: PARTITIONS}, config=h.LEAD_DOMAINS_TOPIC_CONFIG)
+    config = ctx.config(topics, edit=shared_config(repartition, lead_domains))
     group, _ = h.config_group(config)
     check = h.run_check(ctx.binary, config)
     h.log(f"rebalance: seed {seed}; {check.strip()}")
     assert "routing domains: 4 " in check, check
 
-    leads = [lead for _, lead in h.lead_mix(MIX, ctx.unique("rebal"), seed=seed)]
+    mix = h.lead_mix(MIX, ctx.unique("rebal"), seed=seed)
+    leads = [lead for _, lead in mix]
     encoded = [(lead["lead_id"], h.encode("lead", lead)) for lead in leads]
+    # leads of other domains than EU enterprises, all sent well before A dies
+    early = [lead["lead_id"] for cat, lead in mix[:2500] if cat in ("na", "apac")]
+    repeats = [(lead_id, h.encode("lead", h.sample_lead(rng, "enterprise_eu", lead_id)))
+               for lead_id in rng.sample(early, REPEATS)]
+    repeated = 0
     flow_s = len(leads) / RATE
     kill_at = rng.uniform(flow_s / 3 - 3, flow_s / 3 + 3)
     join_at = rng.uniform(2 * flow_s / 3 - 3, 2 * flow_s / 3 + 3)
@@ -110,13 +139,19 @@ def test_kill_one_add_one(ctx):
         with ctx.reader([topics["assignments"]]) as live:
             t0 = time.monotonic()
             sent = 0
-            while sent < len(encoded) or "C" not in routers:
+            while sent < len(encoded) or "C" not in routers or repeated < len(repeats):
                 elapsed = time.monotonic() - t0
                 target = min(len(encoded), int(elapsed * RATE))
                 while sent < target:
                     lead_id, value = encoded[sent]
                     producer.send(topics["leads"], value, key=lead_id)
                     sent += 1
+                if not a.running() and repeated < len(repeats):
+                    due = min(len(repeats), int((elapsed - kill_at - 3) * REPEAT_RATE))
+                    while repeated < due:
+                        lead_id, value = repeats[repeated]
+                        producer.send(topics["leads"], value, key=lead_id)
+                        repeated += 1
                 crm.read(live.poll(0.05))
                 if a.running() and elapsed >= kill_at:
                     a.kill()
@@ -160,6 +195,16 @@ def test_kill_one_add_one(ctx):
     assert all(n > 0 for n in made.values()), f"work not shared: {made}"
 
     s = h.check_exactly_once(events, dlq, expected, h.answered, crm.answers)
+    again = {lead_id for lead_id, _ in repeats}
+    dups = Counter(st["lead_id"] for st in events["status"]
+                   if st["status"] == "DUPLICATE" and st["lead_id"] in again)
+    wrong = [i for i in again if dups[i] != 1]
+    assert not wrong, (f"{len(wrong)} of {len(again)} re-sent leads without exactly one "
+                       f"DUPLICATE status, e.g. {[(i, dups[i]) for i in wrong[:5]]}")
+    kept = {name: repeats_reported(routers[name]) for name in ("B", "C")}
+    h.log(f"rebalance: {len(again)} leads re-sent into another domain, each decided once and "
+          f"reported as a duplicate once; stage 1 (re-sent, kept against attributes): {kept}")
+    assert sum(k for _, k in kept.values()) >= len(again), kept
     h.log(f"rebalance: {s['decided']} leads decided once, {s['assigned']} assignments, "
           f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches, "
           f"0 duplicates, DLQ empty")

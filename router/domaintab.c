@@ -232,23 +232,41 @@ size_t lr_domaintab_drop_partition(lr_domaintab *t, int32_t part) {
     return n;
 }
 
-size_t lr_domaintab_encode(char *out, size_t cap, lr_time_ms since, const char *domain_name) {
-    size_t n = strlen(domain_name);
-    if (cap < 8 + n || n == 0) return 0;
+#define FORMAT 1
+
+int lr_domaintab_append(lr_buf *out, const char *id, size_t id_len, lr_time_ms since,
+                        const char *name, size_t name_len) {
+    if (id_len == 0 || id_len > 255 || name_len == 0 || name_len > LR_DOMAINTAB_NAME_MAX)
+        return -1;
+    if (out->len == 0) lr_buf_putc(out, FORMAT);
+    uint8_t *p = lr_buf_reserve(out, 1 + id_len + 8 + 1 + name_len);
+    *p++ = (uint8_t)id_len;
+    memcpy(p, id, id_len);
+    p += id_len;
     uint64_t u = (uint64_t)since;
-    for (int i = 0; i < 8; i++) out[i] = (char)(u >> (56 - 8 * i));
-    memcpy(out + 8, domain_name, n);
-    return 8 + n;
+    for (int i = 0; i < 8; i++) *p++ = (uint8_t)(u >> (56 - 8 * i));
+    *p++ = (uint8_t)name_len;
+    memcpy(p, name, name_len);
+    out->len += 1 + id_len + 8 + 1 + name_len;
+    return 0;
 }
 
-int lr_domaintab_decode(const void *val, size_t len, lr_time_ms *since, const char **name,
-                        size_t *name_len) {
-    if (!val || len < 9) return -1;
-    const unsigned char *p = val;
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++) u = u << 8 | p[i];
-    *since = (lr_time_ms)u;
-    *name = (const char *)p + 8;
-    *name_len = len - 8;
-    return 0;
+long lr_domaintab_parse(const void *val, size_t len, lr_domaintab_entry_fn fn, void *ctx) {
+    const uint8_t *p = val, *end = p + len;
+    if (!val || len < 1 || *p++ != FORMAT) return -1;
+    long n = 0;
+    while (p < end) {
+        size_t id_len = *p++;
+        if (id_len == 0 || (size_t)(end - p) < id_len + 9) return -1;
+        const char *id = (const char *)p;
+        p += id_len;
+        uint64_t u = 0;
+        for (int i = 0; i < 8; i++) u = u << 8 | *p++;
+        size_t name_len = *p++;
+        if (name_len == 0 || (size_t)(end - p) < name_len) return -1;
+        fn(ctx, id, id_len, (lr_time_ms)u, (const char *)p, name_len);
+        p += name_len;
+        n++;
+    }
+    return n;
 }

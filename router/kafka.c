@@ -57,9 +57,9 @@ typedef enum out_topic {
  * it from input, so that no producer can make a new lead look repeated. */
 #define REPEAT_HEADER "lead-router-repeat"
 
-/* A changelog value of the lead-to-domain table: 8 bytes, then the name of a
- * routing domain (checked at start to fit). */
-#define DOMAIN_VALUE_MAX (8 + 512)
+/* A changelog record of the lead-to-domain table is written at the latest at
+ * this size, before its window closes. */
+#define DOMAIN_BATCH_MAX (256 * 1024)
 
 typedef struct runner runner;
 
@@ -94,6 +94,8 @@ struct runner {
      * each changelogged to the same partition of kafka.topics.lead_domains. */
     lr_domaintab *domains;
     bool *domains_owned;        /* per leads partition: its entries are here */
+    lr_buf *domain_batch;       /* per leads partition: the window's new entries */
+    uint64_t domain_batch_seq;  /* makes each changelog record's key unique */
     int n_lead_parts;
     int32_t sink_partition;     /* where state_sink writes */
     lr_out out;
@@ -669,15 +671,51 @@ static int32_t domain_by_name(runner *r, const char *name, size_t len) {
     return -1;
 }
 
+typedef struct domain_restore {
+    runner *r;
+    int32_t part;
+    lr_time_ms now;
+} domain_restore;
+
 /* An entry of a domain the rulebook no longer has is left out: the lead goes
  * where its attributes put it now (its old domain's state is gone anyway). */
+static void restore_entry(void *ctx, const char *id, size_t id_len, lr_time_ms since,
+                          const char *name, size_t name_len) {
+    domain_restore *dr = ctx;
+    int32_t d = domain_by_name(dr->r, name, name_len);
+    if (d >= 0) lr_domaintab_put(dr->r->domains, id, id_len, d, dr->part, since, dr->now);
+}
+
 static void apply_domain(runner *r, int32_t p, const rd_kafka_message_t *m) {
-    lr_time_ms since;
-    const char *name;
-    size_t len;
-    if (lr_domaintab_decode(m->payload, m->payload ? m->len : 0, &since, &name, &len) < 0) return;
-    int32_t d = domain_by_name(r, name, len);
-    if (d >= 0) lr_domaintab_put(r->domains, m->key, m->key_len, d, p, since, now_ms(r));
+    domain_restore dr = {r, p, now_ms(r)};
+    if (lr_domaintab_parse(m->payload, m->payload ? m->len : 0, restore_entry, &dr) < 0)
+        logf_(r, "%s [%d] offset %" PRId64 ": a malformed record (what came before it in the "
+                 "record is kept)",
+              r->kc->topics.lead_domains, (int)p, m->offset);
+}
+
+/* Writes the entries a window added for leads partition p, in its
+ * transaction: one record, keyed uniquely (the topic is not compacted by
+ * key; a compacted one must not merge two windows). */
+static void domain_batch_flush(runner *r, int32_t p) {
+    lr_buf *b = &r->domain_batch[p];
+    if (b->len == 0) return;
+    char key[64];
+    int kl = snprintf(key, sizeof(key), "%d/%" PRId64 "/%" PRIu64, (int)p, (int64_t)now_ms(r),
+                      r->domain_batch_seq++);
+    txn_begin_if_needed(r);
+    produce(r, OUT_LEAD_DOMAINS, p, key, (size_t)kl, b->data, b->len, NULL);
+    lr_buf_reset(b);
+}
+
+static void domain_batches_flush(runner *r) {
+    for (int p = 0; r->domain_batch && p < r->n_lead_parts && !r->fatal; p++)
+        domain_batch_flush(r, p);
+}
+
+static void domain_batches_drop(runner *r) {
+    for (int p = 0; r->domain_batch && p < r->n_lead_parts; p++)
+        lr_buf_reset(&r->domain_batch[p]);
 }
 
 /* Forgets the wanted leads partitions' entries and reads them back from
@@ -786,6 +824,7 @@ static void txn_abort(runner *r) {
     r->txn_open = false;
     r->txn_failed = false;
     lr_out_reset(&r->out);
+    domain_batches_drop(r); /* the table is read back below, without them */
     window_reset(r);
     bool *owned = calloc((size_t)r->n_cores, sizeof(bool));
     if (!owned) abort();
@@ -814,8 +853,10 @@ static void txn_abort(runner *r) {
     logf_(r, "transaction aborted: state rebuilt, input rewound to the committed offsets");
 }
 
-/* Hands every core's changes to state_sink, each to its own state partition. */
+/* Hands every core's changes to state_sink, each to its own state partition,
+ * and stage 1's new table entries to their changelog. */
 static void drain_changes(runner *r) {
+    domain_batches_flush(r);
     for (int i = 0; i < r->n_cores && !r->fatal; i++) {
         if (!r->cores[i]) continue;
         r->sink_partition = r->partitioned ? i : RD_KAFKA_PARTITION_UA;
@@ -1240,10 +1281,10 @@ static int32_t lead_domain(runner *r, const rd_kafka_message_t *m, lr_time_ms no
         return first;
     }
     lr_domaintab_put(r->domains, id.s, id.len, domain, m->partition, now, now);
-    char val[DOMAIN_VALUE_MAX];
-    size_t n = lr_domaintab_encode(val, sizeof(val), now, lr_route_domain_name(rc, domain));
-    txn_begin_if_needed(r);
-    produce(r, OUT_LEAD_DOMAINS, m->partition, id.s, id.len, val, n, NULL);
+    const char *name = lr_route_domain_name(rc, domain);
+    lr_buf *b = &r->domain_batch[m->partition];
+    lr_domaintab_append(b, id.s, id.len, now, name, strlen(name)); /* sizes checked at start */
+    if (b->len >= DOMAIN_BATCH_MAX) domain_batch_flush(r, m->partition);
     return domain;
 }
 
@@ -1474,7 +1515,7 @@ static int lead_domains_setup(runner *r) {
     if (nl < 0) return -1;
     int nt = topic_partitions(r, r->producer, topic, "kafka.topics.lead_domains",
                               "as many partitions as the leads topic, "
-                              "cleanup.policy=compact,delete and retention.ms at least the "
+                              "cleanup.policy=delete and retention.ms at least the "
                               "duplicate window");
     if (nt < 0) return -1;
     if (nt != nl) {
@@ -1486,14 +1527,15 @@ static int lead_domains_setup(runner *r) {
     }
     size_t nd = lr_route_domain_count(r->cfg->route);
     for (size_t d = 0; d < nd; d++)
-        if (strlen(lr_route_domain_name(r->cfg->route, (int32_t)d)) > DOMAIN_VALUE_MAX - 8) {
+        if (strlen(lr_route_domain_name(r->cfg->route, (int32_t)d)) > LR_DOMAINTAB_NAME_MAX) {
             fail(r, "routing domain %s: the name is longer than %d bytes",
-                 lr_route_domain_name(r->cfg->route, (int32_t)d), DOMAIN_VALUE_MAX - 8);
+                 lr_route_domain_name(r->cfg->route, (int32_t)d), LR_DOMAINTAB_NAME_MAX);
             return -1;
         }
     r->n_lead_parts = nl;
     r->domains_owned = calloc((size_t)nl, sizeof(bool));
-    if (!r->domains_owned) abort();
+    r->domain_batch = calloc((size_t)nl, sizeof(lr_buf));
+    if (!r->domains_owned || !r->domain_batch) abort();
     r->domains = lr_domaintab_new(lr_qualify_duplicate_window_ms(r->cfg->qualify));
     return 0;
 }
@@ -1607,6 +1649,8 @@ out:
               stats->repeats, stats->repeats_kept);
     lr_domaintab_free(r.domains);
     free(r.domains_owned);
+    for (int p = 0; r.domain_batch && p < r.n_lead_parts; p++) lr_buf_free(&r.domain_batch[p]);
+    free(r.domain_batch);
     if (r.codec) lr_codec_free(r.codec);
     lr_buf_free(&r.enc);
     lr_arena_destroy(&r.decode_arena);

@@ -120,22 +120,54 @@ static void test_replacements_do_not_grow_memory(void **s) {
     lr_domaintab_free(t);
 }
 
-static void test_changelog_value_round_trips(void **s) {
-    (void)s;
-    char buf[64];
-    size_t n = lr_domaintab_encode(buf, sizeof(buf), 1794927600123LL, "emea_enterprise");
-    assert_int_equal(n, 8 + strlen("emea_enterprise"));
-    lr_time_ms since = 0;
-    const char *name = NULL;
-    size_t len = 0;
-    assert_int_equal(lr_domaintab_decode(buf, n, &since, &name, &len), 0);
-    assert_int_equal(since, 1794927600123LL);
-    assert_int_equal(len, strlen("emea_enterprise"));
-    assert_memory_equal(name, "emea_enterprise", len);
-    assert_int_equal(lr_domaintab_decode(buf, 8, &since, &name, &len), -1); /* no name */
-    assert_int_equal(lr_domaintab_decode(NULL, 0, &since, &name, &len), -1);
-    assert_int_equal(lr_domaintab_encode(buf, 10, 1, "emea_enterprise"), 0); /* too small */
-    assert_int_equal(lr_domaintab_encode(buf, sizeof(buf), 1, ""), 0);
+typedef struct seen {
+    int n;
+    char ids[4][16], names[4][32];
+    lr_time_ms since[4];
+} seen;
+
+static void collect(void *ctx, const char *id, size_t id_len, lr_time_ms since,
+                    const char *name, size_t name_len) {
+    seen *s = ctx;
+    if (s->n == 4) return;
+    snprintf(s->ids[s->n], sizeof(s->ids[0]), "%.*s", (int)id_len, id);
+    snprintf(s->names[s->n], sizeof(s->names[0]), "%.*s", (int)name_len, name);
+    s->since[s->n++] = since;
+}
+
+static void test_changelog_value_round_trips(void **st) {
+    (void)st;
+    lr_buf b;
+    lr_buf_init(&b);
+    assert_int_equal(lr_domaintab_append(&b, "L1", 2, 1794927600123LL, "emea_enterprise", 15), 0);
+    assert_int_equal(lr_domaintab_append(&b, "L22", 3, -5, "~unrouted", 9), 0);
+    assert_int_equal(lr_domaintab_append(&b, "L333", 4, 0, "na_commercial", 13), 0);
+    char longid[300];
+    memset(longid, 'x', sizeof(longid));
+    size_t len = b.len;
+    assert_int_equal(lr_domaintab_append(&b, longid, 256, 1, "d", 1), -1); /* id too long */
+    assert_int_equal(lr_domaintab_append(&b, "L4", 2, 1, "", 0), -1);       /* no name */
+    assert_int_equal(b.len, len); /* nothing appended by the refused ones */
+    seen s = {0};
+    assert_int_equal(lr_domaintab_parse(b.data, b.len, collect, &s), 3);
+    assert_string_equal(s.ids[0], "L1");
+    assert_string_equal(s.names[0], "emea_enterprise");
+    assert_int_equal(s.since[0], 1794927600123LL);
+    assert_string_equal(s.ids[1], "L22");
+    assert_int_equal(s.since[1], -5);
+    assert_string_equal(s.names[2], "na_commercial");
+    /* cut anywhere inside the last entry: the first two, then -1 */
+    for (size_t cut = len - 1; cut > len - 4 - 1 - 8 - 1 - 13; cut--) {
+        seen t = {0};
+        assert_int_equal(lr_domaintab_parse(b.data, cut, collect, &t), -1);
+        assert_int_equal(t.n, 2);
+    }
+    uint8_t bad = 9; /* an unknown format */
+    assert_int_equal(lr_domaintab_parse(&bad, 1, collect, &s), -1);
+    assert_int_equal(lr_domaintab_parse(NULL, 0, collect, &s), -1);
+    uint8_t empty = 1; /* a format byte and no entry */
+    assert_int_equal(lr_domaintab_parse(&empty, 1, collect, &s), 0);
+    lr_buf_free(&b);
 }
 
 int main(void) {

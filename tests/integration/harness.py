@@ -81,7 +81,7 @@ TOPIC_KEYS = ("leads", "sales_activity", "assignments", "nurture", "status", "al
 STATE_TOPIC_CONFIG = {"cleanup.policy": "compact"}
 # Stage 1's lead -> domain changelog (kafka.topics.lead_domains, shared mode):
 # an entry is needed for the duplicate window only (7 days in the example).
-LEAD_DOMAINS_TOPIC_CONFIG = {"cleanup.policy": "compact,delete",
+LEAD_DOMAINS_TOPIC_CONFIG = {"cleanup.policy": "delete",
                              "retention.ms": str(8 * 24 * 3600 * 1000)}
 INPUT_TOPIC_KEYS = ("leads", "sales_activity")
 

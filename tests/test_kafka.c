@@ -456,6 +456,30 @@ static void test_refused_produce_aborts_instead_of_dying(void **state) {
     rd_kafka_mock_clear_request_errors(f->mock, API_PRODUCE);
 }
 
+/* Shared mode through an aborted transaction: the window is redone after the
+ * decision state and stage 1's table are both read back, and every lead is
+ * still decided (once per attempt: the mock shows aborted output too). */
+static void test_shared_mode_survives_an_abort(void **state) {
+    fixture *f = *state;
+    rd_kafka_mock_topic_create(f->mock, "repart-g-shared-abort", 1, 1);
+    rd_kafka_mock_topic_create(f->mock, "domains-g-shared-abort", 2, 1);
+    f->cfg->kafka.topics.repartition = "repart-g-shared-abort";
+    f->cfg->kafka.topics.lead_domains = "domains-g-shared-abort";
+    rd_kafka_mock_push_request_errors(f->mock, API_PRODUCE, 1,
+                                      RD_KAFKA_RESP_ERR_INVALID_RECORD);
+    f->deadline_ms = 20000;
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-shared-abort", N_LEADS, &s, &err);
+    f->cfg->kafka.topics.repartition = NULL;
+    f->cfg->kafka.topics.lead_domains = NULL;
+    f->deadline_ms = 0;
+    rd_kafka_mock_clear_request_errors(f->mock, API_PRODUCE);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_true(s.aborts >= 1);
+    assert_int_equal(f->decisions, N_LEADS);
+}
+
 static void test_invalid_txn_state_renews_the_producer(void **state) {
     fixture *f = *state;
     /* After a long outage librdkafka 2.0.2 makes INVALID_TXN_STATE fatal (the
@@ -557,6 +581,7 @@ int main(void) {
         cmocka_unit_test(test_retriable_commit_errors_are_retried),
         cmocka_unit_test(test_coordinator_moves),
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),
+        cmocka_unit_test(test_shared_mode_survives_an_abort),
         cmocka_unit_test(test_invalid_txn_state_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
         cmocka_unit_test(test_at_least_once_never_commits_past_a_lost_record),

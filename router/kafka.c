@@ -105,6 +105,8 @@ struct runner {
     lr_sales_activity sales;
     bool eos;
     bool txn_open;
+    uint64_t txn_began_us;     /* monotonic: when the open transaction began */
+    int64_t txn_timeout_ms;    /* the producer's transaction.timeout.ms */
     bool txn_failed;           /* the open transaction refused a message: abort it */
     bool renew_producer;       /* a renewable fatal error: see renewable() */
     bool abandoned;            /* stopped mid-recovery: commit nothing more */
@@ -142,6 +144,12 @@ lr_time_ms lr_wall_clock_ms(void *unused) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (lr_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static lr_time_ms now_ms(runner *r) {
@@ -261,6 +269,12 @@ static int create_producer(runner *r) {
         lr_err_set(r->err, LR_ERR_FATAL, "cannot create producer: %s", errstr);
         return -1;
     }
+    char v[32];
+    size_t vn = sizeof(v);
+    r->txn_timeout_ms = 0; /* unknown: fencing always stops the router */
+    if (rd_kafka_conf_get(rd_kafka_conf(r->producer), "transaction.timeout.ms", v, &vn) ==
+        RD_KAFKA_CONF_OK)
+        r->txn_timeout_ms = strtoll(v, NULL, 10);
     return 0;
 pfail:
     rd_kafka_conf_destroy(pc);
@@ -298,19 +312,34 @@ static int create_clients(runner *r) {
  * 1 when the transaction must be aborted, -1 on a fatal error. */
 typedef rd_kafka_error_t *(*txn_call)(runner *r, void *arg);
 
-/* librdkafka 2.0.2 raises a fatal INVALID_TXN_STATE when a message timed out
- * during a long broker outage and the transaction is then aborted: the
- * coordinator has already aborted it on its own timeout (librdkafka issue
- * 3297; KIP-588 is not in this version). Nothing is wrong with the state: a
- * new producer with the same transactional id (init_transactions bumps the
- * epoch) continues where the committed offsets are, as a restart would, so
- * the router does that in-process, a few times in a row at most. Fencing
- * and every other fatal error still stop the router. */
+/* A broker outage longer than transaction.timeout.ms ends with the
+ * coordinator aborting the open transaction on its own timeout and bumping
+ * the producer's epoch, and librdkafka 2.0.2 (without KIP-588) makes that
+ * fatal: INVALID_TXN_STATE when a message timed out meanwhile (librdkafka
+ * issue 3297), or "fenced" when the commit reaches the coordinator. Nothing is
+ * wrong with the state: a new producer with the same transactional id
+ * (init_transactions bumps the epoch) continues where the committed offsets
+ * are, as a restart would, so the router does that in-process, a few times in
+ * a row at most.
+ *
+ * Fencing is taken for that only when the transaction it hit had been open
+ * longer than transaction.timeout.ms. A second instance started with the same
+ * transactional id fences a transaction that is younger: that one, and every
+ * other fatal error, still stops the router. */
 #define MAX_RENEWALS 5
 
+static bool fenced_by_its_timeout(runner *r, rd_kafka_resp_err_t fatal) {
+    if (fatal != RD_KAFKA_RESP_ERR__FENCED && fatal != RD_KAFKA_RESP_ERR_PRODUCER_FENCED &&
+        fatal != RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+        return false;
+    return r->txn_open && r->txn_timeout_ms > 0 &&
+           (int64_t)(mono_us() - r->txn_began_us) / 1000 > r->txn_timeout_ms;
+}
+
 static bool renewable(runner *r) {
-    return r->eos && r->renewals < MAX_RENEWALS &&
-           rd_kafka_fatal_error(r->producer, NULL, 0) == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE;
+    if (!r->eos || r->renewals >= MAX_RENEWALS) return false;
+    rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(r->producer, NULL, 0);
+    return fatal == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE || fenced_by_its_timeout(r, fatal);
 }
 
 /* Calls until it succeeds or fails other than retriably. Any thread. */
@@ -334,7 +363,9 @@ static int txn_outcome(runner *r, const char *what, rd_kafka_error_t *e) {
         return 1;
     }
     if (renewable(r)) {
-        logf_(r, "%s: %s (the producer is renewed)", what, rd_kafka_error_string(e));
+        logf_(r, "%s: %s (the transaction was open for %lld ms; the producer is renewed)", what,
+              rd_kafka_error_string(e),
+              r->txn_open ? (long long)((mono_us() - r->txn_began_us) / 1000) : 0LL);
         rd_kafka_error_destroy(e);
         r->renew_producer = true;
         return 1;
@@ -371,7 +402,10 @@ static rd_kafka_error_t *call_send_offsets(runner *r, void *arg) {
 static void txn_begin_if_needed(runner *r) {
     /* while one commits, the next window's records wait in the outbox */
     if (!r->eos || r->txn_open || r->fatal || r->committing) return;
-    if (txn_retry(r, "begin_transaction", call_begin, NULL) == 0) r->txn_open = true;
+    if (txn_retry(r, "begin_transaction", call_begin, NULL) == 0) {
+        r->txn_open = true;
+        r->txn_began_us = mono_us();
+    }
 }
 
 /* Offsets to commit: the position (next offset to read) of every assigned
@@ -864,11 +898,6 @@ static void drain_changes(runner *r) {
     }
 }
 
-static uint64_t mono_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void count_commit(runner *r, const commit_job *j) {
     uint64_t us = j->done_us - j->t0;

@@ -501,6 +501,35 @@ static void test_invalid_txn_state_renews_the_producer(void **state) {
     assert_true(s.transactions >= 1);
 }
 
+/* An outage longer than transaction.timeout.ms: the coordinator aborts the
+ * open transaction on its timeout and bumps the epoch, and the commit comes
+ * back fenced. The transaction was older than its timeout, so that is no
+ * second instance: the router renews its producer and goes on. Here the
+ * coordinator answers the first commit "loading" for about 3 s, longer than
+ * the 2 s timeout, then refuses it as fenced. */
+static void test_fenced_after_its_timeout_renews_the_producer(void **state) {
+    fixture *f = *state;
+    rd_kafka_resp_err_t errs[31];
+    for (int i = 0; i < 30; i++) errs[i] = RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+    errs[30] = RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+    rd_kafka_mock_push_request_errors_array(f->mock, API_END_TXN, 31, errs);
+    f->extra_key = "transaction.timeout.ms";
+    f->extra_value = "2000";
+    /* it runs on after the last decision: stopping then could land in the
+     * recovery, which (rightly) commits nothing */
+    f->deadline_ms = 10000;
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-outage", N_LEADS * 100, &s, &err);
+    rd_kafka_mock_clear_request_errors(f->mock, API_END_TXN);
+    f->extra_key = f->extra_value = NULL;
+    f->deadline_ms = 0;
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(s.producer_renewals, 1);
+    assert_int_equal(f->decisions, N_LEADS);
+    assert_true(s.transactions >= 1);
+}
+
 static void test_fenced_producer_stops_with_exit_1(void **state) {
     fixture *f = *state;
     /* another instance with our transactional id took over: every commit is
@@ -583,6 +612,7 @@ int main(void) {
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),
         cmocka_unit_test(test_shared_mode_survives_an_abort),
         cmocka_unit_test(test_invalid_txn_state_renews_the_producer),
+        cmocka_unit_test(test_fenced_after_its_timeout_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
         cmocka_unit_test(test_at_least_once_never_commits_past_a_lost_record),
     };

@@ -20,6 +20,13 @@ first decision after it was read, the longest silence, and when every lead
 sent before the broker came back had been decided (the router caught up).
 Timings are reported, never asserted.
 
+A second test keeps the broker down for 12 s, longer than the router's
+transaction.timeout.ms (3 s there), while a transaction is open: the broker
+aborts that transaction itself when it is back (within a second: broker.sh
+sets the cleanup interval) and bumps the producer's epoch, which librdkafka
+2.0.2 reports as fatal when the router's abort or commit arrives. The router
+must renew its producer and go on, with the same assertions.
+
 Usage: test_broker_restart.py --binary PATH/lead-router
 """
 import bisect
@@ -299,6 +306,87 @@ def test_broker_restarts(ctx):
     h.log(f"brestart: {s['decided']} leads decided once, {s['assigned']} assignments, "
           f"{s['touched']} touched, {s['untouched']} untouched, {s['breaches']} breaches "
           f"(late touches included), 0 duplicates, DLQ empty, router never restarted")
+
+LONG_DOWN_S = 12               # the long outage, against ...
+TXN_TIMEOUT_MS = 3000          # ... the router's transaction.timeout.ms
+LONG_MIX = {"enterprise_eu": 450, "demo": 300, "na": 300, "student": 150, "blocked": 60}
+
+
+def test_outage_longer_than_the_transaction_timeout(ctx):
+    """The broker is killed and stays down 12 s while the router, whose
+    transaction.timeout.ms is 3 s, has a transaction open with records in it.
+    When the broker is back, its coordinator aborts that transaction on its
+    own timeout and bumps the producer's epoch, and librdkafka 2.0.2 reports
+    that as fatal (fenced, or INVALID_TXN_STATE) when the router's abort or
+    commit arrives. The router must tell it from a second instance (the
+    transaction had outlived its timeout), renew its producer and go on:
+    alive, every lead decided once, exit 0 at the end. (The session 3 build
+    exited 1 here.) How many renewals happened is reported, not asserted:
+    it depends on when the router reconnects."""
+    rng = random.Random()
+    seed = rng.randrange(1 << 30)
+    rng.seed(seed)
+    topics = ctx.router_topics(partitions=3)
+    config = ctx.config(topics, edit=restart_config,
+                        overrides={"kafka": {"properties": {
+                            "transaction.timeout.ms": str(TXN_TIMEOUT_MS)}}})
+    group, _ = h.config_group(config)
+    leads = [lead for _, lead in h.lead_mix(LONG_MIX, ctx.unique("longout"), seed=seed)]
+    encoded = [(lead["lead_id"], h.encode("lead", lead)) for lead in leads]
+    half = len(encoded) // 2
+    h.log(f"longout: seed {seed}; {len(encoded)} leads, the broker down {LONG_DOWN_S} s "
+          f"after {half}, transaction.timeout.ms {TXN_TIMEOUT_MS}")
+    router = ctx.router(config, name="router")
+    router.start()
+    outage = None
+    try:
+        warmup = h.prime_router(ctx.broker, router, topics, group)
+        producer = ctx.producer(**CLIENT_CONF)
+        crm = h.Crm(producer, topics["sales_activity"])
+        with ctx.reader([topics["assignments"]], conf=CLIENT_CONF) as live:
+            for i, (lead_id, value) in enumerate(encoded[:half]):
+                producer.send(topics["leads"], value, key=lead_id)
+                if i % 50 == 0:
+                    crm.read(live.poll(0.05))
+            producer.flush(60)
+            # the broker goes while leads keep coming: the open window holds
+            # records when it goes, and the router sees them time out
+            outage = BrokerRestart(ctx.broker, True, LONG_DOWN_S, 0.0)
+            outage.start()
+            for lead_id, value in encoded[half:]:
+                producer.send(topics["leads"], value, key=lead_id)
+                time.sleep(0.01)
+                crm.read(live.poll(0))
+                router.check_alive()
+            outage.join(300)
+            if outage.error is not None:
+                raise AssertionError(f"the broker restart failed: {outage.error}")
+            router.check_alive()
+            h.log(f"longout: broker back after {outage.back - outage.began:.1f} s; router "
+                  f"alive (pid {router.proc.pid})")
+            producer.flush(120)
+            expected = set(warmup) | {lead_id for lead_id, _ in encoded}
+            h.wait_settled(ctx, topics, expected, crm, live, router.check_alive,
+                           settle=FIRST_TOUCH_S + 2, timeout=120, label="longout")
+        events_seen = router_events(router)
+        for line, n in events_seen.items():
+            h.log(f"longout: router stderr ({n}x): {line}")
+        router.check_alive()
+        router.stop()   # SIGTERM: exit code 0 expected
+    except BaseException:
+        if outage is not None:
+            outage.join(300)
+        if router.running():
+            router.kill()
+            router.print_logs()
+        raise
+    events, dlq = h.read_router_output(ctx.bootstrap, topics, len(expected))
+    s = h.check_exactly_once(events, dlq, expected, h.answered, crm.answers)
+    renewed = sum(n for line, n in events_seen.items() if "producer renewed" in line)
+    h.log(f"longout: {s['decided']} leads decided once, {s['assigned']} assignments, "
+          f"{s['breaches']} breaches, 0 duplicates, DLQ empty; producer renewed {renewed} "
+          f"time(s), router never restarted")
+
 
 if __name__ == "__main__":
     h.main()

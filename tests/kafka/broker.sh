@@ -262,6 +262,11 @@ group.min.session.timeout.ms=1000
 # has expired its previous session: 3 s instead of 9 s.
 broker.session.timeout.ms=3000
 broker.heartbeat.interval.ms=1000
+# A transaction past its transaction.timeout.ms is aborted by the broker within
+# a second instead of ten: the test of an outage longer than that timeout sees
+# the broker's own abort (and the fencing that comes with it) before the router
+# is back, as it happens in production when the router reconnects late.
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 # Tests create their topics with the admin API; a typo must not create one.
 auto.create.topics.enable=false
 delete.topic.enable=true

@@ -125,6 +125,18 @@ def router_events(router):
     return counts
 
 
+def clean_up_after_failure(router, restarts):
+    """A failed test: a restart still under way must finish before the
+    harness stops the broker, or broker.sh could start it again after the
+    stop; a router that died was reported by check_alive, with its logs, and
+    one still running is killed and its logs printed."""
+    for r in restarts:
+        r.join(300)
+    if router.running():
+        router.kill()
+        router.print_logs()
+
+
 def test_broker_restarts(ctx):
     rng = random.Random()
     seed = rng.randrange(1 << 30)
@@ -288,14 +300,7 @@ def test_broker_restarts(ctx):
         router.check_alive()
         router.stop()   # SIGTERM: exit code 0 expected
     except BaseException:
-        # A restart still under way must finish before the harness stops the
-        # broker, or broker.sh could start it again after the stop.
-        for r in restarts:
-            r.join(300)
-        # A router that died was reported by check_alive, with its logs.
-        if router.running():
-            router.kill()
-            router.print_logs()
+        clean_up_after_failure(router, restarts)
         raise
 
     # ---- everything the router committed, read from the beginning
@@ -374,11 +379,7 @@ def test_outage_longer_than_the_transaction_timeout(ctx):
         router.check_alive()
         router.stop()   # SIGTERM: exit code 0 expected
     except BaseException:
-        if outage is not None:
-            outage.join(300)
-        if router.running():
-            router.kill()
-            router.print_logs()
+        clean_up_after_failure(router, [outage] if outage else [])
         raise
     events, dlq = h.read_router_output(ctx.bootstrap, topics, len(expected))
     s = h.check_exactly_once(events, dlq, expected, h.answered, crm.answers)

@@ -861,6 +861,27 @@ static void test_evicted_lead_gets_new_event_ids(void **state) {
     fx_free(f);
 }
 
+/* Shared mode: stage 1 can mark a lead as a repeat while the domain that
+ * decided it has already let its record go. The repeat is reported as a
+ * duplicate, and the record that this makes is closed, so that it leaves the
+ * table after a window like any other instead of staying for ever. */
+static void test_repeat_without_a_record_is_closed_and_evicted(void **state) {
+    (void)state;
+    fx *f = fx_new(1);
+    lr_lead l = make_lead("R1", T0, "web");
+    lr_lifecycle_duplicate(f->lc, &l, T0, &f->out);
+    render(f);
+    const char *want[] = {
+        "status R1:status:1@1794996000000 DUPLICATE rep=- team=- tier=- "
+        "reason=within_duplicate_window at=+0s occurred=+0s"};
+    expect(f, want, 1);
+    const lr_lead_rec *r = lr_lifecycle_find(f->lc, "R1", 2);
+    assert_non_null(r);
+    assert_int_equal(r->last_decided, T0);
+    evict_all_closed(f, "R1");
+    fx_free(f);
+}
+
 /* An assignment_id naming the first life's assignment (same seq 1) is stale
  * for the second; so is any malformed "@since"; the current one counts. */
 static void test_assignment_id_of_previous_incarnation(void **state) {
@@ -1105,6 +1126,7 @@ int main(void) {
         cmocka_unit_test(test_deterministic_order),
         cmocka_unit_test(test_prefetch_and_lookup_change_nothing),
         cmocka_unit_test(test_evicted_lead_gets_new_event_ids),
+        cmocka_unit_test(test_repeat_without_a_record_is_closed_and_evicted),
         cmocka_unit_test(test_assignment_id_of_previous_incarnation),
         cmocka_unit_test(test_old_format_assignment_id_matches_by_seq),
         cmocka_unit_test(test_core_decision_ids_carry_since),

@@ -1300,6 +1300,14 @@ static int32_t lead_domain(runner *r, const rd_kafka_message_t *m, lr_time_ms no
                            rd_kafka_headers_t **h) {
     const lr_route_config *rc = r->cfg->route;
     lr_str id = r->lead.lead_id;
+    if (m->partition >= r->n_lead_parts) {
+        /* partitions added to the leads topic while running: its table and
+         * changelog layout were fixed at start */
+        fail(r, "%s has a partition %d now, more than the %d it had at start: add as many "
+                "to kafka.topics.lead_domains %s and restart the router",
+             r->kc->topics.leads, (int)m->partition, r->n_lead_parts, r->kc->topics.lead_domains);
+        return 0;
+    }
     int32_t domain = lr_route_lead_domain(rc, &r->lead);
     int32_t first = lr_domaintab_find(r->domains, id.s, id.len, now);
     if (first >= 0) {

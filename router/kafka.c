@@ -89,9 +89,10 @@ struct runner {
     int n_cores;
     bool partitioned;
     int32_t *domain_partition;  /* routing domain -> repartition partition */
-    /* Stage 1's lead -> domain table (docs/design.md, "Repeats keep their
-     * domain"): the entries of the leads partitions this instance reads,
-     * each changelogged to the same partition of kafka.topics.lead_domains. */
+    /* Stage 1's table of where recent leads went (docs/design.md, "Repeats
+     * keep their domain"): lead -> repartition partition of its domain, for
+     * the leads partitions this instance reads, each changelogged (by domain
+     * name) to the same partition of kafka.topics.lead_domains. */
     lr_domaintab *domains;
     bool *domains_owned;        /* per leads partition: its entries are here */
     lr_buf *domain_batch;       /* per leads partition: the window's new entries */
@@ -584,6 +585,38 @@ static void restore_log(runner *r, const restore_part *rp, int p, lr_time_ms t0)
           (long long)(lr_wall_clock_ms(NULL) - t0));
 }
 
+/* A rulebook change can move a rep's routing domain to another repartition
+ * partition. The rep's open leads (and their clocks) stay in the state of
+ * this one, while the new partition counts the rep's load from zero: caps
+ * and shares are off until those leads close. The router cannot merge two
+ * partitions' state, so it says so, with the reps, at every restore that
+ * shows it. */
+static void warn_moved_state(runner *r, int p) {
+    const lr_route_state *st = lr_core_route_state(r->cores[p]);
+    const lr_route_config *rc = r->cfg->route;
+    char names[320] = "";
+    size_t len = 0;
+    int reps = 0;
+    long open = 0;
+    for (size_t i = 0; i < st->n_reps; i++) {
+        if (st->reps[i].open <= 0 || r->domain_partition[lr_route_rep_domain(rc, (int32_t)i)] == p)
+            continue;
+        open += st->reps[i].open;
+        if (len < sizeof(names) - 80)
+            len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s (%d)",
+                                    reps ? ", " : "", lr_route_rep_name(rc, (int32_t)i),
+                                    st->reps[i].open);
+        reps++;
+    }
+    r->stats->moved_open_leads += (uint64_t)open;
+    if (reps)
+        logf_(r, "WARNING: state partition %d holds %ld open lead(s) of %d rep(s) whose routing "
+                 "domain is decided on another partition now: %s. The rulebook moved them: "
+                 "their loads count from zero there until these leads close, and the leads' "
+                 "clocks still fire here (docs/operations.md, \"Several instances\")",
+              p, open, reps, names);
+}
+
 /* Where a restored record of partition p goes. */
 typedef void restore_apply_fn(runner *r, int32_t p, const rd_kafka_message_t *m);
 
@@ -674,7 +707,10 @@ static int cores_load(runner *r, const bool *wanted) {
     for (int i = 0; i < r->n_cores; i++) {
         if (!r->cores[i] || (r->partitioned && !rp[i].wanted)) continue;
         lr_core_restore_done(r->cores[i]);
-        if (r->partitioned) restore_log(r, rp, i, t0);
+        if (r->partitioned) {
+            restore_log(r, rp, i, t0);
+            warn_moved_state(r, i);
+        }
     }
     if (!r->partitioned) {
         for (int p = 1; p < np; p++) rp[0].records += rp[p].records;
@@ -696,13 +732,11 @@ out:
 
 /* ---- stage 1's lead -> domain table ------------------------------------------ */
 
-static int32_t domain_by_name(runner *r, const char *name, size_t len) {
-    size_t nd = lr_route_domain_count(r->cfg->route);
-    for (size_t d = 0; d < nd; d++) {
-        const char *dn = lr_route_domain_name(r->cfg->route, (int32_t)d);
-        if (strlen(dn) == len && memcmp(dn, name, len) == 0) return (int32_t)d;
-    }
-    return -1;
+/* A domain's partition must be the same in every instance and every version,
+ * and must not move when other domains come or go (its state would stay
+ * behind), so it is a fixed function of the domain's name alone. */
+static int32_t domain_partition_of(const char *name, size_t len, int np) {
+    return (int32_t)(lr_leadtab_hash(name, len) % (uint64_t)np);
 }
 
 typedef struct domain_restore {
@@ -711,13 +745,15 @@ typedef struct domain_restore {
     lr_time_ms now;
 } domain_restore;
 
-/* An entry of a domain the rulebook no longer has is left out: the lead goes
- * where its attributes put it now (its old domain's state is gone anyway). */
+/* The table holds the repartition partition each lead went to, found from
+ * the domain's name. A domain the rulebook no longer has (renamed, merged)
+ * still has that partition, and the lead's record is there: a repeat goes
+ * there and is recognised. */
 static void restore_entry(void *ctx, const char *id, size_t id_len, lr_time_ms since,
                           const char *name, size_t name_len) {
     domain_restore *dr = ctx;
-    int32_t d = domain_by_name(dr->r, name, name_len);
-    if (d >= 0) lr_domaintab_put(dr->r->domains, id, id_len, d, dr->part, since, dr->now);
+    int32_t part = domain_partition_of(name, name_len, dr->r->n_cores);
+    lr_domaintab_put(dr->r->domains, id, id_len, part, dr->part, since, dr->now);
 }
 
 static void apply_domain(runner *r, int32_t p, const rd_kafka_message_t *m) {
@@ -1291,13 +1327,14 @@ static msg_kind forwarded_kind(runner *r, const rd_kafka_message_t *m) {
     return k == LR_SCHEMA_SALES_ACTIVITY ? MSG_SALES : MSG_LEAD;
 }
 
-/* Stage 1's domain for a lead. A lead first seen within the duplicate window
- * goes where its first message went, marked as a repeat, even when its
- * attributes now name another domain: only that domain knows it was decided.
- * Otherwise its attributes choose, and the table (with its changelog, in the
- * same transaction) remembers the choice for a window. */
-static int32_t lead_domain(runner *r, const rd_kafka_message_t *m, lr_time_ms now,
-                           rd_kafka_headers_t **h) {
+/* Stage 1's repartition partition for a lead. A lead first seen within the
+ * duplicate window goes where its first message went, marked as a repeat,
+ * even when its attributes now name another domain: only that domain's
+ * partition knows it was decided. Otherwise its attributes choose, and the
+ * table (with its changelog, in the same transaction) remembers the choice
+ * for a window. */
+static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms now,
+                              rd_kafka_headers_t **h) {
     const lr_route_config *rc = r->cfg->route;
     lr_str id = r->lead.lead_id;
     if (m->partition >= r->n_lead_parts) {
@@ -1309,20 +1346,21 @@ static int32_t lead_domain(runner *r, const rd_kafka_message_t *m, lr_time_ms no
         return 0;
     }
     int32_t domain = lr_route_lead_domain(rc, &r->lead);
+    int32_t part = r->domain_partition[domain];
     int32_t first = lr_domaintab_find(r->domains, id.s, id.len, now);
     if (first >= 0) {
         if (!*h) *h = rd_kafka_headers_new(1);
         rd_kafka_header_add(*h, REPEAT_HEADER, -1, "1", 1);
         r->stats->repeats++;
-        if (first != domain) r->stats->repeats_kept++;
+        if (first != part) r->stats->repeats_kept++;
         return first;
     }
-    lr_domaintab_put(r->domains, id.s, id.len, domain, m->partition, now, now);
+    lr_domaintab_put(r->domains, id.s, id.len, part, m->partition, now, now);
     const char *name = lr_route_domain_name(rc, domain);
     lr_buf *b = &r->domain_batch[m->partition];
     lr_domaintab_append(b, id.s, id.len, now, name, strlen(name)); /* sizes checked at start */
     if (b->len >= DOMAIN_BATCH_MAX) domain_batch_flush(r, m->partition);
-    return domain;
+    return part;
 }
 
 /* Stage 1: the original key, value and headers go on to the repartition
@@ -1339,19 +1377,18 @@ static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_ti
         h = rd_kafka_headers_copy(orig);
         rd_kafka_header_remove(h, REPEAT_HEADER); /* only stage 1 says what repeats */
     }
-    int32_t domain;
+    int32_t part;
     if (kind == MSG_LEAD) {
-        domain = lead_domain(r, m, now, &h);
+        part = lead_partition(r, m, now, &h);
     } else {
         lr_str lead = r->sales.lead_id;
-        domain = lead.s ? lr_domaintab_find(r->domains, lead.s, lead.len, now) : -1;
-        if (domain < 0)
-            domain = lr_route_rep_domain(
-                rc, lr_route_rep_index(rc, r->sales.rep_id.s, r->sales.rep_id.len));
+        part = lead.s ? lr_domaintab_find(r->domains, lead.s, lead.len, now) : -1;
+        if (part < 0)
+            part = r->domain_partition[lr_route_rep_domain(
+                rc, lr_route_rep_index(rc, r->sales.rep_id.s, r->sales.rep_id.len))];
     }
     txn_begin_if_needed(r);
-    produce(r, OUT_REPARTITION, r->domain_partition[domain], m->key, m->key_len,
-            m->payload, m->len, h);
+    produce(r, OUT_REPARTITION, part, m->key, m->key_len, m->payload, m->len, h);
 }
 
 static bool is_repeat(const rd_kafka_message_t *m) {
@@ -1537,12 +1574,6 @@ static int output_topics_open(runner *r) {
     return 0;
 }
 
-/* A domain's partition must be the same in every instance and every version,
- * and must not move when other domains come or go (its state would stay
- * behind), so it is a fixed function of the domain's name alone. */
-static int32_t domain_partition_of(const char *name, int np) {
-    return (int32_t)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
-}
 
 /* Stage 1's table: kafka.topics.lead_domains partition p holds the entries of
  * leads partition p, so the two must have the same partition count. */
@@ -1599,7 +1630,8 @@ static int partitioned_setup(runner *r) {
     if (!r->cores || !r->domain_partition) abort();
     for (size_t d = 0; d < nd; d++)
         r->domain_partition[d] =
-            domain_partition_of(lr_route_domain_name(r->cfg->route, (int32_t)d), np);
+            domain_partition_of(lr_route_domain_name(r->cfg->route, (int32_t)d),
+                                strlen(lr_route_domain_name(r->cfg->route, (int32_t)d)), np);
     logf_(r, "%zu routing domain(s) over %d repartition partition(s)", nd, np);
     return lead_domains_setup(r);
 }
@@ -1682,7 +1714,7 @@ out:
     if (r.domains && !r.fatal)
         logf_(&r, "stage 1: %" PRIu64 " lead(s) re-sent within their duplicate window went to "
                   "their first domain as duplicates, %" PRIu64 " of them against attributes that "
-                  "now name another domain",
+                  "now point to another partition",
               stats->repeats, stats->repeats_kept);
     lr_domaintab_free(r.domains);
     free(r.domains_owned);

@@ -30,9 +30,12 @@ typedef struct lr_kafka_stats {
     /* the most records that waited for one commit, and the outbox's memory at the end */
     uint64_t outbox_peak_records, outbox_bytes;
     /* shared mode, stage 1: leads re-sent within their duplicate window, sent
-     * to their first message's domain as duplicates; of them, those whose
-     * attributes now name another domain */
+     * to their first message's partition as duplicates; of them, those whose
+     * attributes now point to another partition */
     uint64_t repeats, repeats_kept;
+    /* shared mode, at restores: open leads of reps whose routing domain the
+     * rulebook moved to another partition (their loads stay behind) */
+    uint64_t moved_open_leads;
 } lr_kafka_stats;
 
 typedef struct lr_kafka_opts {

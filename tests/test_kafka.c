@@ -47,6 +47,8 @@ typedef struct fixture {
     int duplicates;     /* DUPLICATE statuses */
     int contacted;      /* CONTACTED statuses */
     int stop_after_duplicates, stop_after_contacted; /* stop once these were seen too */
+    const char *watch_rep; /* counts the NEW assignments to this rep */
+    int watched_assigned;
     char ids[4 * N_LEADS][LR_MAX_ID_LEN + 1]; /* lead ids decided, each once */
     int n_ids;
     lr_time_ms started;
@@ -77,6 +79,8 @@ static void observe(void *ctx, const lr_event *ev) {
     }
     if (ev->kind != LR_EVENT_DECISION || ev->u.decision.cause != LR_CAUSE_NEW) return;
     f->all_new++;
+    if (f->watch_rep && ev->u.decision.rep && strcmp(ev->u.decision.rep, f->watch_rep) == 0)
+        f->watched_assigned++;
     for (int i = 0; i < f->n_ids; i++)
         if (strcmp(f->ids[i], ev->u.decision.lead_id.s) == 0) return;
     if (f->n_ids < (int)(sizeof(f->ids) / sizeof(f->ids[0])))
@@ -253,7 +257,7 @@ static void test_shared_mode_needs_equal_partition_counts(void **state) {
 /* The example rulebook with disjoint rosters, as the rebalance test makes it:
  * no account owners, and global_inbound staffed by a rep of its own, so that
  * its teams fall into several routing domains. */
-static lr_config *several_domains_config(void) {
+static lr_config *several_domains_config_edited(const char *from, const char *to) {
     FILE *fp = fopen(LR_SOURCE_DIR "/docs/lead-router.example.yaml", "rb");
     assert_non_null(fp);
     static char text[64 * 1024], out[64 * 1024];
@@ -266,6 +270,7 @@ static lr_config *several_domains_config(void) {
         {"  accounts:\n", ""},
         {"members: [{ rep: bob }, { rep: greta }]", "members: [{ rep: gina }]"},
         {"\nreps:\n", "\nreps:\n  - { id: gina, timezone: UTC }\n"},
+        {from, to},
     };
     for (size_t e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
         char *at = strstr(text, edits[e][0]);
@@ -278,6 +283,10 @@ static lr_config *several_domains_config(void) {
     lr_config *cfg = lr_config_load_string("several-domains.yaml", text, &err);
     if (!cfg) fail_msg("%s", err.msg);
     return cfg;
+}
+
+static lr_config *several_domains_config(void) {
+    return several_domains_config_edited("\nteams:\n", "\nteams:\n");
 }
 
 /* The repartition partition of a domain, as kafka.c maps it (docs/design.md). */
@@ -399,6 +408,65 @@ static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
     assert_int_equal(f->all_new, 0); /* nothing decided again after the restore */
     lr_arena_destroy(&arena); /* the lead ids lived there */
     lr_gen_free(g);
+}
+
+static int partition_of_name(const char *name, int np) {
+    return (int)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
+}
+
+/* Shared mode after a rulebook change that moves a rep's routing domain to
+ * another partition: gina serves global_inbound alone, then also joins
+ * na_commercial, which merges the two domains under na_commercial's name.
+ * Her open leads stay in global_inbound's old partition; the restore says so
+ * (stats and a warning), where nothing used to tell. Leads re-sent after the
+ * change are still recognised where they were decided. */
+static void test_shared_mode_reports_state_left_behind(void **state) {
+    fixture *f = *state;
+    int np = 2;
+    while (partition_of_name("global_inbound", np) == partition_of_name("na_commercial", np)) np++;
+    lr_config *before = several_domains_config();
+    lr_config *after = several_domains_config_edited(
+        "members: [{ rep: alice }, { rep: bob }, { rep: carol }]",
+        "members: [{ rep: alice }, { rep: bob }, { rep: carol }, { rep: gina }]");
+    rd_kafka_mock_topic_create(f->mock, "repart-g-left", np, 1);
+    rd_kafka_mock_topic_create(f->mock, "state-g-left", np, 1);
+    rd_kafka_mock_topic_create(f->mock, "domains-g-left", 2, 1);
+    lr_config *cfgs[2] = {before, after};
+    for (int i = 0; i < 2; i++) {
+        cfgs[i]->kafka.topics.repartition = "repart-g-left";
+        cfgs[i]->kafka.topics.lead_domains = "domains-g-left";
+        cfgs[i]->kafka.commit_interval_ms = 50;
+    }
+    lr_config *saved = f->cfg;
+    lr_kafka_stats s;
+    lr_err err = {0};
+    f->cfg = before;
+    f->watch_rep = "gina";
+    f->watched_assigned = 0;
+    f->deadline_ms = 20000;
+    int rc = run_router(f, "g-left", N_LEADS, &s, &err);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_true(f->watched_assigned > 0); /* gina holds open leads */
+    assert_int_equal(s.moved_open_leads, 0);
+    /* the same state under the changed rulebook: the leads come again (the
+     * mock keeps no transactional offsets), and so does the first run's
+     * repartition topic: 2 x N_LEADS duplicates, none decided */
+    f->cfg = after;
+    f->stop_after_duplicates = 2 * N_LEADS;
+    rc = run_router(f, "g-left", 0, &s, &err);
+    f->stop_after_duplicates = 0;
+    f->watch_rep = NULL;
+    f->deadline_ms = 0;
+    f->cfg = saved;
+    lr_config_free(before);
+    lr_config_free(after);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_true(s.moved_open_leads > 0);
+    /* and no lead was decided again: the repeats of global_inbound's leads
+     * went to its old partition, by the name in stage 1's changelog, where
+     * their records are, though the domain is gone from the rulebook */
+    assert_int_equal(f->all_new, 0);
+    assert_int_equal(s.repeats, N_LEADS);
 }
 
 static void test_retriable_commit_errors_are_retried(void **state) {
@@ -607,6 +675,7 @@ int main(void) {
         cmocka_unit_test(test_shared_mode_decides_through_the_repartition_topic),
         cmocka_unit_test(test_shared_mode_needs_equal_partition_counts),
         cmocka_unit_test(test_shared_mode_repeat_keeps_its_first_domain),
+        cmocka_unit_test(test_shared_mode_reports_state_left_behind),
         cmocka_unit_test(test_retriable_commit_errors_are_retried),
         cmocka_unit_test(test_coordinator_moves),
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),

@@ -15,7 +15,7 @@
 typedef struct entry {
     uint64_t h1, h2;   /* the lead id's two hashes */
     lr_time_ms since;  /* when the lead was first forwarded */
-    int32_t domain;
+    int32_t dest;      /* where the lead went (see lr_domaintab_find) */
     int32_t part;      /* input partition; -1: the slot is free */
     uint32_t next;     /* next in the bucket's chain, or in the free list (index + 1) */
     uint32_t gen;
@@ -94,7 +94,7 @@ int32_t lr_domaintab_find(const lr_domaintab *t, const char *id, size_t len, lr_
     uint32_t i = lookup(t, lr_leadtab_hash(id, len), hash2(id, len));
     if (!i) return -1;
     const entry *e = &t->e[i - 1];
-    return now - e->since < t->window ? e->domain : -1;
+    return now - e->since < t->window ? e->dest : -1;
 }
 
 static void unlink_entry(lr_domaintab *t, uint32_t i) {
@@ -195,7 +195,7 @@ static void expire(lr_domaintab *t, lr_time_ms now) {
     }
 }
 
-void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t domain, int32_t part,
+void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest, int32_t part,
                       lr_time_ms since, lr_time_ms now) {
     expire(t, now);
     if (now - since >= t->window) return;
@@ -216,7 +216,7 @@ void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t domai
     }
     entry *e = &t->e[i - 1];
     e->since = since;
-    e->domain = domain;
+    e->dest = dest;
     e->part = part;
     e->gen++;
     ring_push(t, i - 1, e->gen);

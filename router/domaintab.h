@@ -1,4 +1,4 @@
-/* domaintab.h - stage 1's memory of the routing domain each recent lead went to.
+/* domaintab.h - stage 1's memory of where each recent lead went.
  *
  * With kafka.topics.repartition set, stage 1 forwards each lead to the
  * repartition partition of its routing domain, and only that domain's state
@@ -27,14 +27,16 @@ typedef struct lr_domaintab lr_domaintab;
 lr_domaintab *lr_domaintab_new(int64_t window_ms);
 void lr_domaintab_free(lr_domaintab *t);
 
-/* The domain the lead went to less than the window before `now`, or -1. */
+/* Where the lead went (`dest` as given to put; kafka.c gives the repartition
+ * partition of the lead's routing domain) if that was less than the window
+ * before `now`; else -1. */
 int32_t lr_domaintab_find(const lr_domaintab *t, const char *id, size_t len, lr_time_ms now);
 
-/* Remembers that the lead went to `domain` at `since` from input partition
+/* Remembers that the lead went to `dest` (>= 0) at `since` from input partition
  * `part`, replacing what was known of it. Entries past the window at `now`
  * are dropped first, oldest first. Nothing is added when `since` is already
  * past the window at `now` (a restore of an old record). */
-void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t domain, int32_t part,
+void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest, int32_t part,
                       lr_time_ms since, lr_time_ms now);
 
 /* Forgets every entry of input partition `part`; returns how many. */

@@ -195,12 +195,9 @@ static void expire(lr_domaintab *t, lr_time_ms now) {
     }
 }
 
-void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest, int32_t part,
-                      lr_time_ms since, lr_time_ms now) {
-    expire(t, now);
-    if (now - since >= t->window) return;
-    uint64_t h1 = lr_leadtab_hash(id, len), h2 = hash2(id, len);
-    uint32_t i = lookup(t, h1, h2);
+/* Sets entry i (0: a new one for h1, h2) and queues it for expiry. */
+static void store(lr_domaintab *t, uint32_t i, uint64_t h1, uint64_t h2, int32_t dest,
+                  int32_t part, lr_time_ms since) {
     if (i) {
         t->ring_stale++; /* its current item */
     } else {
@@ -220,6 +217,24 @@ void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest,
     e->part = part;
     e->gen++;
     ring_push(t, i - 1, e->gen);
+}
+
+void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest, int32_t part,
+                      lr_time_ms since, lr_time_ms now) {
+    expire(t, now);
+    if (now - since >= t->window) return;
+    uint64_t h1 = lr_leadtab_hash(id, len), h2 = hash2(id, len);
+    store(t, lookup(t, h1, h2), h1, h2, dest, part, since);
+}
+
+int32_t lr_domaintab_claim(lr_domaintab *t, const char *id, size_t len, int32_t dest,
+                           int32_t part, lr_time_ms now) {
+    expire(t, now);
+    uint64_t h1 = lr_leadtab_hash(id, len), h2 = hash2(id, len);
+    uint32_t i = lookup(t, h1, h2);
+    if (i && now - t->e[i - 1].since < t->window) return t->e[i - 1].dest;
+    store(t, i, h1, h2, dest, part, now);
+    return -1;
 }
 
 size_t lr_domaintab_drop_partition(lr_domaintab *t, int32_t part) {

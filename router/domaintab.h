@@ -39,6 +39,11 @@ int32_t lr_domaintab_find(const lr_domaintab *t, const char *id, size_t len, lr_
 void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest, int32_t part,
                       lr_time_ms since, lr_time_ms now);
 
+/* lr_domaintab_find and, when it finds nothing, lr_domaintab_put at `now`,
+ * in one lookup: what stage 1 does for every lead. */
+int32_t lr_domaintab_claim(lr_domaintab *t, const char *id, size_t len, int32_t dest,
+                           int32_t part, lr_time_ms now);
+
 /* Forgets every entry of input partition `part`; returns how many. */
 size_t lr_domaintab_drop_partition(lr_domaintab *t, int32_t part);
 

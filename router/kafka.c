@@ -790,7 +790,8 @@ static void domain_batches_drop(runner *r) {
 
 /* Forgets the wanted leads partitions' entries and reads them back from
  * kafka.topics.lead_domains, before those partitions are read: on
- * assignment and after an aborted transaction. Returns like cores_load. */
+ * assignment and after an aborted transaction. `wanted` may be
+ * r->domains_owned itself. Returns like cores_load. */
 static int domains_load(runner *r, const bool *wanted) {
     lr_time_ms t0 = lr_wall_clock_ms(NULL);
     const char *topic = r->kc->topics.lead_domains;
@@ -802,7 +803,6 @@ static int domains_load(runner *r, const bool *wanted) {
         if (!wanted[p]) continue;
         n_wanted++;
         lr_domaintab_drop_partition(r->domains, p);
-        r->domains_owned[p] = false;
     }
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
     rd_kafka_t *rk = n_wanted ? state_reader_new(r, "read_committed") : NULL;
@@ -828,7 +828,10 @@ static int domains_load(runner *r, const bool *wanted) {
 out:
     if (rc < 0) /* half a table must not decide what is a repeat */
         for (int p = 0; p < np; p++)
-            if (wanted[p]) lr_domaintab_drop_partition(r->domains, p);
+            if (wanted[p]) {
+                lr_domaintab_drop_partition(r->domains, p);
+                r->domains_owned[p] = false;
+            }
     rd_kafka_topic_partition_list_destroy(parts);
     free(rp);
     if (rk) {
@@ -902,13 +905,7 @@ static void txn_abort(runner *r) {
     int rc = cores_load(r, owned);
     free(owned);
     /* stage 1's entries of the aborted window are gone from the changelog too */
-    if (rc == 0 && r->domains) {
-        bool *had = malloc((size_t)r->n_lead_parts * sizeof(bool));
-        if (!had) abort();
-        memcpy(had, r->domains_owned, (size_t)r->n_lead_parts * sizeof(bool));
-        rc = domains_load(r, had);
-        free(had);
-    }
+    if (rc == 0 && r->domains) rc = domains_load(r, r->domains_owned);
     if (rc == -2) {
         /* Asked to stop before the state was back: nothing may commit now
          * (the offsets would pass input whose state is gone). The next
@@ -933,7 +930,6 @@ static void drain_changes(runner *r) {
         lr_core_changes(r->cores[i], state_sink, r);
     }
 }
-
 
 static void count_commit(runner *r, const commit_job *j) {
     uint64_t us = j->done_us - j->t0;
@@ -1347,7 +1343,7 @@ static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms
     }
     int32_t domain = lr_route_lead_domain(rc, &r->lead);
     int32_t part = r->domain_partition[domain];
-    int32_t first = lr_domaintab_find(r->domains, id.s, id.len, now);
+    int32_t first = lr_domaintab_claim(r->domains, id.s, id.len, part, m->partition, now);
     if (first >= 0) {
         if (!*h) *h = rd_kafka_headers_new(1);
         rd_kafka_header_add(*h, REPEAT_HEADER, -1, "1", 1);
@@ -1355,7 +1351,6 @@ static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms
         if (first != part) r->stats->repeats_kept++;
         return first;
     }
-    lr_domaintab_put(r->domains, id.s, id.len, part, m->partition, now, now);
     const char *name = lr_route_domain_name(rc, domain);
     lr_buf *b = &r->domain_batch[m->partition];
     lr_domaintab_append(b, id.s, id.len, now, name, strlen(name)); /* sizes checked at start */
@@ -1574,7 +1569,6 @@ static int output_topics_open(runner *r) {
     return 0;
 }
 
-
 /* Stage 1's table: kafka.topics.lead_domains partition p holds the entries of
  * leads partition p, so the two must have the same partition count. */
 static int lead_domains_setup(runner *r) {
@@ -1628,10 +1622,10 @@ static int partitioned_setup(runner *r) {
     size_t nd = lr_route_domain_count(r->cfg->route);
     r->domain_partition = calloc(nd, sizeof(*r->domain_partition));
     if (!r->cores || !r->domain_partition) abort();
-    for (size_t d = 0; d < nd; d++)
-        r->domain_partition[d] =
-            domain_partition_of(lr_route_domain_name(r->cfg->route, (int32_t)d),
-                                strlen(lr_route_domain_name(r->cfg->route, (int32_t)d)), np);
+    for (size_t d = 0; d < nd; d++) {
+        const char *name = lr_route_domain_name(r->cfg->route, (int32_t)d);
+        r->domain_partition[d] = domain_partition_of(name, strlen(name), np);
+    }
     logf_(r, "%zu routing domain(s) over %d repartition partition(s)", nd, np);
     return lead_domains_setup(r);
 }

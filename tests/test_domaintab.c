@@ -35,6 +35,24 @@ static void test_found_within_the_window_only(void **s) {
     lr_domaintab_free(t);
 }
 
+/* What stage 1 does per lead: the first claim remembers, a claim within the
+ * window answers the first destination and changes nothing, a claim after
+ * it starts a new entry. */
+static void test_claim_is_find_then_put(void **s) {
+    (void)s;
+    lr_domaintab *t = lr_domaintab_new(W);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 4, 0, 100), -1);
+    assert_int_equal(find(t, "L1", 100), 4);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 6, 0, 100 + W - 1), 4);
+    assert_int_equal(find(t, "L1", 100 + W - 1), 4); /* the repeat moved nothing */
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 6, 1, 100 + W), -1);
+    assert_int_equal(find(t, "L1", 100 + W), 6);
+    assert_int_equal(lr_domaintab_count(t), 1);
+    assert_int_equal(lr_domaintab_drop_partition(t, 0), 0); /* now of partition 1 */
+    assert_int_equal(lr_domaintab_drop_partition(t, 1), 1);
+    lr_domaintab_free(t);
+}
+
 static void test_a_new_entry_outlives_its_old_ring_item(void **s) {
     (void)s;
     lr_domaintab *t = lr_domaintab_new(W);
@@ -173,6 +191,7 @@ static void test_changelog_value_round_trips(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_found_within_the_window_only),
+        cmocka_unit_test(test_claim_is_find_then_put),
         cmocka_unit_test(test_a_new_entry_outlives_its_old_ring_item),
         cmocka_unit_test(test_expired_entries_are_removed),
         cmocka_unit_test(test_dropping_a_partition_keeps_the_others),

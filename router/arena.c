@@ -230,11 +230,6 @@ char *lr_arena_vprintf(lr_arena *a, const char *fmt, va_list ap) {
     return p;
 }
 
-char *lr_arena_join_num(lr_arena *a, const char *s, const char *mid, long long v) {
-    if (!s) s = "(null)";
-    return lr_arena_join_num_n(a, s, strlen(s), mid, strlen(mid), v);
-}
-
 /* s, mid and the k bytes at d, joined into one string of the arena. */
 static char *join3(lr_arena *a, const char *s, size_t n, const char *mid, size_t m,
                    const char *d, size_t k) {

@@ -24,11 +24,9 @@ void *lr_arena_alloc(lr_arena *a, size_t n);           /* 8-byte aligned, never 
 char *lr_arena_strndup(lr_arena *a, const char *s, size_t n);
 char *lr_arena_printf(lr_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *lr_arena_vprintf(lr_arena *a, const char *fmt, va_list ap);
-/* The same bytes as lr_arena_printf(a, "%s%s%lld", s, mid, v), without
- * parsing a format: text with a number is built for every event. s NULL
- * gives "(null)", as printf does. */
-char *lr_arena_join_num(lr_arena *a, const char *s, const char *mid, long long v);
-/* The same with the lengths known: s[0..n) and mid[0..mid_len), no NUL inside. */
+/* The same bytes as lr_arena_printf(a, "%.*s%.*s%lld", ...), without parsing
+ * a format: text with a number is built for every event. s[0..n) and
+ * mid[0..mid_len), no NUL inside. */
 char *lr_arena_join_num_n(lr_arena *a, const char *s, size_t n, const char *mid, size_t mid_len,
                           long long v);
 /* s[0..n) mid[0..mid_len) v sep w: the same bytes as

@@ -481,10 +481,6 @@ const lr_lead_rec *lr_lifecycle_lookup(lr_lifecycle *lc, const char *lead_id, si
     return idx == LR_LEADTAB_NONE ? NULL : rec_at(lc, idx);
 }
 
-int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead) {
-    return lr_lifecycle_next_seq_since(lc, lead, NULL);
-}
-
 int64_t lr_lifecycle_next_seq_since(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms *since) {
     uint32_t idx = record(lc, lead->lead_id, lead);
     mark(lc, idx);

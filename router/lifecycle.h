@@ -83,9 +83,8 @@ const lr_lead_rec *lr_lifecycle_lookup(lr_lifecycle *lc, const char *lead_id, si
  * first anyway; changes nothing else. */
 void lr_lifecycle_prefetch(lr_lifecycle *lc, const char *lead_id, size_t len, lr_time_ms now);
 
-/* Reserves the next sequence number for a lead's event (creating its record). */
-int64_t lr_lifecycle_next_seq(lr_lifecycle *lc, const lr_lead *lead);
-/* The same, and *since (when not NULL) gets the record's first_seen. Every
+/* Reserves the next sequence number for a lead's event (creating its record);
+ * *since (when not NULL) gets the record's first_seen. Every
  * event id is "<lead>:<kind>:<seq>@<since>": seq restarts at 1 when an
  * evicted lead comes back, since tells the incarnations apart. */
 int64_t lr_lifecycle_next_seq_since(lr_lifecycle *lc, const lr_lead *lead, lr_time_ms *since);

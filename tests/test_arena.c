@@ -55,20 +55,17 @@ static void test_reset_reuses_memory(void **s) {
     lr_arena_destroy(&a);
 }
 
-/* The event-id builder writes what "%s%s%lld" would. */
+/* The event-id builder writes what "%s%s%lld" would, with only s[0..n) and
+ * mid[0..m) counting. */
 static void test_join_num_matches_printf(void **s) {
     (void)s;
     lr_arena a;
     lr_arena_init(&a, 128);
     const long long vals[] = {0, 1, 9, 10, 42, -1, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN};
-    const char *ids[] = {"L-1", "", "a-rather-long-lead-id-0123456789abcdef0123456789", NULL};
+    const char *ids[] = {"L-1", "", "a-rather-long-lead-id-0123456789abcdef0123456789"};
     char ref[256];
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
-            snprintf(ref, sizeof(ref), "%s%s%lld", ids[i] ? ids[i] : "(null)", ":status:", vals[k]);
-            assert_string_equal(lr_arena_join_num(&a, ids[i], ":status:", vals[k]), ref);
-            if (!ids[i]) continue;
-            /* lengths given: only s[0..n) and mid[0..m) count */
             char *p = lr_arena_join_num_n(&a, ids[i], strlen(ids[i]), ":alert:XX", 7, vals[k]);
             snprintf(ref, sizeof(ref), "%s:alert:%lld", ids[i], vals[k]);
             assert_string_equal(p, ref);
@@ -80,7 +77,7 @@ static void test_join_num_matches_printf(void **s) {
     big[sizeof(big) - 1] = '\0';
     char bref[700];
     snprintf(bref, sizeof(bref), "%s:decision:%lld", big, 7LL);
-    assert_string_equal(lr_arena_join_num(&a, big, ":decision:", 7), bref);
+    assert_string_equal(lr_arena_join_num_n(&a, big, strlen(big), ":decision:", 10, 7), bref);
     lr_arena_destroy(&a);
 }
 

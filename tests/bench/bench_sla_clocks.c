@@ -212,7 +212,7 @@ static void bench_lifecycle(size_t n, lr_time_ms step) {
         lr_time_ms now = t0 + (lr_time_ms)(i % 3600000); /* a million leads within an hour */
         lead.event_time = now;
         double c0 = now_ns();
-        int64_t seq = lr_lifecycle_next_seq(lc, &lead);
+        int64_t seq = lr_lifecycle_next_seq_since(lc, &lead, NULL);
         lr_decision *d = &lr_out_push(&out, LR_EVENT_DECISION)->u.decision;
         d->seq = seq;
         d->lead_id = lead.lead_id;

@@ -21,18 +21,22 @@
  * restored when the partition is assigned, dropped when it is revoked.
  *
  * Commits are pipelined: a window's commit (send_offsets_to_transaction and
- * commit_transaction, or at least once the flush and the offset commit) runs
- * on a worker thread while the main thread reads and decides the next
- * window. The producer takes nothing while a transaction commits, so what
- * the next window makes waits in an outbox and is produced when the commit
- * completes; an abort drops it with the state that made it. Only the blocking
- * calls move to the worker: every decision, and every reaction to a commit's
- * outcome, stays on the main thread. */
+ * commit_transaction, or at least once the wait for the window's deliveries
+ * and the offset commit) runs on a worker thread while the main thread reads
+ * and decides the next window. The producer takes nothing while a
+ * transaction commits, so in exactly_once what the next window makes waits in
+ * an outbox and is produced when the commit completes; an abort drops it with
+ * the state that made it. At least once there is no transaction to wait for:
+ * the next window produces at once, and each record's delivery report counts
+ * it off its own window. Only the blocking calls move to the worker: every
+ * decision, and every reaction to a commit's outcome, stays on the main
+ * thread. */
 #include "kafka.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -72,6 +76,7 @@ typedef struct commit_job {
     rd_kafka_error_t *error;                   /* exactly once: why `what` failed */
     const char *what;
     rd_kafka_resp_err_t offsets_err;           /* at least once: the offset commit */
+    unsigned gen;                              /* at least once: the window's number */
     uint64_t offsets_us, done_us;
 } commit_job;
 
@@ -133,8 +138,17 @@ struct runner {
     bool committing;           /* a commit runs on the worker */
     commit_job job;
     lr_outbox outbox;          /* records made meanwhile */
+    /* at least once: records not yet acknowledged, per window (the one that
+     * commits and the open one: slot gen & 1). A record carries a pointer to
+     * its window's count as its opaque, and its delivery report takes it off
+     * on librdkafka's background thread, which wakes the worker through
+     * `acked` when a count reaches zero. */
+    unsigned window_gen;
+    atomic_llong unacked[2];
+    pthread_mutex_t acked_lock;
+    pthread_cond_t acked;
     /* at least once: the first record the producer gave up on (its delivery
-     * report can come on the worker's flush) */
+     * report can come on the worker's wait) */
     atomic_bool delivery_claimed;
     atomic_int delivery_err;
     char delivery_topic[256];
@@ -217,17 +231,40 @@ static bool user_sets(runner *r, const char *key) {
     return false;
 }
 
-/* At least once, a record the producer gave up on (message.timeout.ms
- * passed, or the broker refused it for good) must stop the offsets that led
- * to it from being committed: the first one is kept, and the commit that
- * would pass it stops the router instead. Only failures are reported
- * (delivery.report.only.error), so this costs nothing per record. */
-static void on_delivery_error(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+/* At least once, every record is counted off its window when the broker has
+ * it, so that the window's offsets commit once all its records are safe,
+ * while the next window's are already on their way (a flush would wait for
+ * those too). A record the producer gave up on (message.timeout.ms passed,
+ * or the broker refused it for good) must stop the offsets that led to it
+ * from being committed: the first one is kept, and the commit that would
+ * pass it stops the router instead. */
+static void delivered(runner *r, const rd_kafka_message_t *m) {
+    bool wake = m->_private && atomic_fetch_sub((atomic_llong *)m->_private, 1) == 1;
+    if (m->err && !atomic_exchange(&r->delivery_claimed, true)) {
+        snprintf(r->delivery_topic, sizeof(r->delivery_topic), "%s",
+                 rd_kafka_topic_name(m->rkt));
+        atomic_store(&r->delivery_err, (int)m->err);
+        wake = true;
+    }
+    if (wake) {
+        pthread_mutex_lock(&r->acked_lock);
+        pthread_cond_broadcast(&r->acked);
+        pthread_mutex_unlock(&r->acked_lock);
+    }
+}
+
+/* The reports come as events on librdkafka's background thread (the
+ * producer's main queue is forwarded there), in batches: the main thread,
+ * which decides, spends nothing on them. A callback served by the main
+ * thread's poll cost a fifth of the throughput. */
+static void on_producer_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque) {
     (void)rk;
     runner *r = opaque;
-    if (!m->err || atomic_exchange(&r->delivery_claimed, true)) return;
-    snprintf(r->delivery_topic, sizeof(r->delivery_topic), "%s", rd_kafka_topic_name(m->rkt));
-    atomic_store(&r->delivery_err, (int)m->err);
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_DR) {
+        const rd_kafka_message_t *m;
+        while ((m = rd_kafka_event_message_next(ev))) delivered(r, m);
+    }
+    rd_kafka_event_destroy(ev);
 }
 
 /* librdkafka 2.0.2 compares queued.min.messages, meant per partition, with
@@ -251,10 +288,13 @@ static int create_producer(runner *r) {
     if (r->eos) {
         if (set_prop(pc, "transactional.id", r->kc->transactional_id, r->err)) goto pfail;
     } else {
+        /* every report is needed, to count records off their window: a
+         * kafka.properties asking for failures only would stall the commit */
         if (set_prop(pc, "enable.idempotence", "true", r->err) ||
-            set_prop(pc, "delivery.report.only.error", "true", r->err))
+            set_prop(pc, "delivery.report.only.error", "false", r->err))
             goto pfail;
-        rd_kafka_conf_set_dr_msg_cb(pc, on_delivery_error);
+        rd_kafka_conf_set_events(pc, RD_KAFKA_EVENT_DR);
+        rd_kafka_conf_set_background_event_cb(pc, on_producer_event);
         rd_kafka_conf_set_opaque(pc, r);
     }
     /* In exactly_once the commit waits for records still lingering, and
@@ -269,6 +309,15 @@ static int create_producer(runner *r) {
     if (!r->producer) {
         lr_err_set(r->err, LR_ERR_FATAL, "cannot create producer: %s", errstr);
         return -1;
+    }
+    if (!r->eos) {
+        /* delivery reports to the background thread: the producer is
+         * never polled from then on (a poll would drop them) */
+        rd_kafka_queue_t *mainq = rd_kafka_queue_get_main(r->producer);
+        rd_kafka_queue_t *bg = rd_kafka_queue_get_background(r->producer);
+        rd_kafka_queue_forward(mainq, bg);
+        rd_kafka_queue_destroy(bg);
+        rd_kafka_queue_destroy(mainq);
     }
     char v[32];
     size_t vn = sizeof(v);
@@ -961,10 +1010,14 @@ static void commit_run(void *arg) {
             j->error = txn_call_retrying(r, j->what, call_commit, NULL);
         }
     } else {
-        /* at least once: everything produced (state included) must be
-         * acknowledged before the offsets that led to it are committed */
-        while (rd_kafka_outq_len(r->producer) > 0 && !atomic_load(&r->delivery_err))
-            rd_kafka_flush(r->producer, 1000);
+        /* at least once: everything the window produced (state included)
+         * must be acknowledged before the offsets that led to it are
+         * committed (see delivered()) */
+        atomic_llong *unacked = &r->unacked[j->gen & 1];
+        pthread_mutex_lock(&r->acked_lock);
+        while (atomic_load(unacked) > 0 && !atomic_load(&r->delivery_err))
+            pthread_cond_wait(&r->acked, &r->acked_lock);
+        pthread_mutex_unlock(&r->acked_lock);
         if (j->offsets && !atomic_load(&r->delivery_err)) {
             uint64_t t1 = mono_us();
             j->offsets_err = rd_kafka_commit(r->consumer, j->offsets, 0);
@@ -1054,6 +1107,7 @@ static void window_close(runner *r) {
         }
     }
     r->committing = true;
+    j->gen = r->window_gen++; /* what is produced from now on is the next window's */
     lr_worker_start(r->worker, commit_run, j);
     window_reset(r);
 }
@@ -1164,12 +1218,15 @@ static void delivery_check(runner *r, rd_kafka_resp_err_t e, const char *topic) 
 
 static void produce(runner *r, out_topic to, int32_t partition, const void *key,
                     size_t key_len, const void *val, size_t val_len, rd_kafka_headers_t *hdrs) {
-    if (r->committing) {
+    if (r->committing && r->eos) {
         lr_outbox_push(&r->outbox, to, partition, key, key_len, val, val_len, hdrs);
         return;
     }
     rd_kafka_topic_t *rkt = r->out_rkt[to];
     const char *topic = rd_kafka_topic_name(rkt);
+    /* at least once: counted before the report can take it off */
+    atomic_llong *unacked = r->eos ? NULL : &r->unacked[r->window_gen & 1];
+    if (unacked) atomic_fetch_add(unacked, 1);
     for (;;) {
         /* the V_ macros expand to argument pairs, so no ?: around them */
         rd_kafka_resp_err_t e =
@@ -1178,16 +1235,21 @@ static void produce(runner *r, out_topic to, int32_t partition, const void *key,
                                      RD_KAFKA_V_KEY(key, key_len),
                                      RD_KAFKA_V_VALUE((void *)val, val_len),
                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_OPAQUE(unacked),
                                      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END)
                  : rd_kafka_producev(r->producer, RD_KAFKA_V_RKT(rkt),
                                      RD_KAFKA_V_PARTITION(partition),
                                      RD_KAFKA_V_KEY(key, key_len),
                                      RD_KAFKA_V_VALUE((void *)val, val_len),
-                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_OPAQUE(unacked), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(r->producer, 10); /* let deliveries drain */
+            /* let deliveries drain (at least once they drain by themselves) */
+            if (r->eos) rd_kafka_poll(r->producer, 10);
+            else nanosleep(&(struct timespec){0, 1000000}, NULL);
             continue;
         }
+        if (e && unacked) atomic_fetch_sub(unacked, 1); /* no report will come */
         if (e && hdrs) rd_kafka_headers_destroy(hdrs);
         /* A transaction that already hit an abortable error (a produce
          * failure after a broker restart, say) refuses every new message with
@@ -1481,15 +1543,16 @@ static int poll_timeout_ms(runner *r, lr_time_ms now) {
         int64_t left = r->window_started + r->kc->commit_interval_ms - now;
         if (left < t) t = left;
     }
-    /* a commit on the worker: look again soon, its outbox is waiting (and
-     * the open window, which waits for it, must not make this a busy loop) */
+    /* a commit on the worker: look again soon, its outbox may be waiting
+     * (and the open window, which waits for it, must not make this a busy
+     * loop) */
     if (r->committing && t > 1) t = 1;
     return t < 0 ? 0 : (int)t;
 }
 
 /* Whether the open window should close now. While the previous window's
- * commit still runs, the open one goes on growing instead (its records wait
- * in the outbox, and it could not commit before that one anyway), up to
+ * commit still runs, the open one goes on growing instead (it could not
+ * commit before that one anyway), up to
  * twice commit_max_messages: waiting would idle the main thread for the
  * rest of that commit. */
 static bool window_due(runner *r, lr_time_ms now) {
@@ -1526,7 +1589,7 @@ static void loop(runner *r) {
             if (r->window_started == LR_TIME_NONE) r->window_started = now;
             flush_out(r);
         }
-        rd_kafka_poll(r->producer, 0);
+        if (r->eos) rd_kafka_poll(r->producer, 0);
         commit_finish(r, false);
         if (window_due(r, now)) {
             commit_finish(r, true); /* one commit at a time */
@@ -1640,6 +1703,8 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     r.eos = r.kc->processing == LR_PROCESSING_EXACTLY_ONCE;
     r.window_started = LR_TIME_NONE;
     memset(stats, 0, sizeof(*stats));
+    pthread_mutex_init(&r.acked_lock, NULL);
+    pthread_cond_init(&r.acked, NULL);
     lr_out_init(&r.out);
     lr_outbox_init(&r.outbox);
     lr_arena_init(&r.decode_arena, 64 * 1024);
@@ -1701,7 +1766,9 @@ out:
     lr_outbox_free(&r.outbox, drop_headers);
     if (r.consumer) rd_kafka_destroy(r.consumer);
     output_topics_close(&r);
-    if (r.producer) rd_kafka_destroy(r.producer);
+    if (r.producer) rd_kafka_destroy(r.producer); /* its last reports use acked_lock */
+    pthread_cond_destroy(&r.acked);
+    pthread_mutex_destroy(&r.acked_lock);
     for (int i = 0; i < r.n_cores; i++) lr_core_free(r.cores[i]);
     free(r.cores);
     free(r.domain_partition);

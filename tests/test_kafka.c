@@ -26,6 +26,7 @@
 
 /* Kafka protocol API keys (rdkafka_protocol.h is not public) */
 #define API_PRODUCE 0
+#define API_OFFSET_COMMIT 8
 #define API_ADD_OFFSETS_TO_TXN 25
 #define API_END_TXN 26
 #define API_TXN_OFFSET_COMMIT 28
@@ -110,7 +111,8 @@ static rd_kafka_t *mock_producer(fixture *f) {
     return p;
 }
 
-static void produce_leads(fixture *f, int n) {
+/* Leads number `from` to `from + n - 1` of the generator's sequence, to `topic`. */
+static void produce_leads_to(fixture *f, const char *topic, int from, int n) {
     rd_kafka_t *p = mock_producer(f);
     lr_err err = {0};
     lr_codec_ids ids = {1, 2, 3, 4, 5};
@@ -123,12 +125,13 @@ static void produce_leads(fixture *f, int n) {
     lr_buf buf;
     lr_buf_init(&buf);
     static lr_lead lead;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < from + n; i++) {
         lr_arena_reset(&arena);
         lr_gen_next_lead(g, &lead, &arena);
+        if (i < from) continue;
         lr_buf_reset(&buf);
         lr_codec_encode_lead(codec, &lead, &buf);
-        assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("leads"),
+        assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
                                            RD_KAFKA_V_KEY(lead.lead_id.s, lead.lead_id.len),
                                            RD_KAFKA_V_VALUE(buf.data, buf.len),
                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -142,6 +145,8 @@ static void produce_leads(fixture *f, int n) {
     lr_codec_free(codec);
     rd_kafka_destroy(p);
 }
+
+static void produce_leads(fixture *f, int n) { produce_leads_to(f, "leads", 0, n); }
 
 static int setup(void **state) {
     static fixture f;
@@ -669,6 +674,89 @@ static void test_at_least_once_never_commits_past_a_lost_record(void **state) {
     assert_int_equal(committed_sum(f, "g-alo-lost", "leads"), 0);
 }
 
+/* The second half of test_at_least_once_produces_while_a_commit_waits, on
+ * its own thread: once the first batch is decided, a second one is written,
+ * and the commits the router had completed when the second batch's statuses
+ * were all readable are noted. */
+typedef struct pipe_probe {
+    fixture *f;
+    const lr_kafka_stats *stats;
+    int batch;
+    int64_t commits_when_visible; /* -1: never all visible */
+} pipe_probe;
+
+static void *pipe_probe_run(void *arg) {
+    pipe_probe *pp = arg;
+    fixture *f = pp->f;
+    pp->commits_when_visible = -1;
+    while (!f->stop && f->decisions < pp->batch) usleep(1000);
+    if (f->stop) return NULL;
+    produce_leads_to(f, "leads-alo-pipe", pp->batch, pp->batch);
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(f->mock),
+                      NULL, 0);
+    rd_kafka_conf_set(conf, "group.id", "probe-alo-pipe", NULL, 0);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(2);
+    for (int p = 0; p < 2; p++)
+        rd_kafka_topic_partition_list_add(parts, "status-alo-pipe", p)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(c, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    /* not bound to f->stop: the router stops once it has decided the
+     * second batch, maybe before this has read it */
+    int seen = 0;
+    lr_time_ms until = mono_ms() + 30000;
+    while (mono_ms() < until && seen < 2 * pp->batch) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 10);
+        if (!m) continue;
+        if (!m->err) seen++;
+        rd_kafka_message_destroy(m);
+    }
+    if (seen >= 2 * pp->batch) pp->commits_when_visible = (int64_t)pp->stats->commits;
+    rd_kafka_destroy(c);
+    return NULL;
+}
+
+static void test_at_least_once_produces_while_a_commit_waits(void **state) {
+    fixture *f = *state;
+    /* At least once, the next window's records go out while the previous
+     * window waits for its offset commit, instead of waiting for it in the
+     * outbox: the coordinator holds the first offset commit's answer back for
+     * 5 s, and the second batch, read meanwhile, must be readable before that
+     * commit completes. Its offsets still commit after it. */
+    const char *leads = f->cfg->kafka.topics.leads, *status = f->cfg->kafka.topics.status;
+    rd_kafka_mock_topic_create(f->mock, "leads-alo-pipe", 2, 1);
+    rd_kafka_mock_topic_create(f->mock, "status-alo-pipe", 2, 1);
+    produce_leads_to(f, "leads-alo-pipe", 0, N_LEADS);
+    f->cfg->kafka.topics.leads = "leads-alo-pipe";
+    f->cfg->kafka.topics.status = "status-alo-pipe";
+    lr_processing mode = f->cfg->kafka.processing;
+    f->cfg->kafka.processing = LR_PROCESSING_AT_LEAST_ONCE;
+    rd_kafka_mock_coordinator_set(f->mock, "group", "g-alo-pipe", 1);
+    assert_int_equal(rd_kafka_mock_broker_push_request_error_rtts(
+                         f->mock, 1, API_OFFSET_COMMIT, 1, RD_KAFKA_RESP_ERR_NO_ERROR, 5000),
+                     0);
+    lr_kafka_stats s;
+    memset(&s, 0, sizeof(s));
+    pipe_probe pp = {.f = f, .stats = &s, .batch = N_LEADS};
+    pthread_t probe;
+    pthread_create(&probe, NULL, pipe_probe_run, &pp);
+    lr_err err = {0};
+    int rc = run_router(f, "g-alo-pipe", 2 * N_LEADS, &s, &err);
+    pthread_join(probe, NULL);
+    f->cfg->kafka.processing = mode;
+    f->cfg->kafka.topics.leads = leads;
+    f->cfg->kafka.topics.status = status;
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(f->decisions, 2 * N_LEADS);
+    assert_int_equal(f->all_new, 2 * N_LEADS); /* each once */
+    assert_int_equal(pp.commits_when_visible, 0);
+    assert_int_equal(s.outbox_peak_records, 0);
+    assert_int_equal(committed_sum(f, "g-alo-pipe", "leads-alo-pipe"), 2 * N_LEADS);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes_every_lead),
@@ -684,6 +772,7 @@ int main(void) {
         cmocka_unit_test(test_fenced_after_its_timeout_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
         cmocka_unit_test(test_at_least_once_never_commits_past_a_lost_record),
+        cmocka_unit_test(test_at_least_once_produces_while_a_commit_waits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

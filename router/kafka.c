@@ -263,6 +263,10 @@ static void on_producer_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque
     if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_DR) {
         const rd_kafka_message_t *m;
         while ((m = rd_kafka_event_message_next(ev))) delivered(r, m);
+    } else if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
+        /* what a poll would have logged (a fatal one also fails the next
+         * produce, which stops the router) */
+        logf_(r, "producer: %s", rd_kafka_event_error_string(ev));
     }
     rd_kafka_event_destroy(ev);
 }

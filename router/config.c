@@ -62,6 +62,7 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         KF("schema_ids", LR_CFG_T_NODE, schema_ids, NULL, 0, 0),
         KF("max_message_bytes", LR_CFG_T_INT, k.max_message_bytes, "1048576", 64,
            100 * 1024 * 1024),
+        KF("lead_domains_memory", LR_CFG_T_DURATION, k.lead_domains_memory_ms, NULL, 0, 0),
     };
     if (lr_cfg_apply(node, fields, LR_CFG_COUNT(fields), &p, "kafka", err)) return -1;
     lr_kafka_config *k = &p.k;
@@ -101,6 +102,10 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
                            "kafka.topics.repartition needs kafka.topics.lead_domains too: "
                            "stage 1 remembers there which routing domain each recent lead "
                            "went to, so that a re-sent lead is not decided twice");
+    if (k->lead_domains_memory_ms && !k->topics.repartition)
+        return lr_cfg_fail(err, lr_cfg_get(node, "lead_domains_memory"),
+                           "kafka.lead_domains_memory is only used with "
+                           "kafka.topics.repartition");
     if (k->topics.lead_domains && !k->topics.repartition)
         return lr_cfg_fail(err, lr_cfg_get(p.topics, "lead_domains"),
                            "kafka.topics.lead_domains is only used with "
@@ -132,6 +137,15 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (!(cfg->score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
     if (!(cfg->qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))
         goto fail;
+    int64_t window = lr_qualify_duplicate_window_ms(cfg->qualify);
+    if (cfg->kafka.lead_domains_memory_ms && cfg->kafka.lead_domains_memory_ms < window) {
+        lr_cfg_fail(err, lr_cfg_get(lr_cfg_get(root, "kafka"), "lead_domains_memory"),
+                    "kafka.lead_domains_memory (%lld ms) is shorter than "
+                    "qualification.duplicate_window (%lld ms): stage 1 must remember a lead "
+                    "for at least its duplicate window",
+                    (long long)cfg->kafka.lead_domains_memory_ms, (long long)window);
+        goto fail;
+    }
     if (!(cfg->route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
     if (!(cfg->sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->qualify,
                                          cfg->route, err)))

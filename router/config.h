@@ -39,6 +39,9 @@ typedef struct lr_kafka_config {
     lr_kafka_topics topics;
     lr_kafka_schema_ids schema_ids;
     int64_t max_message_bytes;
+    /* with repartition: how long stage 1 remembers where a lead went, for
+     * its sales activities; 0: the duplicate window */
+    int64_t lead_domains_memory_ms;
 } lr_kafka_config;
 
 typedef struct lr_config {

@@ -228,11 +228,11 @@ void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest,
 }
 
 int32_t lr_domaintab_claim(lr_domaintab *t, const char *id, size_t len, int32_t dest,
-                           int32_t part, lr_time_ms now) {
+                           int32_t part, lr_time_ms now, int64_t fresh_ms) {
     expire(t, now);
     uint64_t h1 = lr_leadtab_hash(id, len), h2 = hash2(id, len);
     uint32_t i = lookup(t, h1, h2);
-    if (i && now - t->e[i - 1].since < t->window) return t->e[i - 1].dest;
+    if (i && now - t->e[i - 1].since < fresh_ms) return t->e[i - 1].dest;
     store(t, i, h1, h2, dest, part, now);
     return -1;
 }

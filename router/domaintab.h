@@ -23,7 +23,9 @@
 
 typedef struct lr_domaintab lr_domaintab;
 
-/* Entries live for `window_ms` after the lead was first forwarded. */
+/* Entries live for `window_ms` after the lead was last claimed (its
+ * memory: at least its duplicate window, longer to route sales activities
+ * to a lead's domain for longer). */
 lr_domaintab *lr_domaintab_new(int64_t window_ms);
 void lr_domaintab_free(lr_domaintab *t);
 
@@ -39,10 +41,13 @@ int32_t lr_domaintab_find(const lr_domaintab *t, const char *id, size_t len, lr_
 void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest, int32_t part,
                       lr_time_ms since, lr_time_ms now);
 
-/* lr_domaintab_find and, when it finds nothing, lr_domaintab_put at `now`,
- * in one lookup: what stage 1 does for every lead. */
+/* What stage 1 does for every lead, in one lookup: where the lead went if
+ * that was less than `fresh_ms` (its duplicate window, at most the table's)
+ * before `now`; else -1, and the lead is remembered as going to `dest` from
+ * `now` on (a new lead, or one back after its duplicate window, which its
+ * attributes route again). */
 int32_t lr_domaintab_claim(lr_domaintab *t, const char *id, size_t len, int32_t dest,
-                           int32_t part, lr_time_ms now);
+                           int32_t part, lr_time_ms now, int64_t fresh_ms);
 
 /* Forgets every entry of input partition `part`; returns how many. */
 size_t lr_domaintab_drop_partition(lr_domaintab *t, int32_t part);

@@ -875,7 +875,7 @@ static int domains_load(runner *r, const bool *wanted) {
     }
     if (n_wanted)
         logf_(r, "lead domains restored from %s: %d partition(s), %" PRIu64 " records, %zu leads "
-              "within their duplicate window in all, %lld ms",
+              "remembered in all, %lld ms",
               topic, n_wanted, records, lr_domaintab_count(r->domains),
               (long long)(lr_wall_clock_ms(NULL) - t0));
 out:
@@ -1409,7 +1409,8 @@ static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms
     }
     int32_t domain = lr_route_lead_domain(rc, &r->lead);
     int32_t part = r->domain_partition[domain];
-    int32_t first = lr_domaintab_claim(r->domains, id.s, id.len, part, m->partition, now);
+    int32_t first = lr_domaintab_claim(r->domains, id.s, id.len, part, m->partition, now,
+                                       lr_qualify_duplicate_window_ms(r->cfg->qualify));
     if (first >= 0) {
         if (!*h) *h = rd_kafka_headers_new(1);
         rd_kafka_header_add(*h, REPEAT_HEADER, -1, "1", 1);
@@ -1665,7 +1666,10 @@ static int lead_domains_setup(runner *r) {
     r->domains_owned = calloc((size_t)nl, sizeof(bool));
     r->domain_batch = calloc((size_t)nl, sizeof(lr_buf));
     if (!r->domains_owned || !r->domain_batch) abort();
-    r->domains = lr_domaintab_new(lr_qualify_duplicate_window_ms(r->cfg->qualify));
+    int64_t window = lr_qualify_duplicate_window_ms(r->cfg->qualify);
+    r->domains = lr_domaintab_new(r->kc->lead_domains_memory_ms > window
+                                      ? r->kc->lead_domains_memory_ms
+                                      : window);
     return 0;
 }
 

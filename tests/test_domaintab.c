@@ -41,15 +41,33 @@ static void test_found_within_the_window_only(void **s) {
 static void test_claim_is_find_then_put(void **s) {
     (void)s;
     lr_domaintab *t = lr_domaintab_new(W);
-    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 4, 0, 100), -1);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 4, 0, 100, W), -1);
     assert_int_equal(find(t, "L1", 100), 4);
-    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 6, 0, 100 + W - 1), 4);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 6, 0, 100 + W - 1, W), 4);
     assert_int_equal(find(t, "L1", 100 + W - 1), 4); /* the repeat moved nothing */
-    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 6, 1, 100 + W), -1);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 6, 1, 100 + W, W), -1);
     assert_int_equal(find(t, "L1", 100 + W), 6);
     assert_int_equal(lr_domaintab_count(t), 1);
     assert_int_equal(lr_domaintab_drop_partition(t, 0), 0); /* now of partition 1 */
     assert_int_equal(lr_domaintab_drop_partition(t, 1), 1);
+    lr_domaintab_free(t);
+}
+
+/* A memory longer than the duplicate window (kafka.lead_domains_memory):
+ * past the window a lead is claimed anew (its attributes route it again)
+ * and remembered from then; sales activities find it for the whole memory. */
+static void test_memory_longer_than_the_duplicate_window(void **s) {
+    (void)s;
+    lr_domaintab *t = lr_domaintab_new(10 * W);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 4, 0, 0, W), -1);
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 5, 0, W - 1, W), 4); /* a repeat */
+    assert_int_equal(find(t, "L1", 9 * W), 4); /* an activity, long after the window */
+    assert_int_equal(lr_domaintab_claim(t, "L1", 2, 5, 0, 9 * W, W), -1); /* back, re-routed */
+    assert_int_equal(find(t, "L1", 9 * W), 5);
+    assert_int_equal(find(t, "L1", 18 * W), 5); /* remembered from its last claim */
+    assert_int_equal(find(t, "L1", 19 * W), -1);
+    assert_int_equal(lr_domaintab_claim(t, "L2", 2, 1, 0, 19 * W, W), -1); /* expires L1 */
+    assert_int_equal(lr_domaintab_count(t), 1);
     lr_domaintab_free(t);
 }
 
@@ -192,6 +210,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_found_within_the_window_only),
         cmocka_unit_test(test_claim_is_find_then_put),
+        cmocka_unit_test(test_memory_longer_than_the_duplicate_window),
         cmocka_unit_test(test_a_new_entry_outlives_its_old_ring_item),
         cmocka_unit_test(test_expired_entries_are_removed),
         cmocka_unit_test(test_dropping_a_partition_keeps_the_others),

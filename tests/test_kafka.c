@@ -22,7 +22,9 @@
 #include "gen.h"
 #include "kafka.h"
 #include "leadtab.h"
+#include "qualify.h"
 #include "route.h"
+#include "score.h"
 
 /* Kafka protocol API keys (rdkafka_protocol.h is not public) */
 #define API_PRODUCE 0
@@ -48,6 +50,7 @@ typedef struct fixture {
     int duplicates;     /* DUPLICATE statuses */
     int contacted;      /* CONTACTED statuses */
     int stop_after_duplicates, stop_after_contacted; /* stop once these were seen too */
+    int assigned_new;   /* NEW decisions that named a rep */
     const char *watch_rep; /* counts the NEW assignments to this rep */
     int watched_assigned;
     char ids[4 * N_LEADS][LR_MAX_ID_LEN + 1]; /* lead ids decided, each once */
@@ -80,6 +83,7 @@ static void observe(void *ctx, const lr_event *ev) {
     }
     if (ev->kind != LR_EVENT_DECISION || ev->u.decision.cause != LR_CAUSE_NEW) return;
     f->all_new++;
+    if (ev->u.decision.rep) f->assigned_new++;
     if (f->watch_rep && ev->u.decision.rep && strcmp(ev->u.decision.rep, f->watch_rep) == 0)
         f->watched_assigned++;
     for (int i = 0; i < f->n_ids; i++)
@@ -182,6 +186,7 @@ static int run_router(fixture *f, const char *group, int stop_after, lr_kafka_st
     f->stop = 0;
     f->decisions = 0;
     f->all_new = 0;
+    f->assigned_new = 0;
     f->duplicates = 0;
     f->contacted = 0;
     f->n_ids = 0;
@@ -412,6 +417,94 @@ static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
     assert_int_equal(f->contacted, 1);
     assert_int_equal(f->all_new, 0); /* nothing decided again after the restore */
     lr_arena_destroy(&arena); /* the lead ids lived there */
+    lr_gen_free(g);
+}
+
+/* kafka.lead_domains_memory: stage 1 remembers a lead's domain longer than
+ * its duplicate window (1 s here), so that a sales activity from a rep of
+ * another domain still reaches the lead's record after the window, and
+ * after a restart that reads the table back from its changelog. With the
+ * table kept only for the window, the activity would go to the rep's domain,
+ * which does not know the lead, and no CONTACTED status would come. */
+static void test_shared_mode_memory_routes_late_activities(void **state) {
+    fixture *f = *state;
+    enum { NP = 4 };
+    lr_config *cfg = several_domains_config_edited("  duplicate_window: 7d\n",
+                                                   "  duplicate_window: 1s\n");
+    cfg->kafka.lead_domains_memory_ms = 3600 * 1000;
+    /* a sales-ready lead (its record stays while it is assigned), and a rep
+     * of a domain on another partition */
+    lr_gen *g = lr_gen_new(31, 1794927600000LL, 5.0);
+    lr_gen_set_repeat_rate(g, 0);
+    lr_arena arena;
+    lr_arena_init(&arena, 1 << 16);
+    static lr_lead lead;
+    lr_time_ms now = (lr_time_ms)time(NULL) * 1000;
+    for (int i = 0; i < 1000; i++) {
+        lr_gen_next_lead(g, &lead, &arena);
+        lr_score sc;
+        lr_qualification q;
+        lr_score_compute(cfg->score, &lead, now, &sc);
+        lr_qualify(cfg->qualify, &lead, &sc, &q);
+        if (q.stage == LR_STAGE_SALES_READY) break;
+    }
+    int32_t d1 = lr_route_lead_domain(cfg->route, &lead);
+    const char *outsider = NULL;
+    for (int32_t d = 0; d < (int32_t)lr_route_domain_count(cfg->route) && !outsider; d++)
+        if (domain_partition(cfg, d, NP) != domain_partition(cfg, d1, NP))
+            outsider = rep_of_domain(cfg, d);
+    assert_non_null(outsider);
+
+    lr_err err = {0};
+    lr_codec_ids ids = {1, 2, 3, 4, 5};
+    lr_codec *codec = lr_codec_new(&ids, 1 << 20, &err);
+    assert_non_null(codec);
+    rd_kafka_mock_topic_create(f->mock, "leads-g-memory", 2, 1);
+    rd_kafka_mock_topic_create(f->mock, "activity-g-memory", 2, 1);
+    rd_kafka_mock_topic_create(f->mock, "repart-g-memory", NP, 1);
+    rd_kafka_mock_topic_create(f->mock, "state-g-memory", NP, 1);
+    rd_kafka_mock_topic_create(f->mock, "domains-g-memory", 2, 1);
+    produce_lead(f, "leads-g-memory", codec, &lead);
+    lr_sales_activity act = {.activity_id = {"act-m", 5}, .lead_id = lead.lead_id,
+                             .kind = LR_SALES_CONTACTED,
+                             .rep_id = {outsider, (uint32_t)strlen(outsider)},
+                             .occurred_at = lead.event_time + 1000};
+    lr_buf buf;
+    lr_buf_init(&buf);
+    lr_codec_encode_sales(codec, &act, &buf);
+    lr_codec_free(codec);
+
+    cfg->kafka.topics.leads = "leads-g-memory";
+    cfg->kafka.topics.sales_activity = "activity-g-memory";
+    cfg->kafka.topics.repartition = "repart-g-memory";
+    cfg->kafka.topics.lead_domains = "domains-g-memory";
+    cfg->kafka.commit_interval_ms = 50;
+    lr_config *saved = f->cfg;
+    f->cfg = cfg;
+    f->deadline_ms = 15000;
+    lr_kafka_stats s;
+    int rc = run_router(f, "g-memory", 1, &s, &err);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(f->assigned_new, 1);
+
+    usleep(1500 * 1000); /* past the duplicate window */
+    /* The mock keeps no transactional offsets, so the second run reads its
+     * input again: a fresh leads topic keeps stage 1 from claiming the lead
+     * anew (which would put it back in the table whatever the memory). */
+    rd_kafka_mock_topic_create(f->mock, "leads-g-memory-2", 2, 1);
+    cfg->kafka.topics.leads = "leads-g-memory-2";
+    produce_value(f, "activity-g-memory", lead.lead_id, &buf);
+    lr_buf_free(&buf);
+    f->stop_after_contacted = 1;
+    rc = run_router(f, "g-memory", 0, &s, &err);
+    f->stop_after_contacted = 0;
+    f->cfg = saved;
+    f->deadline_ms = 0;
+    lr_config_free(cfg);
+    if (rc) fail_msg("router failed: %s", err.msg);
+    assert_int_equal(s.sales_in, 1);
+    assert_int_equal(f->contacted, 1);
+    lr_arena_destroy(&arena);
     lr_gen_free(g);
 }
 
@@ -764,6 +857,7 @@ int main(void) {
         cmocka_unit_test(test_shared_mode_needs_equal_partition_counts),
         cmocka_unit_test(test_shared_mode_repeat_keeps_its_first_domain),
         cmocka_unit_test(test_shared_mode_reports_state_left_behind),
+        cmocka_unit_test(test_shared_mode_memory_routes_late_activities),
         cmocka_unit_test(test_retriable_commit_errors_are_retried),
         cmocka_unit_test(test_coordinator_moves),
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),

@@ -60,6 +60,10 @@ broken repartition_alone 's/^    # repartition: lead-router-repartition/    repa
   "kafka.topics.repartition needs kafka.topics.lead_domains"
 broken lead_domains_alone 's/^    # lead_domains: lead-router-lead-domains/    lead_domains: lr-ld/' \
   "kafka.topics.lead_domains is only used with kafka.topics.repartition"
+broken memory_alone 's/^  # lead_domains_memory: 30d/  lead_domains_memory: 30d/' \
+  "kafka.lead_domains_memory is only used with kafka.topics.repartition"
+broken memory_short 's/^  # lead_domains_memory: 30d/  lead_domains_memory: 1d/; s/^    # repartition: lead-router-repartition/    repartition: lr-rep/; s/^    # lead_domains: lead-router-lead-domains/    lead_domains: lr-ld/' \
+  "kafka.lead_domains_memory .86400000 ms. is shorter than qualification.duplicate_window"
 # the line number is the line of the mistake
 sed 's/^  group_id: lead-router$/  group_idd: lead-router/' "$example" > "$tmp/line.yaml"
 line=$(grep -n "group_idd" "$tmp/line.yaml" | cut -d: -f1)

@@ -1394,7 +1394,7 @@ static msg_kind forwarded_kind(runner *r, const rd_kafka_message_t *m) {
  * even when its attributes now name another domain: only that domain's
  * partition knows it was decided. Otherwise its attributes choose, and the
  * table (with its changelog, in the same transaction) remembers the choice
- * for a window. */
+ * for kafka.lead_domains_memory (by default the duplicate window). */
 static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms now,
                               rd_kafka_headers_t **h) {
     const lr_route_config *rc = r->cfg->route;
@@ -1646,7 +1646,7 @@ static int lead_domains_setup(runner *r) {
     int nt = topic_partitions(r, r->producer, topic, "kafka.topics.lead_domains",
                               "as many partitions as the leads topic, "
                               "cleanup.policy=delete and retention.ms at least the "
-                              "duplicate window");
+                              "duplicate window (or kafka.lead_domains_memory, when longer)");
     if (nt < 0) return -1;
     if (nt != nl) {
         fail(r, "kafka.topics.lead_domains %s has %d partitions and kafka.topics.leads %s has "

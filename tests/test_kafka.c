@@ -332,6 +332,33 @@ static const char *rep_of_domain(const lr_config *cfg, int32_t d) {
     return NULL;
 }
 
+/* Shared mode on topics of its own: leads-, activity-, repart- (np
+ * partitions), state- (np) and domains-<tag>, with cfg pointed at them. The
+ * names live until the next call. */
+static void use_shared_topics(fixture *f, lr_config *cfg, const char *tag, int np) {
+    static char names[5][64];
+    const char *prefix[5] = {"leads", "activity", "repart", "state", "domains"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(names[i], sizeof(names[i]), "%s-%s", prefix[i], tag);
+        rd_kafka_mock_topic_create(f->mock, names[i], i == 2 || i == 3 ? np : 2, 1);
+    }
+    cfg->kafka.topics.leads = names[0];
+    cfg->kafka.topics.sales_activity = names[1];
+    cfg->kafka.topics.repartition = names[2];
+    cfg->kafka.topics.lead_domains = names[4];
+    cfg->kafka.commit_interval_ms = 50; /* state- is what run_router names for the group */
+}
+
+/* A CONTACTED activity by `rep`, encoded into buf. */
+static void encode_contacted(lr_codec *codec, const char *activity_id, lr_str lead_id,
+                             const char *rep, lr_time_ms at, lr_buf *buf) {
+    lr_sales_activity act = {.activity_id = {activity_id, (uint32_t)strlen(activity_id)},
+                             .lead_id = lead_id, .kind = LR_SALES_CONTACTED,
+                             .rep_id = {rep, (uint32_t)strlen(rep)}, .occurred_at = at};
+    lr_buf_init(buf);
+    lr_codec_encode_sales(codec, &act, buf);
+}
+
 /* Shared mode: a lead re-sent within its duplicate window, with attributes
  * that now put it in another routing domain (on another repartition
  * partition), is not decided a second time there. Stage 1 remembers where
@@ -366,30 +393,16 @@ static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
     lr_codec_ids ids = {1, 2, 3, 4, 5};
     lr_codec *codec = lr_codec_new(&ids, 1 << 20, &err);
     assert_non_null(codec);
-    rd_kafka_mock_topic_create(f->mock, "leads-g-repeat", 2, 1);
-    rd_kafka_mock_topic_create(f->mock, "repart-g-repeat", NP, 1);
-    rd_kafka_mock_topic_create(f->mock, "state-g-repeat", NP, 1);
-    rd_kafka_mock_topic_create(f->mock, "domains-g-repeat", 2, 1);
+    use_shared_topics(f, cfg, "g-repeat", NP);
     produce_lead(f, "leads-g-repeat", codec, &first);
     produce_lead(f, "leads-g-repeat", codec, &second);
     const char *outsider = rep_of_domain(cfg, d2);
     assert_non_null(outsider);
     assert_int_not_equal(d2, d1);
-    lr_sales_activity act = {.activity_id = {"act-1", 5}, .lead_id = first.lead_id,
-                             .kind = LR_SALES_CONTACTED,
-                             .rep_id = {outsider, (uint32_t)strlen(outsider)},
-                             .occurred_at = second.event_time + 1000};
     lr_buf buf;
-    lr_buf_init(&buf);
-    lr_codec_encode_sales(codec, &act, &buf);
-    rd_kafka_mock_topic_create(f->mock, "activity-g-repeat", 2, 1);
+    encode_contacted(codec, "act-1", first.lead_id, outsider, second.event_time + 1000, &buf);
     lr_codec_free(codec);
 
-    cfg->kafka.topics.leads = "leads-g-repeat";
-    cfg->kafka.topics.sales_activity = "activity-g-repeat";
-    cfg->kafka.topics.repartition = "repart-g-repeat";
-    cfg->kafka.topics.lead_domains = "domains-g-repeat";
-    cfg->kafka.commit_interval_ms = 50;
     lr_config *saved = f->cfg;
     f->cfg = cfg;
     f->stop_after_duplicates = 1;
@@ -459,26 +472,12 @@ static void test_shared_mode_memory_routes_late_activities(void **state) {
     lr_codec_ids ids = {1, 2, 3, 4, 5};
     lr_codec *codec = lr_codec_new(&ids, 1 << 20, &err);
     assert_non_null(codec);
-    rd_kafka_mock_topic_create(f->mock, "leads-g-memory", 2, 1);
-    rd_kafka_mock_topic_create(f->mock, "activity-g-memory", 2, 1);
-    rd_kafka_mock_topic_create(f->mock, "repart-g-memory", NP, 1);
-    rd_kafka_mock_topic_create(f->mock, "state-g-memory", NP, 1);
-    rd_kafka_mock_topic_create(f->mock, "domains-g-memory", 2, 1);
+    use_shared_topics(f, cfg, "g-memory", NP);
     produce_lead(f, "leads-g-memory", codec, &lead);
-    lr_sales_activity act = {.activity_id = {"act-m", 5}, .lead_id = lead.lead_id,
-                             .kind = LR_SALES_CONTACTED,
-                             .rep_id = {outsider, (uint32_t)strlen(outsider)},
-                             .occurred_at = lead.event_time + 1000};
     lr_buf buf;
-    lr_buf_init(&buf);
-    lr_codec_encode_sales(codec, &act, &buf);
+    encode_contacted(codec, "act-m", lead.lead_id, outsider, lead.event_time + 1000, &buf);
     lr_codec_free(codec);
 
-    cfg->kafka.topics.leads = "leads-g-memory";
-    cfg->kafka.topics.sales_activity = "activity-g-memory";
-    cfg->kafka.topics.repartition = "repart-g-memory";
-    cfg->kafka.topics.lead_domains = "domains-g-memory";
-    cfg->kafka.commit_interval_ms = 50;
     lr_config *saved = f->cfg;
     f->cfg = cfg;
     f->deadline_ms = 15000;

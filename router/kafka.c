@@ -1248,6 +1248,7 @@ static void produce(runner *r, out_topic to, int32_t partition, const void *key,
                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                      RD_KAFKA_V_OPAQUE(unacked), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            r->stats->queue_full_waits++;
             /* let deliveries drain (at least once they drain by themselves) */
             if (r->eos) rd_kafka_poll(r->producer, 10);
             else nanosleep(&(struct timespec){0, 1000000}, NULL);
@@ -1574,8 +1575,13 @@ static void loop(runner *r) {
      * can take tens of milliseconds) */
     lr_time_ms now = now_ms(r);
     while (!(stop && *stop) && !r->fatal) {
+        lr_time_ms before = now;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, poll_timeout_ms(r, now));
         now = now_ms(r);
+        if (!m) { /* in whole milliseconds: no clock read of its own per turn */
+            r->stats->empty_polls++;
+            if (now > before) r->stats->empty_poll_ms_total += (uint64_t)(now - before);
+        }
         if (m) {
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)

@@ -36,6 +36,10 @@ typedef struct lr_kafka_stats {
     /* shared mode, at restores: open leads of reps whose routing domain the
      * rulebook moved to another partition (their loads stay behind) */
     uint64_t moved_open_leads;
+    /* where the main thread waits besides commits: polls that came back
+     * with nothing (idle input, or a consumer that fell behind) and their
+     * time, and produce calls refused because the producer's queue was full */
+    uint64_t empty_polls, empty_poll_ms_total, queue_full_waits;
 } lr_kafka_stats;
 
 typedef struct lr_kafka_opts {

@@ -182,7 +182,7 @@ static int cmd_run(int argc, char **argv) {
                 "lead-router: stopped cleanly: %llu leads, %llu sales activities, %llu "
                 "decisions, %llu dead-lettered, %llu transactions (%llu commits: mean %.1f ms, "
                 "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu "
-                "records, %.1f MB)\n",
+                "records, %.1f MB; %llu empty polls, %llu ms; producer queue full %llu times)\n",
                 (unsigned long long)stats.leads_in, (unsigned long long)stats.sales_in,
                 (unsigned long long)stats.decisions, (unsigned long long)stats.dead_lettered,
                 (unsigned long long)stats.transactions, (unsigned long long)stats.commits,
@@ -190,7 +190,9 @@ static int cmd_run(int argc, char **argv) {
                 stats.commit_us_max / 1e3,
                 stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0,
                 stats.commit_wait_us_total / 1e3,
-                (unsigned long long)stats.outbox_peak_records, stats.outbox_bytes / 1048576.0);
+                (unsigned long long)stats.outbox_peak_records, stats.outbox_bytes / 1048576.0,
+                (unsigned long long)stats.empty_polls, (unsigned long long)stats.empty_poll_ms_total,
+                (unsigned long long)stats.queue_full_waits);
     lr_config_free(cfg);
     return rc;
 }

@@ -91,6 +91,15 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def broker_cpu(broker):
+    """CPU seconds the broker has used so far, or None when its pid is unknown."""
+    pid = broker.pid()
+    try:
+        return cpu_seconds(pid) if pid else None
+    except OSError:
+        return None
+
+
 def busy_jiffies():
     """(busy, total) CPU jiffies of the whole machine, from /proc/stat."""
     with open("/proc/stat") as f:
@@ -272,7 +281,7 @@ class Bench:
         group = self.name("pt-group")
         err_path = self.workdir / f"{group}.stderr"
         poller = self.committed_poller(group, in_topic)
-        load0, busy0 = loadavg(), busy_jiffies()
+        load0, busy0, bcpu0 = loadavg(), busy_jiffies(), broker_cpu(self.broker)
         with open(err_path, "wb") as err:
             proc = subprocess.Popen(self.passthrough_cmd(mode, in_topic, outs, group, n),
                                     stdout=subprocess.PIPE, stderr=err, text=True)
@@ -284,7 +293,7 @@ class Bench:
                     raise RuntimeError(f"bench_passthrough failed ({st.si_status}): "
                                        f"{err_path.read_text()[-2000:]}")
             end = self.wait_committed(poller, n, alive, self.args.timeout)
-            busy = busy_cores(busy0)
+            busy, bcpu = busy_cores(busy0), broker_cpu(self.broker)
             # wait4 for the child's CPU time (it exits right after its commit)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -304,6 +313,7 @@ class Bench:
                     decided=distinct, elapsed_s=elapsed, msgs_per_s=n / elapsed,
                     self_elapsed_s=float(m.group(3)) / 1000, self_msgs_per_s=int(m.group(4)),
                     commits=int(m.group(2)), cpu_s=cpu, busy_cores=busy,
+                    broker_cpu_s=bcpu - bcpu0 if bcpu0 is not None and bcpu else None,
                     load=(load0 + loadavg()) / 2)
 
     def tput_router(self, mode, in_topic, n):
@@ -312,7 +322,7 @@ class Bench:
         group, _ = h.config_group(config)
         # shared: a lead is done when its forwarded copy's offset commits
         poller = self.committed_poller(group, topics.get("repartition", in_topic))
-        load0, busy0 = loadavg(), busy_jiffies()
+        load0, busy0, bcpu0 = loadavg(), busy_jiffies(), broker_cpu(self.broker)
         router = h.Router(self.args.binary, config, self.workdir, name=self.name("router"))
         router.start()
         perf = None
@@ -324,7 +334,7 @@ class Bench:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             end = self.wait_committed(poller, n, router.check_alive, self.args.timeout)
             cpu = cpu_seconds(router.proc.pid)
-            busy = busy_cores(busy0)
+            busy, bcpu = busy_cores(busy0), broker_cpu(self.broker)
         finally:
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
@@ -348,6 +358,7 @@ class Bench:
                     commit_ms=[float(x) for x in (COMMIT_RE.search(stderr) or
                                                   re.match("()()()()", "")).groups() if x],
                     dead_lettered=int(m.group(4)), cpu_s=cpu, busy_cores=busy,
+                    broker_cpu_s=bcpu - bcpu0 if bcpu0 is not None and bcpu else None,
                     load=(load0 + loadavg()) / 2)
 
     # ----------------------------------------------------------- latency --
@@ -577,14 +588,15 @@ def table(out):
                      f"{out['commit_max']:,} messages, {out['partitions']} input partitions")
         lines.append(f"{'mode':<5} {'run':>3} {'what':<14} {'leads/s':>10} {'elapsed s':>9} "
                      f"{'self leads/s':>12} {'out msgs':>9} {'decided':>8} {'txns':>6} "
-                     f"{'cpu s':>6} {'busy':>5} {'load':>5}")
+                     f"{'cpu s':>6} {'broker':>6} {'busy':>5} {'load':>5}")
         for r in tp:
             txns = r.get("transactions", r.get("commits", ""))
             selfr = f"{r['self_msgs_per_s']:,}" if "self_msgs_per_s" in r else "-"
             cpu = f"{r['cpu_s']:.2f}" if r.get("cpu_s") is not None else "-"
+            bcpu = f"{r['broker_cpu_s']:.2f}" if r.get("broker_cpu_s") is not None else "-"
             lines.append(f"{r['mode']:<5} {r['run']:>3} {r['what']:<14} "
                          f"{r['msgs_per_s']:>10,.0f} {r['elapsed_s']:>9.2f} {selfr:>12} "
-                         f"{r['out_messages']:>9,} {r['decided']:>8,} {txns:>6} {cpu:>6} "
+                         f"{r['out_messages']:>9,} {r['decided']:>8,} {txns:>6} {cpu:>6} {bcpu:>6} "
                          f"{r['busy_cores']:>5.2f} {r['load']:>5.1f}")
         for mode in dict.fromkeys(r["mode"] for r in tp):
             pt = [r["msgs_per_s"] for r in tp if r["mode"] == mode and r["what"] == "passthrough"]
@@ -602,9 +614,18 @@ def table(out):
             if mode == "shared" and ro and eos_pt:
                 lines.append(f"shared: router (two stages, one instance) / eos passthrough = "
                              f"{statistics.median(ro) / statistics.median(eos_pt):.2f}")
+            copies = next((r["what"] for r in tp if r["mode"] == mode
+                           and r["what"].startswith("passthrough x")), None)
             if px and ro:
-                lines.append(f"{mode}: router / passthrough with the router's output volume = "
+                lines.append(f"{mode}: router / {copies} = "
                              f"{statistics.median(ro) / statistics.median(px):.2f}")
+            if px and pt:
+                # a router whose own work cost nothing, publishing that many
+                # records per lead, would still run at the copies' rate
+                ceiling = statistics.median(px) / statistics.median(pt)
+                out.setdefault("ceilings", {})[mode] = ceiling
+                lines.append(f"{mode}: {copies} / passthrough = {ceiling:.2f} (the most a router "
+                             f"that publishes as many records per lead could reach here)")
     lat = out["latency"]
     if lat:
         target = out["commit_interval_ms"] + 50

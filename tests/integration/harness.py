@@ -41,6 +41,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import string
@@ -475,6 +476,11 @@ class Broker:
         env = dict(self.env, LR_KAFKA_STATE_DIR=str(self.state_dir))
         return subprocess.run([str(BROKER_SH), "status"], env=env, capture_output=True,
                               text=True).stdout.strip()
+
+    def pid(self):
+        """The broker's process id, or None when broker.sh does not know it."""
+        m = re.search(r"\bpid=(\d+)", self.status())
+        return int(m.group(1)) if m else None
 
     def admin(self):
         if self._admin is None:

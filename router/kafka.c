@@ -1575,12 +1575,12 @@ static void loop(runner *r) {
      * can take tens of milliseconds) */
     lr_time_ms now = now_ms(r);
     while (!(stop && *stop) && !r->fatal) {
-        lr_time_ms before = now;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, poll_timeout_ms(r, now));
+        int timeout_ms = poll_timeout_ms(r, now);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, timeout_ms);
         now = now_ms(r);
-        if (!m) { /* in whole milliseconds: no clock read of its own per turn */
+        if (!m) { /* it waited out its timeout: counted without a clock read */
             r->stats->empty_polls++;
-            if (now > before) r->stats->empty_poll_ms_total += (uint64_t)(now - before);
+            r->stats->empty_poll_ms_total += (uint64_t)timeout_ms;
         }
         if (m) {
             if (m->err) {

@@ -37,8 +37,9 @@ typedef struct lr_kafka_stats {
      * rulebook moved to another partition (their loads stay behind) */
     uint64_t moved_open_leads;
     /* where the main thread waits besides commits: polls that came back
-     * with nothing (idle input, or a consumer that fell behind) and their
-     * time, and produce calls refused because the producer's queue was full */
+     * with nothing (idle input, or a consumer that fell behind) and the sum
+     * of their timeouts, and produce calls refused because the producer's
+     * queue was full */
     uint64_t empty_polls, empty_poll_ms_total, queue_full_waits;
 } lr_kafka_stats;
 

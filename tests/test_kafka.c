@@ -300,9 +300,13 @@ static lr_config *several_domains_config(void) {
 }
 
 /* The repartition partition of a domain, as kafka.c maps it (docs/design.md). */
-static int domain_partition(const lr_config *cfg, int32_t d, int np) {
-    const char *name = lr_route_domain_name(cfg->route, d);
+/* The repartition partition of a domain's name, as kafka.c computes it. */
+static int partition_of_name(const char *name, int np) {
     return (int)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
+}
+
+static int domain_partition(const lr_config *cfg, int32_t d, int np) {
+    return partition_of_name(lr_route_domain_name(cfg->route, d), np);
 }
 
 static void produce_value(fixture *f, const char *topic, lr_str key, const lr_buf *value) {
@@ -357,6 +361,21 @@ static void encode_contacted(lr_codec *codec, const char *activity_id, lr_str le
                              .rep_id = {rep, (uint32_t)strlen(rep)}, .occurred_at = at};
     lr_buf_init(buf);
     lr_codec_encode_sales(codec, &act, buf);
+}
+
+/* A second run of the router in group `tag` that reads one sales activity
+ * (`act`, for `lead_id`, written to activity-<tag> now and freed) and stops
+ * once a CONTACTED status for it comes. */
+static int run_until_contacted(fixture *f, const char *tag, lr_str lead_id, lr_buf *act,
+                               lr_kafka_stats *s, lr_err *err) {
+    char topic[64];
+    snprintf(topic, sizeof(topic), "activity-%s", tag);
+    produce_value(f, topic, lead_id, act);
+    lr_buf_free(act);
+    f->stop_after_contacted = 1;
+    int rc = run_router(f, tag, 0, s, err);
+    f->stop_after_contacted = 0;
+    return rc;
 }
 
 /* Shared mode: a lead re-sent within its duplicate window, with attributes
@@ -417,11 +436,7 @@ static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
     assert_int_equal(s.repeats, 1);
     assert_int_equal(s.repeats_kept, 1);
 
-    produce_value(f, "activity-g-repeat", first.lead_id, &buf);
-    lr_buf_free(&buf);
-    f->stop_after_contacted = 1;
-    rc = run_router(f, "g-repeat", 0, &s, &err);
-    f->stop_after_contacted = 0;
+    rc = run_until_contacted(f, "g-repeat", first.lead_id, &buf, &s, &err);
     f->cfg = saved;
     f->deadline_ms = 0;
     lr_config_free(cfg);
@@ -492,11 +507,7 @@ static void test_shared_mode_memory_routes_late_activities(void **state) {
      * anew (which would put it back in the table whatever the memory). */
     rd_kafka_mock_topic_create(f->mock, "leads-g-memory-2", 2, 1);
     cfg->kafka.topics.leads = "leads-g-memory-2";
-    produce_value(f, "activity-g-memory", lead.lead_id, &buf);
-    lr_buf_free(&buf);
-    f->stop_after_contacted = 1;
-    rc = run_router(f, "g-memory", 0, &s, &err);
-    f->stop_after_contacted = 0;
+    rc = run_until_contacted(f, "g-memory", lead.lead_id, &buf, &s, &err);
     f->cfg = saved;
     f->deadline_ms = 0;
     lr_config_free(cfg);
@@ -505,10 +516,6 @@ static void test_shared_mode_memory_routes_late_activities(void **state) {
     assert_int_equal(f->contacted, 1);
     lr_arena_destroy(&arena);
     lr_gen_free(g);
-}
-
-static int partition_of_name(const char *name, int np) {
-    return (int)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
 }
 
 /* Shared mode after a rulebook change that moves a rep's routing domain to

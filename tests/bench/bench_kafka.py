@@ -91,13 +91,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def broker_cpu(broker):
-    """CPU seconds the broker has used so far, or None when its pid is unknown."""
-    pid = broker.pid()
+def broker_cpu(pid):
+    """CPU seconds the broker (pid) has used so far, or None when it is unknown."""
     try:
         return cpu_seconds(pid) if pid else None
     except OSError:
         return None
+
+
+def cpu_delta(before, after):
+    return after - before if before is not None and after is not None else None
 
 
 def busy_jiffies():
@@ -123,6 +126,7 @@ class Bench:
     def __init__(self, args, broker, workdir):
         self.args = args
         self.broker = broker
+        self.broker_pid = broker.pid()  # read once: broker.sh status is a subprocess
         self.workdir = Path(workdir)
         self.run_id = f"{time.strftime('%H%M%S')}-{h.random_suffix(4)}"
         self.seq = 0
@@ -281,7 +285,7 @@ class Bench:
         group = self.name("pt-group")
         err_path = self.workdir / f"{group}.stderr"
         poller = self.committed_poller(group, in_topic)
-        load0, busy0, bcpu0 = loadavg(), busy_jiffies(), broker_cpu(self.broker)
+        load0, busy0, bcpu0 = loadavg(), busy_jiffies(), broker_cpu(self.broker_pid)
         with open(err_path, "wb") as err:
             proc = subprocess.Popen(self.passthrough_cmd(mode, in_topic, outs, group, n),
                                     stdout=subprocess.PIPE, stderr=err, text=True)
@@ -293,7 +297,7 @@ class Bench:
                     raise RuntimeError(f"bench_passthrough failed ({st.si_status}): "
                                        f"{err_path.read_text()[-2000:]}")
             end = self.wait_committed(poller, n, alive, self.args.timeout)
-            busy, bcpu = busy_cores(busy0), broker_cpu(self.broker)
+            busy, bcpu = busy_cores(busy0), broker_cpu(self.broker_pid)
             # wait4 for the child's CPU time (it exits right after its commit)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -313,7 +317,7 @@ class Bench:
                     decided=distinct, elapsed_s=elapsed, msgs_per_s=n / elapsed,
                     self_elapsed_s=float(m.group(3)) / 1000, self_msgs_per_s=int(m.group(4)),
                     commits=int(m.group(2)), cpu_s=cpu, busy_cores=busy,
-                    broker_cpu_s=bcpu - bcpu0 if bcpu0 is not None and bcpu else None,
+                    broker_cpu_s=cpu_delta(bcpu0, bcpu),
                     load=(load0 + loadavg()) / 2)
 
     def tput_router(self, mode, in_topic, n):
@@ -322,7 +326,7 @@ class Bench:
         group, _ = h.config_group(config)
         # shared: a lead is done when its forwarded copy's offset commits
         poller = self.committed_poller(group, topics.get("repartition", in_topic))
-        load0, busy0, bcpu0 = loadavg(), busy_jiffies(), broker_cpu(self.broker)
+        load0, busy0, bcpu0 = loadavg(), busy_jiffies(), broker_cpu(self.broker_pid)
         router = h.Router(self.args.binary, config, self.workdir, name=self.name("router"))
         router.start()
         perf = None
@@ -334,7 +338,7 @@ class Bench:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             end = self.wait_committed(poller, n, router.check_alive, self.args.timeout)
             cpu = cpu_seconds(router.proc.pid)
-            busy, bcpu = busy_cores(busy0), broker_cpu(self.broker)
+            busy, bcpu = busy_cores(busy0), broker_cpu(self.broker_pid)
         finally:
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
@@ -358,7 +362,7 @@ class Bench:
                     commit_ms=[float(x) for x in (COMMIT_RE.search(stderr) or
                                                   re.match("()()()()", "")).groups() if x],
                     dead_lettered=int(m.group(4)), cpu_s=cpu, busy_cores=busy,
-                    broker_cpu_s=bcpu - bcpu0 if bcpu0 is not None and bcpu else None,
+                    broker_cpu_s=cpu_delta(bcpu0, bcpu),
                     load=(load0 + loadavg()) / 2)
 
     # ----------------------------------------------------------- latency --

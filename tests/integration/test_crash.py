@@ -22,8 +22,9 @@ topic is read from the beginning with read_committed, and:
 The same run at least once, with half the leads, asserts what that mode
 promises instead: no lead lost (every lead decided), every untouched
 assignment breached, an empty dead-letter topic, and every repeat published
-under the same event_id, so that consumers can drop it. It reports how much
-was published twice.
+under the same event_id, so that consumers can recognise it (and let it
+replace the first copy, docs/operations.md). It reports how much was
+published twice, and which fields of the repeats differed.
 
 Usage: test_crash.py --binary PATH/lead-router
 """
@@ -144,8 +145,6 @@ def test_kill9_recovery(ctx):
           f"(late touches included), 0 duplicates, DLQ empty")
 
 
-
-
 def test_kill9_at_least_once(ctx):
     events, dlq, expected, crm = run_with_kills(ctx, "at_least_once", 0.5)
     assert not dlq, f"{len(dlq)} dead letters, e.g. {[dict(m.headers) for m in dlq[:3]]}"
@@ -158,8 +157,8 @@ def test_kill9_at_least_once(ctx):
     assert not missing, f"{len(missing)} leads lost, e.g. {sorted(missing)[:5]}"
     extra = set(new_ids) - expected
     assert not extra, f"decisions for leads never sent: {sorted(extra)[:5]}"
-    # a decision published again after a kill is the same event to a
-    # consumer that drops repeats by event_id
+    # a decision published again after a kill keeps its event_id, so a
+    # consumer that upserts by it keeps one decision per lead
     renamed = [i for i, ids in new_ids.items() if len(ids) > 1]
     assert not renamed, (f"{len(renamed)} leads decided anew under another event_id, e.g. "
                          f"{[(i, sorted(new_ids[i])) for i in renamed[:3]]}")

@@ -561,7 +561,7 @@ static void test_schemas_match_files(void **state) {
         assert_int_equal(strlen(text), len);
         json_t *mine = json_loadb(text, len, 0, &err);
         if (!mine) fail_msg("embedded %s: %s", path, err.text);
-        if (!json_equal(file, mine)) fail_msg("router/schemas.c differs from %s", path);
+        if (!json_equal(file, mine)) fail_msg("router/avro/schemas.c differs from %s", path);
         assert_string_equal(json_string_value(json_object_get(mine, "name")),
                             lr_schemas_name((lr_schema_kind)k));
         json_decref(file);

@@ -976,7 +976,7 @@ static void test_core_decision_ids_carry_since(void **state) {
     lr_err err = {0};
     lr_config *cfg = lr_config_load_string("t.yaml", yaml, &err);
     if (!cfg) fail_msg("%s", err.msg);
-    lr_core *core = lr_core_new(cfg, 16);
+    lr_core *core = lr_core_new(&cfg->rules, 16);
     lr_out out;
     lr_out_init(&out);
     lr_lead l = make_lead("C1", T0, "web");

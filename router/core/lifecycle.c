@@ -59,266 +59,6 @@ enum { PH_WARN = 0, PH_BREACH = 1, PH_STEP0 = 2 };
 #define F_PENDING 0x08   /* restored with a clock that restore_done arms */
 #define F_RECENT_MASK (3u << F_RECENT_SHIFT)
 
-/* ---- configuration --------------------------------------------------------- */
-
-typedef enum sla_action { ACT_NOTIFY_MANAGER = 0, ACT_REASSIGN, ACT_ESCALATE } sla_action;
-
-static const char *const action_names[] = {"notify_manager", "reassign", "escalate"};
-
-typedef struct sla_step {
-    sla_action action;
-    int64_t after;    /* after the previous step, in the policy's clock */
-    const char *to;   /* escalate: queue or person; NULL: the team's queue */
-} sla_step;
-
-typedef struct sla_policy {
-    const char *name;
-    int32_t tier, team;      /* -1: any */
-    const char *source;      /* NULL: any */
-    int32_t calendar;        /* -1: wall-clock time */
-    int64_t first_touch;     /* in the policy's clock */
-    int64_t warn_offset;     /* from the assignment to the warning; 0: no warning */
-    sla_step *steps;
-    size_t n_steps;
-} sla_policy;
-
-struct lr_sla_config {
-    lr_calendar *cals;
-    size_t n_cals;
-    sla_policy *policies;
-    size_t n_policies;
-    int32_t max_reassignments;
-};
-
-typedef struct sla_raw {
-    const lr_cfg_node *calendars, *policies;
-    int64_t max_reassignments;
-} sla_raw;
-
-static const lr_cfg_field sla_fields[] = {
-    {"calendars", LR_CFG_T_NODE, offsetof(sla_raw, calendars), false, NULL, 0, 0},
-    {"policies", LR_CFG_T_NODE, offsetof(sla_raw, policies), false, NULL, 0, 0},
-    {"max_reassignments", LR_CFG_T_INT, offsetof(sla_raw, max_reassignments), false, "2", 0,
-     LR_MAX_OWNERS - 1},
-};
-
-typedef struct policy_raw {
-    const char *name;
-    const lr_cfg_node *tier, *team, *source, *first_touch, *calendar, *warn_at, *escalation;
-} policy_raw;
-
-static const lr_cfg_field policy_fields[] = {
-    {"name", LR_CFG_T_STR, offsetof(policy_raw, name), true, NULL, 0, 0},
-    {"tier", LR_CFG_T_NODE, offsetof(policy_raw, tier), false, NULL, 0, 0},
-    {"team", LR_CFG_T_NODE, offsetof(policy_raw, team), false, NULL, 0, 0},
-    {"source", LR_CFG_T_NODE, offsetof(policy_raw, source), false, NULL, 0, 0},
-    {"first_touch", LR_CFG_T_NODE, offsetof(policy_raw, first_touch), true, NULL, 0, 0},
-    {"calendar", LR_CFG_T_NODE, offsetof(policy_raw, calendar), false, NULL, 0, 0},
-    {"warn_at", LR_CFG_T_NODE, offsetof(policy_raw, warn_at), false, NULL, 0, 0},
-    {"escalation", LR_CFG_T_NODE, offsetof(policy_raw, escalation), false, NULL, 0, 0},
-};
-
-typedef struct step_raw {
-    const char *action;
-    const lr_cfg_node *after, *to;
-} step_raw;
-
-static const lr_cfg_field step_fields[] = {
-    {"action", LR_CFG_T_STR, offsetof(step_raw, action), true, NULL, 0, 0},
-    {"after", LR_CFG_T_NODE, offsetof(step_raw, after), false, NULL, 0, 0},
-    {"to", LR_CFG_T_NODE, offsetof(step_raw, to), false, NULL, 0, 0},
-};
-
-static int expect_name(const lr_cfg_node *n, const char *what, lr_err *err) {
-    if (lr_cfg_expect(n, LR_CFG_SCALAR, what, err) < 0) return -1;
-    if (!n->scalar[0]) return lr_cfg_fail(err, n, "%s must not be empty", what);
-    return 0;
-}
-
-/* A duration in the policy's clock: business time when it has a calendar. */
-static int policy_duration(const lr_cfg_node *n, const lr_calendar *cal, const char *what,
-                           int64_t *out, lr_err *err) {
-    int64_t ms;
-    if (lr_cfg_expect(n, LR_CFG_SCALAR, what, err) < 0) return -1;
-    if (lr_cfg_as_duration_ms(n, &ms, err) < 0) return -1;
-    *out = lr_calendar_duration(cal, n, ms);
-    return 0;
-}
-
-static int parse_tier(const lr_cfg_node *n, const lr_qualify_config *q, int32_t *out,
-                      lr_err *err) {
-    if (expect_name(n, "policy tier", err) < 0) return -1;
-    size_t nt = q ? lr_qualify_tier_count(q) : 0;
-    for (size_t i = 0; i < nt; i++)
-        if (!strcmp(lr_qualify_tier_name(q, i), n->scalar)) {
-            *out = (int32_t)i;
-            return 0;
-        }
-    char known[256] = "";
-    size_t off = 0;
-    for (size_t i = 0; i < nt && off < sizeof(known); i++)
-        off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s", i ? ", " : "",
-                                lr_qualify_tier_name(q, i));
-    return lr_cfg_fail(err, n, "unknown tier '%s' (qualification.tiers: %s)", n->scalar,
-                       nt ? known : "none");
-}
-
-static int parse_warn(const lr_cfg_node *n, const lr_calendar *cal, sla_policy *p, lr_err *err) {
-    if (lr_cfg_expect(n, LR_CFG_SCALAR, "warn_at", err) < 0) return -1;
-    size_t len = strlen(n->scalar);
-    if (len && n->scalar[len - 1] == '%') {
-        char *end;
-        double pct = strtod(n->scalar, &end);
-        if (end != n->scalar + len - 1 || !isfinite(pct))
-            return lr_cfg_fail(err, n, "warn_at '%s' is not a percentage (e.g. 80%%)", n->scalar);
-        if (pct <= 0 || pct >= 100)
-            return lr_cfg_fail(err, n, "warn_at %s must be above 0%% and below 100%%", n->scalar);
-        p->warn_offset = (int64_t)((double)p->first_touch * pct / 100.0);
-        if (p->warn_offset <= 0) p->warn_offset = 1;
-        return 0;
-    }
-    int64_t before;
-    if (policy_duration(n, cal, "warn_at", &before, err) < 0) return -1;
-    if (before <= 0 || before >= p->first_touch)
-        return lr_cfg_fail(err, n, "warn_at %s (before the deadline) must be above 0 and "
-                           "below first_touch", n->scalar);
-    p->warn_offset = p->first_touch - before;
-    return 0;
-}
-
-static int parse_step(const lr_cfg_node *n, const lr_calendar *cal, sla_step *s, lr_err *err) {
-    step_raw raw = {0};
-    if (lr_cfg_apply(n, step_fields, LR_CFG_COUNT(step_fields), &raw, "escalation step", err))
-        return -1;
-    int a = -1;
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(raw.action, action_names[i])) a = i;
-    if (a < 0)
-        return lr_cfg_fail(err, lr_cfg_get(n, "action"),
-                           "unknown action '%s' (notify_manager, reassign, escalate)", raw.action);
-    s->action = (sla_action)a;
-    s->after = 0;
-    if (raw.after && policy_duration(raw.after, cal, "after", &s->after, err) < 0) return -1;
-    s->to = NULL;
-    if (raw.to) {
-        if (s->action != ACT_ESCALATE)
-            return lr_cfg_fail(err, raw.to, "'to' only applies to action escalate");
-        if (expect_name(raw.to, "escalation 'to'", err) < 0) return -1;
-        s->to = raw.to->scalar;
-    }
-    return 0;
-}
-
-static int parse_policy(lr_sla_config *c, const lr_cfg_node *n, sla_policy *p,
-                        const lr_qualify_config *q, const lr_route_config *r, lr_err *err) {
-    policy_raw raw = {0};
-    if (lr_cfg_apply(n, policy_fields, LR_CFG_COUNT(policy_fields), &raw, "sla.policies[]", err))
-        return -1;
-    if (!raw.name[0])
-        return lr_cfg_fail(err, lr_cfg_get(n, "name"), "policy name must not be empty");
-    for (sla_policy *o = c->policies; o < p; o++)
-        if (!strcmp(o->name, raw.name))
-            return lr_cfg_fail(err, lr_cfg_get(n, "name"), "policy '%s' is defined twice",
-                               raw.name);
-    p->name = raw.name;
-    p->tier = p->team = p->calendar = -1;
-    if (raw.tier && parse_tier(raw.tier, q, &p->tier, err) < 0) return -1;
-    if (raw.team) {
-        if (expect_name(raw.team, "policy team", err) < 0) return -1;
-        p->team = r ? lr_route_team_index(r, raw.team->scalar) : -1;
-        if (p->team < 0)
-            return lr_cfg_fail(err, raw.team, "unknown team '%s' (not in teams:)",
-                               raw.team->scalar);
-    }
-    if (raw.source) {
-        if (expect_name(raw.source, "policy source", err) < 0) return -1;
-        p->source = raw.source->scalar;
-    }
-    const lr_calendar *cal = NULL;
-    if (raw.calendar) {
-        if (expect_name(raw.calendar, "policy calendar", err) < 0) return -1;
-        for (size_t i = 0; i < c->n_cals; i++)
-            if (!strcmp(c->cals[i].name, raw.calendar->scalar)) p->calendar = (int32_t)i;
-        if (p->calendar < 0)
-            return lr_cfg_fail(err, raw.calendar, "unknown calendar '%s' (not in sla.calendars)",
-                               raw.calendar->scalar);
-        cal = &c->cals[p->calendar];
-    }
-    if (policy_duration(raw.first_touch, cal, "first_touch", &p->first_touch, err) < 0) return -1;
-    if (p->first_touch <= 0)
-        return lr_cfg_fail(err, raw.first_touch, "first_touch must be above 0");
-    if (raw.warn_at && parse_warn(raw.warn_at, cal, p, err) < 0) return -1;
-    if (raw.escalation) {
-        if (lr_cfg_expect(raw.escalation, LR_CFG_SEQ, "escalation", err) < 0) return -1;
-        p->n_steps = raw.escalation->n;
-        p->steps = calloc(p->n_steps ? p->n_steps : 1, sizeof(sla_step));
-        if (!p->steps) abort();
-        for (size_t i = 0; i < p->n_steps; i++)
-            if (parse_step(raw.escalation->items[i], cal, &p->steps[i], err) < 0) return -1;
-    }
-    return 0;
-}
-
-static int parse_calendars(lr_sla_config *c, const lr_cfg_node *n, lr_tz_db *tzdb, lr_err *err) {
-    if (!n) return 0;
-    if (lr_cfg_expect(n, LR_CFG_SEQ, "sla.calendars", err) < 0) return -1;
-    c->cals = calloc(n->n ? n->n : 1, sizeof(lr_calendar));
-    if (!c->cals) abort();
-    for (size_t i = 0; i < n->n; i++) {
-        if (lr_calendar_parse(n->items[i], tzdb, &c->cals[i], err) < 0) return -1;
-        c->n_cals = i + 1;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(c->cals[j].name, c->cals[i].name))
-                return lr_cfg_fail(err, lr_cfg_get(n->items[i], "name"),
-                                   "calendar '%s' is defined twice", c->cals[i].name);
-    }
-    return 0;
-}
-
-lr_sla_config *lr_sla_config_parse(const lr_cfg_node *sla, lr_tz_db *tzdb,
-                                   const lr_qualify_config *qcfg, const lr_route_config *rcfg,
-                                   lr_err *err) {
-    lr_sla_config *c = calloc(1, sizeof(*c));
-    if (!c) abort();
-    sla_raw raw = {0};
-    if (lr_cfg_apply(sla, sla_fields, LR_CFG_COUNT(sla_fields), &raw, "sla", err)) goto fail;
-    c->max_reassignments = (int32_t)raw.max_reassignments;
-    if (parse_calendars(c, raw.calendars, tzdb, err) < 0) goto fail;
-    if (raw.policies) {
-        if (lr_cfg_expect(raw.policies, LR_CFG_SEQ, "sla.policies", err) < 0) goto fail;
-        if (raw.policies->n > INT16_MAX) {
-            lr_cfg_fail(err, raw.policies, "too many SLA policies (at most %d)", INT16_MAX);
-            goto fail;
-        }
-        c->policies = calloc(raw.policies->n ? raw.policies->n : 1, sizeof(sla_policy));
-        if (!c->policies) abort();
-        for (size_t i = 0; i < raw.policies->n; i++) {
-            c->n_policies = i + 1;
-            if (parse_policy(c, raw.policies->items[i], &c->policies[i], qcfg, rcfg, err) < 0)
-                goto fail;
-        }
-    }
-    return c;
-fail:
-    lr_sla_config_free(c);
-    return NULL;
-}
-
-void lr_sla_config_free(lr_sla_config *c) {
-    if (!c) return;
-    for (size_t i = 0; i < c->n_cals; i++) lr_calendar_destroy(&c->cals[i]);
-    free(c->cals);
-    for (size_t i = 0; i < c->n_policies; i++) free(c->policies[i].steps);
-    free(c->policies);
-    free(c);
-}
-
-size_t lr_sla_policy_count(const lr_sla_config *cfg) { return cfg ? cfg->n_policies : 0; }
-
-const char *lr_sla_policy_name(const lr_sla_config *cfg, int32_t i) {
-    return cfg && i >= 0 && (size_t)i < cfg->n_policies ? cfg->policies[i].name : NULL;
-}
-
 /* ---- lifecycle ------------------------------------------------------------- */
 
 static lr_str name_str(const char *s) {
@@ -491,11 +231,11 @@ int64_t lr_lifecycle_next_seq_since(lr_lifecycle *lc, const lr_lead *lead, lr_ti
 
 /* ---- events ------------------------------------------------------------------ */
 
-static const sla_policy *policy_of(const lr_lifecycle *lc, const lr_lead_rec *r) {
+static const lr_sla_policy *policy_of(const lr_lifecycle *lc, const lr_lead_rec *r) {
     return r->policy >= 0 ? &lc->sla->policies[r->policy] : NULL;
 }
 
-static const lr_calendar *calendar_of(const lr_lifecycle *lc, const sla_policy *p) {
+static const lr_calendar *calendar_of(const lr_lifecycle *lc, const lr_sla_policy *p) {
     return p && p->calendar >= 0 ? &lc->sla->cals[p->calendar] : NULL;
 }
 
@@ -585,7 +325,7 @@ static void clock_end(lr_lifecycle *lc, lr_lead_rec *r) {
 /* First policy whose tier, team and source (each optional) match. */
 static int32_t match_policy(const lr_lifecycle *lc, const lr_lead_rec *r) {
     for (size_t i = 0; i < lr_sla_policy_count(lc->sla); i++) {
-        const sla_policy *p = &lc->sla->policies[i];
+        const lr_sla_policy *p = &lc->sla->policies[i];
         if ((p->tier < 0 || p->tier == r->tier) && (p->team < 0 || p->team == r->team) &&
             (!lc->policy_source[i] || lc->policy_source[i] == r->source_id))
             return (int32_t)i;
@@ -595,7 +335,7 @@ static int32_t match_policy(const lr_lifecycle *lc, const lr_lead_rec *r) {
 
 static void clock_start(lr_lifecycle *lc, lr_lead_rec *r, uint32_t idx, lr_time_ms now) {
     r->policy = (int16_t)match_policy(lc, r);
-    const sla_policy *p = policy_of(lc, r);
+    const lr_sla_policy *p = policy_of(lc, r);
     if (!p) {
         r->due_at = LR_TIME_NONE;
         return;
@@ -614,7 +354,7 @@ static void clock_start(lr_lifecycle *lc, lr_lead_rec *r, uint32_t idx, lr_time_
 /* Arms step k of the ladder (counted from `from`), or ends the clock after the
  * last step. */
 static void ladder_next(lr_lifecycle *lc, lr_lead_rec *r, size_t k, lr_time_ms from) {
-    const sla_policy *p = policy_of(lc, r);
+    const lr_sla_policy *p = policy_of(lc, r);
     if (k >= p->n_steps) {
         clock_end(lc, r);
         return;
@@ -640,9 +380,9 @@ static void escalate(lr_lifecycle *lc, lr_lead_rec *r, int32_t step, const char 
 
 /* Where a reassign step that may not reassign any more escalates to: the `to`
  * of the next escalate step of the ladder, else the team's queue. */
-static const char *fallback_target(const sla_policy *p, size_t k) {
+static const char *fallback_target(const lr_sla_policy *p, size_t k) {
     for (size_t j = k + 1; j < p->n_steps; j++)
-        if (p->steps[j].action == ACT_ESCALATE) return p->steps[j].to;
+        if (p->steps[j].action == LR_SLA_ESCALATE) return p->steps[j].to;
     return NULL;
 }
 
@@ -650,7 +390,7 @@ static const char *fallback_target(const sla_policy *p, size_t k) {
  * wrote a reassignment request to *ra. */
 static bool fire(lr_lifecycle *lc, lr_lead_rec *r, lr_time_ms at, lr_time_ms now, lr_out *out,
                  lr_reassign *ra) {
-    const sla_policy *p = policy_of(lc, r);
+    const lr_sla_policy *p = policy_of(lc, r);
     lr_kpi_key key = key_of(r);
     if (r->phase == PH_WARN) {
         push_alert(lc, r, LR_ALERT_WARNING, "warn", 0, NULL, now, out);
@@ -670,10 +410,10 @@ static bool fire(lr_lifecycle *lc, lr_lead_rec *r, lr_time_ms at, lr_time_ms now
         return false;
     }
     size_t k = (size_t)(r->phase - PH_STEP0);
-    const sla_step *st = &p->steps[k];
+    const lr_sla_step *st = &p->steps[k];
     int32_t step = (int32_t)k + 1;
     switch (st->action) {
-    case ACT_NOTIFY_MANAGER: {
+    case LR_SLA_NOTIFY_MANAGER: {
         const char *mgr = lc->rcfg ? lr_route_team_manager(lc->rcfg, r->team) : NULL;
         push_alert(lc, r, LR_ALERT_ESCALATION, "notify_manager", step,
                    mgr ? mgr : team_queue(lc, r->team), now, out);
@@ -681,7 +421,7 @@ static bool fire(lr_lifecycle *lc, lr_lead_rec *r, lr_time_ms at, lr_time_ms now
         ladder_next(lc, r, k + 1, at);
         return false;
     }
-    case ACT_REASSIGN:
+    case LR_SLA_REASSIGN:
         if (r->reassignments >= lc->sla->max_reassignments) {
             escalate(lc, r, step, fallback_target(p, k), now, out);
             return false;
@@ -696,7 +436,8 @@ static bool fire(lr_lifecycle *lc, lr_lead_rec *r, lr_time_ms at, lr_time_ms now
         ra->n_exclude = r->n_owners;
         ra->policy = p->name;
         return true;
-    case ACT_ESCALATE:
+    case LR_SLA_ESCALATE:
+    default:
         escalate(lc, r, step, st->to, now, out);
         return false;
     }
@@ -918,7 +659,7 @@ static const lr_status_kind sales_status[LR_SALES__COUNT] = {
 
 /* The first touch: stops the clock and measures the time it took. */
 static void first_touch(lr_lifecycle *lc, lr_lead_rec *r, lr_time_ms at, lr_status *s) {
-    const sla_policy *p = policy_of(lc, r);
+    const lr_sla_policy *p = policy_of(lc, r);
     clock_end(lc, r);
     s->sla_elapsed_ms = lr_calendar_elapsed(calendar_of(lc, p), r->assigned_at, at);
     lr_kpi_key key = key_of(r);

@@ -11,26 +11,17 @@
 #ifndef LR_LIFECYCLE_H
 #define LR_LIFECYCLE_H
 
-#include "cfg.h"
 #include "event.h"
 #include "lead.h"
 #include "qualify.h"
 #include "route.h"
+#include "sla.h"
 #include "state.h"
-#include "tz.h"
 
-#define LR_MAX_OWNERS 8    /* owner history kept per lead (no ping-pong) */
+#define LR_MAX_OWNERS (LR_SLA_MAX_REASSIGNMENTS + 1) /* owner history kept per lead (no ping-pong) */
 #define LR_RECENT_ACTIVITIES 4 /* sales activity ids remembered per lead */
 
-typedef struct lr_sla_config lr_sla_config;
 typedef struct lr_lifecycle lr_lifecycle;
-
-/* Parses `sla:`; policies name tiers from qualification and teams from routing,
- * which are checked here. NULL node: no SLA (no clocks). */
-lr_sla_config *lr_sla_config_parse(const lr_cfg_node *sla, lr_tz_db *tzdb,
-                                   const lr_qualify_config *qcfg,
-                                   const lr_route_config *rcfg, lr_err *err);
-void lr_sla_config_free(lr_sla_config *cfg);
 
 /* What the lifecycle keeps per lead. Fixed size: no allocation per lead. */
 typedef struct lr_lead_rec {
@@ -132,9 +123,6 @@ char *lr_lifecycle_kpi_json(const lr_lifecycle *lc); /* malloc'd */
 /* "new", "nurture", "disqualified", "queued", "open", "escalated", "contacted",
  * "accepted", "closed": the record's lifecycle state (docs/sla.md). */
 const char *lr_lifecycle_state_name(const lr_lead_rec *rec);
-size_t lr_sla_policy_count(const lr_sla_config *cfg);
-/* Name of policy i (rec->policy), NULL when out of range. */
-const char *lr_sla_policy_name(const lr_sla_config *cfg, int32_t i);
 
 /* ---- changelog (see state.h and docs/design.md) ------------------------------
  * Off by default (replay and tests pay nothing). When on, every record a call

@@ -61,8 +61,7 @@ static lr_decision *decision_begin(lr_core *c, const lr_lead *lead, lr_time_ms n
     int64_t seq = lr_lifecycle_next_seq_since(c->life, lead, &since);
     lr_decision *d = &lr_out_push(out, LR_EVENT_DECISION)->u.decision;
     d->seq = seq;
-    d->event_id = lr_arena_join_num2_n(&out->arena, lead->lead_id.s, lead->lead_id.len,
-                                       ":decision:", 10, (long long)seq, '@', (long long)since);
+    d->event_id = lr_event_id(&out->arena, lead->lead_id, LR_EVENT_DECISION, seq, since);
     d->lead_id = lead->lead_id;
     d->event_time = lead->event_time;
     d->decided_at = now;

@@ -151,6 +151,22 @@ typedef struct lr_event {
     } u;
 } lr_event;
 
+/* ---- event ids ---------------------------------------------------------------
+ * Every event id is "<lead>:<kind>:<seq>@<since>", kind "decision", "status"
+ * or "alert": seq is the lead record's sequence number, since its first_seen
+ * (the event_time of the lead message that created the record). seq restarts
+ * at 1 when an evicted lead comes back and since tells the incarnations apart;
+ * both come from input, so replay and a redone transaction give the same ids. */
+
+/* Builds the id in `arena` (one copy of the text, no other allocation). */
+const char *lr_event_id(lr_arena *arena, lr_str lead_id, lr_event_kind kind, int64_t seq,
+                        lr_time_ms since);
+/* Reads an id of `kind` for lead `lead_id`: 1 with *since set, 0 for the
+ * format before since was added ("<lead>:<kind>:<seq>", which CRMs may still
+ * hold; *since untouched), -1 when it is not such an id. */
+int lr_event_id_parse(lr_str id, lr_str lead_id, lr_event_kind kind, int64_t *seq,
+                      lr_time_ms *since);
+
 /* Growable buffer of events plus an arena for their text. In steady state it
  * reaches its high-water mark and allocates no more. */
 typedef struct lr_out {

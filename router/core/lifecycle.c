@@ -268,8 +268,7 @@ static lr_status *push_status(lr_lifecycle *lc, lr_lead_rec *r, lr_status_kind k
     lr_status *s = &lr_out_push(out, LR_EVENT_STATUS)->u.status;
     s->seq = ++r->seq;
     s->lead_id = id_copy(out, r);
-    s->event_id = lr_arena_join_num2_n(&out->arena, s->lead_id.s, s->lead_id.len, ":status:", 8,
-                                       (long long)s->seq, '@', (long long)r->first_seen);
+    s->event_id = lr_event_id(&out->arena, s->lead_id, LR_EVENT_STATUS, s->seq, r->first_seen);
     s->status = kind;
     s->at = now;
     s->occurred_at = occurred;
@@ -288,8 +287,7 @@ static lr_alert *push_alert(lr_lifecycle *lc, lr_lead_rec *r, lr_alert_kind kind
     lr_alert *a = &lr_out_push(out, LR_EVENT_ALERT)->u.alert;
     a->seq = ++r->seq;
     a->lead_id = id_copy(out, r);
-    a->event_id = lr_arena_join_num2_n(&out->arena, a->lead_id.s, a->lead_id.len, ":alert:", 7,
-                                       (long long)a->seq, '@', (long long)r->first_seen);
+    a->event_id = lr_event_id(&out->arena, a->lead_id, LR_EVENT_ALERT, a->seq, r->first_seen);
     a->kind = kind;
     a->policy = lr_sla_policy_name(lc->sla, r->policy);
     a->tier = tier_name(lc, r);
@@ -602,43 +600,18 @@ static bool remember(lr_lead_rec *r, const lr_sales_activity *a) {
     return true;
 }
 
-/* A decimal integer (optional '-', then at least one digit) at *p, up to the
- * first other byte or end; false on none or overflow. */
-static bool parse_dec(const char **p, const char *end, int64_t *out) {
-    const char *q = *p;
-    bool neg = q < end && *q == '-';
-    if (neg) q++;
-    if (q == end || *q < '0' || *q > '9') return false;
-    uint64_t v = 0, limit = (uint64_t)INT64_MAX + neg;
-    for (; q < end && *q >= '0' && *q <= '9'; q++) {
-        unsigned d = (unsigned)(*q - '0');
-        if (v > (limit - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    *p = q;
-    return true;
-}
-
-/* Does assignment_id name the current assignment? "<lead>:decision:<seq>@<since>"
- * must match its seq and the record's first_seen: a lead evicted and seen
- * again counts seq from 1, and only since tells its assignments from those
- * of the earlier incarnation. "<lead>:decision:<seq>", the format before
- * since was added, which CRMs may still hold, matches by seq alone. */
+/* Does assignment_id name the current assignment? Its seq must match, and its
+ * since the record's first_seen: a lead evicted and seen again counts seq
+ * from 1, and only since tells its assignments from those of the earlier
+ * incarnation. An id in the format before since matches by seq alone. */
 static bool answers_current(const lr_lead_rec *r, lr_str assignment_id) {
     if (!assignment_id.s) return true; /* the CRM did not say: any is fine */
-    size_t n = strlen(r->id);
-    static const char mid[] = ":decision:";
-    const char *s = assignment_id.s, *end = s + assignment_id.len;
-    if (assignment_id.len <= n + sizeof(mid) - 1 || memcmp(s, r->id, n) ||
-        memcmp(s + n, mid, sizeof(mid) - 1))
-        return false;
-    const char *p = s + n + sizeof(mid) - 1;
-    int64_t seq, since;
-    if (*p == '-' || !parse_dec(&p, end, &seq) || seq != r->assign_seq) return false;
-    if (p == end) return true; /* old format */
-    if (*p++ != '@' || !parse_dec(&p, end, &since)) return false;
-    return p == end && since == r->first_seen;
+    lr_str lead = {r->id, (uint32_t)strlen(r->id)};
+    int64_t seq;
+    lr_time_ms since;
+    int rc = lr_event_id_parse(assignment_id, lead, LR_EVENT_DECISION, &seq, &since);
+    if (rc < 0 || seq != r->assign_seq) return false;
+    return rc == 0 || since == r->first_seen;
 }
 
 /* Why an activity changes nothing, or NULL when it counts. */

@@ -1,7 +1,9 @@
-/* lifecycle.h - what happens to a lead after the decision: its record (owner,
- * history, sequence numbers, duplicate window), its SLA clock, the sales
- * activity that answers it, the status events marketing reads, the warnings,
- * breaches and escalation steps, and the KPIs. Pure: time comes in as `now`.
+/* lifecycle.h - what happens to a lead after the decision: its record
+ * (records.h), its SLA clock (sla.h), the sales activity that answers it, the
+ * status events marketing reads, the warnings, breaches and escalation steps,
+ * and the KPIs (kpi.h). This module is the glue between them; each call costs
+ * O(1) expected, and nothing is allocated per lead in steady state. Owns its
+ * records, clocks and KPIs; borrows the rules. Pure: time comes in as `now`.
  *
  * The core calls it for every decision it makes; the lifecycle emits the
  * lead-status and alert events into the same lr_out. When an escalation step
@@ -14,47 +16,12 @@
 #include "event.h"
 #include "lead.h"
 #include "qualify.h"
+#include "records.h"
 #include "route.h"
 #include "sla.h"
 #include "state.h"
 
-#define LR_MAX_OWNERS (LR_SLA_MAX_REASSIGNMENTS + 1) /* owner history kept per lead (no ping-pong) */
-#define LR_RECENT_ACTIVITIES 4 /* sales activity ids remembered per lead */
-
 typedef struct lr_lifecycle lr_lifecycle;
-
-/* What the lifecycle keeps per lead. Fixed size: no allocation per lead. */
-typedef struct lr_lead_rec {
-    char id[LR_MAX_ID_LEN + 1];
-    int64_t seq;               /* last sequence number used for this lead's events */
-    lr_time_ms first_seen;     /* event_time of the lead message that created the
-                                * record; "@<first_seen>" ends every event id */
-    lr_time_ms last_decided;   /* duplicate window runs from here */
-    lr_stage stage;
-    int32_t tier;              /* -1 untiered */
-    int32_t team, owner;       /* -1 when none */
-    int32_t attempt;           /* assignments so far */
-    int32_t reassignments;     /* by escalation */
-    int32_t owners[LR_MAX_OWNERS]; /* everyone who had it, oldest first */
-    uint8_t n_owners;
-    uint8_t state;             /* lifecycle state, see lifecycle.c */
-    double score;
-    lr_time_ms assigned_at;    /* current assignment */
-    uint16_t source_id, campaign_id; /* interned, for KPIs */
-    /* SLA state of the current assignment (see docs/sla.md). */
-    uint32_t clock;            /* timing-wheel clock id, 0 when no clock runs */
-    int16_t policy;            /* SLA policy index, -1 when none applies */
-    uint8_t phase;             /* what the clock fires next: warning, breach, step k */
-    uint8_t flags;             /* breached / escalated; changelog marks; bits 6-7: recent[] cursor */
-    int32_t assign_seq;        /* seq of the current assignment's decision, 0 when none */
-    lr_time_ms due_at;         /* first-touch deadline, LR_TIME_NONE when no policy */
-    uint64_t recent[LR_RECENT_ACTIVITIES]; /* hashes of recent activity ids (duplicates) */
-    /* The running clock's next instant and when it was (re)armed, counted per
-     * lifecycle: the wheel fires equal instants in arming order, and a
-     * restore re-arms in this order to reproduce it. */
-    lr_time_ms clock_due;
-    uint64_t clock_order;
-} lr_lead_rec;
 
 lr_lifecycle *lr_lifecycle_new(const lr_sla_config *scfg, const lr_qualify_config *qcfg,
                                const lr_route_config *rcfg, lr_route_state *rstate,

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "event.h"
+#include "out.h"
 
 /* Every byte of [from, to) of the event is zero. */
 static void assert_zero(const lr_event *e, size_t from, size_t to) {

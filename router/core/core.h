@@ -5,6 +5,7 @@
 #define LR_CORE_H
 
 #include "event.h"
+#include "out.h"
 #include "lifecycle.h"
 #include "rulebook.h"
 #include "state.h"

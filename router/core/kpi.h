@@ -11,21 +11,7 @@
 
 #include "common.h"
 #include "event.h"
-
-/* ---- histograms ------------------------------------------------------------ */
-
-#define LR_HIST_BUCKETS (16 + 37 * 8) /* up to 2^41 ms (~70 years), then clamped */
-
-typedef struct lr_hist {
-    uint64_t count;
-    int64_t max;
-    uint64_t bucket[LR_HIST_BUCKETS];
-} lr_hist;
-
-void lr_hist_add(lr_hist *h, int64_t v);     /* negative values count as 0 */
-/* The value at percentile p (0 < p <= 100): the upper bound of the bucket
- * holding that rank, never above the largest value seen; 0 when empty. */
-int64_t lr_hist_percentile(const lr_hist *h, double p);
+#include "hist.h"
 
 /* ---- KPI table ---------------------------------------------------------------- */
 

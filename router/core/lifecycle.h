@@ -14,6 +14,7 @@
 #define LR_LIFECYCLE_H
 
 #include "event.h"
+#include "out.h"
 #include "lead.h"
 #include "qualify.h"
 #include "records.h"

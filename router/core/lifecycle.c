@@ -422,9 +422,7 @@ void lr_lifecycle_on_sales(lr_lifecycle *lc, const lr_sales_activity *a, lr_time
 
 /* ---- reports ---------------------------------------------------------------- */
 
-char *lr_lifecycle_kpi_json(const lr_lifecycle *lc) {
-    return lr_kpi_json(lc->kpi, lr_sla_open_clocks(lc->sla));
-}
+const lr_kpi *lr_lifecycle_kpi(const lr_lifecycle *lc) { return lc->kpi; }
 
 const char *lr_lifecycle_state_name(const lr_lead_rec *rec) {
     if (rec->state == LR_REC_OPEN && (rec->flags & LR_REC_ESCALATED)) return "escalated";

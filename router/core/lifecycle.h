@@ -14,6 +14,7 @@
 #define LR_LIFECYCLE_H
 
 #include "event.h"
+#include "kpi.h"
 #include "out.h"
 #include "lead.h"
 #include "qualify.h"
@@ -85,8 +86,9 @@ size_t lr_lifecycle_advance(lr_lifecycle *lc, lr_time_ms now, lr_out *out,
 lr_time_ms lr_lifecycle_next_due(const lr_lifecycle *lc);
 size_t lr_lifecycle_open_clocks(const lr_lifecycle *lc);
 
-/* KPIs by team, source and campaign as one JSON object (no personal data). */
-char *lr_lifecycle_kpi_json(const lr_lifecycle *lc); /* malloc'd */
+/* KPIs by team, source and campaign (no personal data); json/kpijson.h
+ * renders them. */
+const lr_kpi *lr_lifecycle_kpi(const lr_lifecycle *lc);
 
 /* "new", "nurture", "disqualified", "queued", "open", "escalated", "contacted",
  * "accepted", "closed": the record's lifecycle state (docs/sla.md). */

@@ -47,6 +47,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "domaintab.h"
+#include "kpijson.h"
 #include "leadtab.h"
 #include "outbox.h"
 #include "worker.h"
@@ -1767,7 +1768,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     rd_kafka_consumer_close(r.consumer);
     /* the single instance's KPIs (partitioned cores left with their partitions) */
     if (opts->kpi_json_out && !r.partitioned && r.cores[0])
-        *opts->kpi_json_out = lr_lifecycle_kpi_json(lr_core_lifecycle(r.cores[0]));
+        *opts->kpi_json_out = lr_kpijson_lifecycle(lr_core_lifecycle(r.cores[0]));
     if (!r.fatal) {
         rd_kafka_flush(r.producer, 10000);
         rc = 0;

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "core.h"
 #include "jsonio.h"
+#include "kpijson.h"
 
 typedef struct summary {
     uint64_t leads, activities, decisions, statuses, alerts;
@@ -108,7 +109,7 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
     fprintf(f, "alerts: WARNING %llu, BREACH %llu, ESCALATION %llu\n",
             (unsigned long long)s->alert_kinds[0], (unsigned long long)s->alert_kinds[1],
             (unsigned long long)s->alert_kinds[2]);
-    char *kpi = lr_lifecycle_kpi_json(lr_core_lifecycle(core));
+    char *kpi = lr_kpijson_lifecycle(lr_core_lifecycle(core));
     if (kpi) fprintf(f, "kpi: %s\n", kpi);
     free(kpi);
 }

@@ -7,7 +7,7 @@
 #include "cfg.h"
 #include "rulebook.h"
 #include "rules_sla.h"
-#include "tz.h"
+#include "tzdb.h"
 
 typedef enum lr_processing {
     LR_PROCESSING_EXACTLY_ONCE = 0,

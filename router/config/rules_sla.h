@@ -9,7 +9,7 @@
 #include "qualify.h"
 #include "route.h"
 #include "sla.h"
-#include "tz.h"
+#include "tzdb.h"
 
 /* Parses `sla:`; policies name tiers from qualification and teams from routing,
  * which are checked here. NULL node: no SLA (no clocks). */

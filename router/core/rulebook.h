@@ -1,8 +1,8 @@
 /* rulebook.h - the decision sections of the configuration, which is all the
  * core is built from: scoring, qualification, routing and SLA rules as plain
- * structs. The configuration (config/config.h) owns them and embeds one
- * beside its adapter settings; the core only borrows it (it must outlive
- * every core made from it). Pure data. */
+ * structs. The configuration (lr_config, in the config layer) owns them and
+ * embeds one beside its adapter settings; the core only borrows it (it must
+ * outlive every core made from it). Pure data. */
 #ifndef LR_RULEBOOK_H
 #define LR_RULEBOOK_H
 

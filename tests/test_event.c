@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "event.h"
+#include "out.h"
 
 /* Every byte of [from, to) of the event is zero. */
 static void assert_zero(const lr_event *e, size_t from, size_t to) {
@@ -69,10 +70,42 @@ static void test_reasons_past_capacity(void **state) {
     lr_out_destroy(&out);
 }
 
+/* One function builds every kind of id; the parse reads back what it built,
+ * and the older "<lead>:decision:<seq>" format still reads (without since). */
+static void test_event_id_round_trip(void **state) {
+    (void)state;
+    lr_arena a;
+    lr_arena_init(&a, 1024);
+    lr_str lead = {"L-1", 3};
+    assert_string_equal(lr_event_id(&a, lead, LR_EVENT_DECISION, 3, 1700000000000),
+                        "L-1:decision:3@1700000000000");
+    assert_string_equal(lr_event_id(&a, lead, LR_EVENT_STATUS, 4, -5), "L-1:status:4@-5");
+    assert_string_equal(lr_event_id(&a, lead, LR_EVENT_ALERT, 12, 0), "L-1:alert:12@0");
+    int64_t seq = 0, since = 7;
+    const char *id = lr_event_id(&a, lead, LR_EVENT_DECISION, 9, 1234);
+    assert_int_equal(lr_event_id_parse((lr_str){id, (uint32_t)strlen(id)}, lead,
+                                       LR_EVENT_DECISION, &seq, &since), 1);
+    assert_int_equal(seq, 9);
+    assert_int_equal(since, 1234);
+    since = 7;
+    assert_int_equal(lr_event_id_parse((lr_str){"L-1:decision:5", 14}, lead, LR_EVENT_DECISION,
+                                       &seq, &since), 0);
+    assert_int_equal(seq, 5);
+    assert_int_equal(since, 7);
+    static const char *const bad[] = {"L-1:status:5@1", "L-2:decision:5@1", "L-1:decision:",
+                                      "L-1:decision:-5@1", "L-1:decision:5@", "L-1:decision:5@1x",
+                                      "L-1:decision:99999999999999999999"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(lr_event_id_parse((lr_str){bad[i], (uint32_t)strlen(bad[i])}, lead,
+                                           LR_EVENT_DECISION, &seq, &since), -1);
+    lr_arena_destroy(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_clears_reused_slots),
         cmocka_unit_test(test_reasons_past_capacity),
+        cmocka_unit_test(test_event_id_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

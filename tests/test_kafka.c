@@ -306,7 +306,7 @@ static int partition_of_name(const char *name, int np) {
 }
 
 static int domain_partition(const lr_config *cfg, int32_t d, int np) {
-    return partition_of_name(lr_route_domain_name(cfg->route, d), np);
+    return partition_of_name(lr_route_domain_name(cfg->rules.route, d), np);
 }
 
 static void produce_value(fixture *f, const char *topic, lr_str key, const lr_buf *value) {
@@ -330,9 +330,9 @@ static void produce_lead(fixture *f, const char *topic, lr_codec *codec, const l
 
 /* A rep of routing domain d. */
 static const char *rep_of_domain(const lr_config *cfg, int32_t d) {
-    for (size_t i = 0; i < lr_route_rep_count(cfg->route); i++)
-        if (lr_route_rep_domain(cfg->route, (int32_t)i) == d)
-            return lr_route_rep_name(cfg->route, (int32_t)i);
+    for (size_t i = 0; i < lr_route_rep_count(cfg->rules.route); i++)
+        if (lr_route_rep_domain(cfg->rules.route, (int32_t)i) == d)
+            return lr_route_rep_name(cfg->rules.route, (int32_t)i);
     return NULL;
 }
 
@@ -390,7 +390,7 @@ static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
     fixture *f = *state;
     enum { NP = 4 };
     lr_config *cfg = several_domains_config();
-    assert_true(lr_route_domain_count(cfg->route) >= 3);
+    assert_true(lr_route_domain_count(cfg->rules.route) >= 3);
     /* two generated leads whose domains sit on different partitions */
     lr_gen *g = lr_gen_new(23, 1794927600000LL, 5.0);
     lr_gen_set_repeat_rate(g, 0);
@@ -398,10 +398,10 @@ static void test_shared_mode_repeat_keeps_its_first_domain(void **state) {
     lr_arena_init(&arena, 1 << 16);
     static lr_lead first, second;
     lr_gen_next_lead(g, &first, &arena);
-    int32_t d1 = lr_route_lead_domain(cfg->route, &first), d2 = -1;
+    int32_t d1 = lr_route_lead_domain(cfg->rules.route, &first), d2 = -1;
     for (int i = 0; i < 1000; i++) {
         lr_gen_next_lead(g, &second, &arena);
-        d2 = lr_route_lead_domain(cfg->route, &second);
+        d2 = lr_route_lead_domain(cfg->rules.route, &second);
         if (domain_partition(cfg, d2, NP) != domain_partition(cfg, d1, NP)) break;
     }
     assert_int_not_equal(domain_partition(cfg, d2, NP), domain_partition(cfg, d1, NP));
@@ -472,13 +472,13 @@ static void test_shared_mode_memory_routes_late_activities(void **state) {
         lr_gen_next_lead(g, &lead, &arena);
         lr_score sc;
         lr_qualification q;
-        lr_score_compute(cfg->score, &lead, now, &sc);
-        lr_qualify(cfg->qualify, &lead, &sc, &q);
+        lr_score_compute(cfg->rules.score, &lead, now, &sc);
+        lr_qualify(cfg->rules.qualify, &lead, &sc, &q);
         if (q.stage == LR_STAGE_SALES_READY) break;
     }
-    int32_t d1 = lr_route_lead_domain(cfg->route, &lead);
+    int32_t d1 = lr_route_lead_domain(cfg->rules.route, &lead);
     const char *outsider = NULL;
-    for (int32_t d = 0; d < (int32_t)lr_route_domain_count(cfg->route) && !outsider; d++)
+    for (int32_t d = 0; d < (int32_t)lr_route_domain_count(cfg->rules.route) && !outsider; d++)
         if (domain_partition(cfg, d, NP) != domain_partition(cfg, d1, NP))
             outsider = rep_of_domain(cfg, d);
     assert_non_null(outsider);

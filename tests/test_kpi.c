@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "kpi.h"
+#include "kpijson.h"
 
 static void test_hist_exact_small_values(void **state) {
     (void)state;
@@ -120,7 +121,7 @@ static void test_json(void **state) {
     lr_kpi_observe(k, key, LR_KPI_TTFT, 12);
     lr_kpi_stage(k, none, LR_STATUS_NURTURE);
     lr_kpi_count(k, none, LR_KPI_ACT_UNKNOWN_LEAD);
-    char *s = lr_kpi_json(k, 3);
+    char *s = lr_kpijson_render(k, 3);
     json_error_t e;
     json_t *o = json_loads(s, 0, &e);
     assert_non_null(o);
@@ -144,7 +145,7 @@ static void test_json(void **state) {
     json_t *spring = json_object_get(json_object_get(o, "by_campaign"), "spring");
     assert_true(json_real_value(json_object_get(spring, "conversion_value")) == 1250.5);
     /* the same state gives the same bytes */
-    char *again = lr_kpi_json(k, 3);
+    char *again = lr_kpijson_render(k, 3);
     assert_string_equal(s, again);
     free(again);
     json_decref(o);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "core.h"
 #include "event.h"
+#include "kpijson.h"
 #include "lifecycle.h"
 #include "qualify.h"
 #include "route.h"
@@ -402,7 +403,7 @@ static void test_max_reassignments_and_no_ping_pong(void **state) {
     for (int i = 0; i < rec->n_owners; i++)
         for (int j = i + 1; j < rec->n_owners; j++) assert_int_not_equal(rec->owners[i], rec->owners[j]);
     assert_int_equal(open_of(f, "ann") + open_of(f, "ben") + open_of(f, "cat"), 1);
-    char *kpi = lr_lifecycle_kpi_json(f->lc);
+    char *kpi = lr_kpijson_lifecycle(f->lc);
     json_t *o = json_loads(kpi, 0, NULL);
     json_t *sla = json_object_get(o, "sla");
     assert_int_equal(json_integer_value(json_object_get(sla, "breached")), 3);
@@ -505,7 +506,7 @@ static void test_duplicate_activity(void **state) {
     /* an unknown lead: no event, counted */
     sales(f, "z", "nobody", LR_SALES_CONTACTED, "ann", T0, T0, NULL);
     EXPECT_NONE(f);
-    char *kpi = lr_lifecycle_kpi_json(f->lc);
+    char *kpi = lr_kpijson_lifecycle(f->lc);
     json_t *o = json_loads(kpi, 0, NULL);
     json_t *act = json_object_get(o, "sales_activity");
     assert_int_equal(json_integer_value(json_object_get(act, "duplicate")), 2);
@@ -549,7 +550,7 @@ static void test_out_of_order_activity(void **state) {
     EXPECT(f, "status L5:status:9@1794996060000 CONTACTED rep=ann team=sales tier=hot reason=- at=+720s occurred=+600s elapsed=540s met=1");
     advance(f, T0 + LR_DAY_MS); /* the pending reassign step is cancelled */
     EXPECT_NONE(f);
-    char *kpi = lr_lifecycle_kpi_json(f->lc);
+    char *kpi = lr_kpijson_lifecycle(f->lc);
     json_t *o = json_loads(kpi, 0, NULL);
     json_t *sla = json_object_get(o, "sla");
     assert_int_equal(json_integer_value(json_object_get(sla, "met")), 1);
@@ -976,7 +977,7 @@ static void test_core_decision_ids_carry_since(void **state) {
     lr_err err = {0};
     lr_config *cfg = lr_config_load_string("t.yaml", yaml, &err);
     if (!cfg) fail_msg("%s", err.msg);
-    lr_core *core = lr_core_new(cfg, 16);
+    lr_core *core = lr_core_new(&cfg->rules, 16);
     lr_out out;
     lr_out_init(&out);
     lr_lead l = make_lead("C1", T0, "web");

@@ -67,7 +67,7 @@ static void log_free(log_t *l) {
 }
 
 static lr_core *restore_from(const lr_config *cfg, const log_t *l) {
-    lr_core *c = lr_core_new(cfg, 1000);
+    lr_core *c = lr_core_new(&cfg->rules, 1000);
     lr_core_track_changes(c);
     for (size_t i = 0; i < l->n; i++)
         assert_int_equal(lr_core_restore(c, l->r[i].key, l->r[i].klen, l->r[i].val, l->r[i].vlen),
@@ -211,7 +211,7 @@ static void test_restore_continues_identically(void **state) {
     lr_config *cfg = load();
     sim s;
     sim_init(&s, 11);
-    lr_core *a = lr_core_new(cfg, 1000);
+    lr_core *a = lr_core_new(&cfg->rules, 1000);
     lr_core_track_changes(a);
     log_t log = {0};
     lr_buf text[2];
@@ -238,7 +238,7 @@ static void test_restore_continues_identically(void **state) {
     assert_memory_equal(ra->reps, rb->reps, ra->n_reps * sizeof(*ra->reps));
     for (size_t t = 0; t < ra->n_teams; t++) {
         assert_int_equal(ra->teams[t].rr_next, rb->teams[t].rr_next);
-        size_t m = lr_route_team_size(cfg->route, (int32_t)t);
+        size_t m = lr_route_team_size(cfg->rules.route, (int32_t)t);
         assert_memory_equal(ra->teams[t].current, rb->teams[t].current, m * sizeof(int64_t));
     }
     /* a restore alone changes nothing worth writing */
@@ -302,7 +302,7 @@ static void test_restore_edge_cases(void **state) {
     lr_config *cfg = load();
     sim s;
     sim_init(&s, 3);
-    lr_core *a = lr_core_new(cfg, 100);
+    lr_core *a = lr_core_new(&cfg->rules, 100);
     lr_core_track_changes(a);
     log_t log = {0};
     lr_buf text;
@@ -311,7 +311,7 @@ static void test_restore_edge_cases(void **state) {
     lr_core_changes(a, sink, &log);
     assert_true(log.n > 20);
 
-    lr_core *b = lr_core_new(cfg, 100);
+    lr_core *b = lr_core_new(&cfg->rules, 100);
     /* find one lead record and apply it, an older rubbish value first */
     const rec *lead = NULL;
     for (size_t i = 0; i < log.n && !lead; i++)
@@ -347,7 +347,7 @@ static void test_restore_edge_cases(void **state) {
     assert_int_equal(lr_core_restore(b, "team/gone", 9, tv.data, tv.len), 1);
     lr_buf_free(&tv);
     assert_int_equal(lr_core_restore(b, "queue/x", 7, v.data, v.len), 1);
-    const char *rep = lr_route_rep_name(cfg->route, 0);
+    const char *rep = lr_route_rep_name(cfg->rules.route, 0);
     char key[128];
     int kl = snprintf(key, sizeof(key), "rep/%s", rep);
     assert_int_equal(lr_core_restore(b, key, (size_t)kl, v.data, v.len), 0);
@@ -405,7 +405,7 @@ static void test_eviction_tombstones(void **state) {
     if (!cfg) fail_msg("%s", err.msg);
     sim s;
     sim_init(&s, 7);
-    lr_core *a = lr_core_new(cfg, 16);
+    lr_core *a = lr_core_new(&cfg->rules, 16);
     lr_core_track_changes(a);
     log_t log = {0};
     lr_buf text;
@@ -447,7 +447,7 @@ static void test_tracking_off_by_default(void **state) {
     lr_config *cfg = load();
     sim s;
     sim_init(&s, 5);
-    lr_core *a = lr_core_new(cfg, 100);
+    lr_core *a = lr_core_new(&cfg->rules, 100);
     lr_buf text;
     lr_buf_init(&text);
     run(&s, &a, &text, 1, T0 + LR_MINUTE_MS, NULL, 0);

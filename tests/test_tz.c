@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tz.h"
+#include "tzdb.h"
 
 static lr_tz_db *db;
 
@@ -98,6 +101,32 @@ static void test_civil_round_trip(void **s) {
     assert_int_equal(lr_days_from_civil(2000, 3, 1), 11017);
 }
 
+/* The core builds a zone from bytes alone (no file, no environment): the
+ * same offsets as the database's zone, and garbage is refused. */
+static void test_parse_from_bytes(void **s) {
+    const char *dir = getenv("LR_ZONEINFO");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/Europe/Berlin", dir ? dir : "/usr/share/zoneinfo");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static unsigned char buf[1 << 16];
+    size_t len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    lr_tz *tz = lr_tz_parse("Europe/Berlin", buf, len);
+    assert_non_null(tz);
+    assert_string_equal(lr_tz_name(tz), "Europe/Berlin");
+    const lr_tz *db_tz = zone("Europe/Berlin");
+    for (int m = 1; m <= 12; m++)
+        assert_int_equal(lr_tz_offset_s(tz, utc(2031, m, 15, 12, 0)),
+                         lr_tz_offset_s(db_tz, utc(2031, m, 15, 12, 0)));
+    lr_tz_free(tz);
+    assert_null(lr_tz_parse("X", "TZif-not-really", 15));
+    assert_null(lr_tz_parse("X", buf, 30));
+    lr_tz *u = lr_tz_utc("UTC");
+    assert_int_equal(lr_tz_offset_s(u, utc(2026, 7, 1, 0, 0)), 0);
+    lr_tz_free(u);
+}
+
 static int setup(void **s) {
     db = lr_tz_db_new(NULL);
     return 0;
@@ -112,7 +141,7 @@ int main(void) {
         cmocka_unit_test(test_berlin_spring_forward), cmocka_unit_test(test_berlin_fall_back),
         cmocka_unit_test(test_new_york),              cmocka_unit_test(test_beyond_table_uses_rule),
         cmocka_unit_test(test_southern_hemisphere),   cmocka_unit_test(test_utc_and_unknown),
-        cmocka_unit_test(test_civil_round_trip),
+        cmocka_unit_test(test_civil_round_trip),     cmocka_unit_test(test_parse_from_bytes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

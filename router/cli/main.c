@@ -121,10 +121,10 @@ static lr_config *load_or_report(const char *path) {
 
 /* How many instances can share the work: one per routing domain at most. */
 static void print_domains(const lr_config *cfg) {
-    size_t n = lr_route_domain_count(cfg->route);
+    size_t n = lr_route_domain_count(cfg->rules.route);
     printf("routing domains: %zu (", n);
     for (size_t d = 0; d < n; d++)
-        printf("%s%s", d ? ", " : "", lr_route_domain_name(cfg->route, (int32_t)d));
+        printf("%s%s", d ? ", " : "", lr_route_domain_name(cfg->rules.route, (int32_t)d));
     printf(")%s\n", cfg->kafka.topics.repartition
                         ? "; kafka.topics.repartition is set: instances share them"
                         : "; kafka.topics.repartition is not set: run one instance");
@@ -144,8 +144,8 @@ static int cmd_check(int argc, char **argv) {
     lr_config *cfg = load_or_report(path);
     if (!cfg) return 1;
     printf("%s: ok (%zu teams, %zu reps, %zu tiers, processing %s)\n", path,
-           lr_route_team_count(cfg->route), lr_route_rep_count(cfg->route),
-           lr_qualify_tier_count(cfg->qualify),
+           lr_route_team_count(cfg->rules.route), lr_route_rep_count(cfg->rules.route),
+           lr_qualify_tier_count(cfg->rules.qualify),
            cfg->kafka.processing == LR_PROCESSING_EXACTLY_ONCE ? "exactly_once"
                                                                : "at_least_once");
     print_domains(cfg);

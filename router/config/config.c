@@ -134,10 +134,10 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     const lr_cfg_node *root = lr_cfg_root(doc);
     if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err))
         goto fail;
-    if (!(cfg->score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
-    if (!(cfg->qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))
+    if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
+    if (!(cfg->rules.qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))
         goto fail;
-    int64_t window = lr_qualify_duplicate_window_ms(cfg->qualify);
+    int64_t window = lr_qualify_duplicate_window_ms(cfg->rules.qualify);
     if (cfg->kafka.lead_domains_memory_ms && cfg->kafka.lead_domains_memory_ms < window) {
         lr_cfg_fail(err, lr_cfg_get(lr_cfg_get(root, "kafka"), "lead_domains_memory"),
                     "kafka.lead_domains_memory (%lld ms) is shorter than "
@@ -146,9 +146,9 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
                     (long long)cfg->kafka.lead_domains_memory_ms, (long long)window);
         goto fail;
     }
-    if (!(cfg->route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
-    if (!(cfg->sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->qualify,
-                                         cfg->route, err)))
+    if (!(cfg->rules.route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
+    if (!(cfg->rules.sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->rules.qualify,
+                                         cfg->rules.route, err)))
         goto fail;
     return cfg;
 fail:
@@ -166,10 +166,10 @@ lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err
 
 void lr_config_free(lr_config *cfg) {
     if (!cfg) return;
-    if (cfg->sla) lr_sla_config_free(cfg->sla);
-    if (cfg->route) lr_route_config_free(cfg->route);
-    if (cfg->qualify) lr_qualify_config_free(cfg->qualify);
-    if (cfg->score) lr_score_config_free(cfg->score);
+    if (cfg->rules.sla) lr_sla_config_free(cfg->rules.sla);
+    if (cfg->rules.route) lr_route_config_free(cfg->rules.route);
+    if (cfg->rules.qualify) lr_qualify_config_free(cfg->rules.qualify);
+    if (cfg->rules.score) lr_score_config_free(cfg->rules.score);
     free(cfg->kafka.prop_keys);
     free(cfg->kafka.prop_values);
     lr_tz_db_free(cfg->tz);

@@ -5,11 +5,9 @@
 #define LR_CONFIG_H
 
 #include "cfg.h"
-#include "lifecycle.h"
-#include "qualify.h"
-#include "route.h"
-#include "score.h"
-#include "tz.h"
+#include "rulebook.h"
+#include "rules_sla.h"
+#include "tzdb.h"
 
 typedef enum lr_processing {
     LR_PROCESSING_EXACTLY_ONCE = 0,
@@ -48,10 +46,7 @@ typedef struct lr_config {
     lr_cfg_doc *doc;       /* every string below points into it */
     lr_tz_db *tz;
     lr_kafka_config kafka;
-    lr_score_config *score;
-    lr_qualify_config *qualify;
-    lr_route_config *route;
-    lr_sla_config *sla;
+    lr_rulebook rules;     /* what the decision core is built from */
 } lr_config;
 
 /* Loads and validates; NULL with err->msg "FILE:LINE: ..." when anything is wrong. */

@@ -16,7 +16,7 @@
 #define REASSIGN_BATCH 32
 
 struct lr_core {
-    const lr_config *cfg;
+    const lr_rulebook *rules;
     lr_route_state *route;
     lr_lifecycle *life;
     lr_score score;              /* scratch, reused for every lead */
@@ -29,12 +29,12 @@ struct lr_core {
     lr_core_restore_stats restore;
 };
 
-lr_core *lr_core_new(const lr_config *cfg, size_t expected_leads) {
+lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads) {
     lr_core *c = calloc(1, sizeof(*c));
     if (!c) abort();
-    c->cfg = cfg;
-    c->route = lr_route_state_new(cfg->route);
-    c->life = lr_lifecycle_new(cfg->sla, cfg->qualify, cfg->route, c->route, expected_leads);
+    c->rules = rules;
+    c->route = lr_route_state_new(rules->route);
+    c->life = lr_lifecycle_new(rules->sla, rules->qualify, rules->route, c->route, expected_leads);
     return c;
 }
 
@@ -61,8 +61,7 @@ static lr_decision *decision_begin(lr_core *c, const lr_lead *lead, lr_time_ms n
     int64_t seq = lr_lifecycle_next_seq_since(c->life, lead, &since);
     lr_decision *d = &lr_out_push(out, LR_EVENT_DECISION)->u.decision;
     d->seq = seq;
-    d->event_id = lr_arena_join_num2_n(&out->arena, lead->lead_id.s, lead->lead_id.len,
-                                       ":decision:", 10, (long long)seq, '@', (long long)since);
+    d->event_id = lr_event_id(&out->arena, lead->lead_id, LR_EVENT_DECISION, seq, since);
     d->lead_id = lead->lead_id;
     d->event_time = lead->event_time;
     d->decided_at = now;
@@ -85,7 +84,7 @@ static void explain_score(const lr_score *s, lr_decision *d) {
 static void route_and_fill(lr_core *c, const lr_lead *lead, lr_time_ms now,
                            const lr_route_request *req, lr_decision *d, lr_route_result *res,
                            lr_out *out) {
-    lr_route_assign(c->cfg->route, c->route, lead, now, req, res, d, &out->arena);
+    lr_route_assign(c->rules->route, c->route, lead, now, req, res, d, &out->arena);
     d->team = res->team_name;
     d->rep = res->rep >= 0 ? res->rep_name : NULL;
     d->queue = res->rep >= 0 ? NULL : res->queue;
@@ -104,11 +103,11 @@ static void reassign_one(lr_core *c, const lr_reassign *r, lr_time_ms now, lr_ou
     lead.company_size = lead.annual_revenue = -1;
     lr_decision *d = decision_begin(c, &lead, now, out);
     d->stage = LR_STAGE_SALES_READY;
-    d->tier = rec->tier >= 0 ? lr_qualify_tier_name(c->cfg->qualify, (size_t)rec->tier) : NULL;
+    d->tier = rec->tier >= 0 ? lr_qualify_tier_name(c->rules->qualify, (size_t)rec->tier) : NULL;
     d->score = rec->score;
     d->cause = LR_CAUSE_SLA_REASSIGN;
     d->attempt = rec->attempt + 1;
-    const char *prev = rec->owner >= 0 ? lr_route_rep_name(c->cfg->route, rec->owner) : NULL;
+    const char *prev = rec->owner >= 0 ? lr_route_rep_name(c->rules->route, rec->owner) : NULL;
     lr_decision_add_reason(d, LR_REASON_SLA, r->policy, prev, 0,
                            /* the lifecycle counted this reassignment when it asked */
                            lr_arena_printf(&out->arena, "first touch breached; reassignment %d",
@@ -141,15 +140,15 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
      * duplicate is scored for nothing, a small price for the 97 % of leads
      * that are not. */
     lr_lifecycle_prefetch(c->life, lead->lead_id.s, lead->lead_id.len, now);
-    lr_score_compute(c->cfg->score, lead, now, &c->score);
-    lr_qualify(c->cfg->qualify, lead, &c->score, &c->qual);
+    lr_score_compute(c->rules->score, lead, now, &c->score);
+    lr_qualify(c->rules->qualify, lead, &c->score, &c->qual);
     lr_core_advance(c, now, out);
     lr_out_reserve(out, EVENTS_PER_CALL);
     c->stats.leads++;
     const lr_lead_rec *rec = lr_lifecycle_lookup(c->life, lead->lead_id.s, lead->lead_id.len);
     lr_decision_cause cause = LR_CAUSE_NEW;
     if (rec) {
-        int64_t window = lr_qualify_duplicate_window_ms(c->cfg->qualify);
+        int64_t window = lr_qualify_duplicate_window_ms(c->rules->qualify);
         if (now - rec->last_decided < window) {
             c->stats.duplicates++;
             lr_lifecycle_duplicate(c->life, lead, now, out);
@@ -207,7 +206,7 @@ void lr_core_on_sales(lr_core *c, const lr_sales_activity *a, lr_time_ms now, lr
 
 void lr_core_track_changes(lr_core *c) {
     if (c->route_shadow) return;
-    c->route_shadow = lr_state_route_new(c->cfg->route, c->route);
+    c->route_shadow = lr_state_route_new(c->rules->route, c->route);
     lr_lifecycle_track_changes(c->life, true);
 }
 
@@ -228,9 +227,9 @@ int lr_core_restore(lr_core *c, const char *key, size_t klen, const void *val, s
     if (has_prefix(key, klen, LR_STATE_KEY_LEAD, &pl))
         rc = lr_lifecycle_restore(c->life, key + pl, klen - pl, val, vlen);
     else if (has_prefix(key, klen, LR_STATE_KEY_REP, &pl))
-        rc = lr_state_restore_rep(c->cfg->route, c->route, key + pl, klen - pl, val, vlen);
+        rc = lr_state_restore_rep(c->rules->route, c->route, key + pl, klen - pl, val, vlen);
     else if (has_prefix(key, klen, LR_STATE_KEY_TEAM, &pl))
-        rc = lr_state_restore_team(c->cfg->route, c->route, key + pl, klen - pl, val, vlen);
+        rc = lr_state_restore_team(c->rules->route, c->route, key + pl, klen - pl, val, vlen);
     else
         rc = 1; /* written by a later version: not ours to interpret */
     if (rc == 0) c->restore.applied++;

@@ -4,8 +4,10 @@
 #ifndef LR_CORE_H
 #define LR_CORE_H
 
-#include "config.h"
 #include "event.h"
+#include "out.h"
+#include "lifecycle.h"
+#include "rulebook.h"
 #include "state.h"
 
 typedef struct lr_core lr_core;
@@ -16,7 +18,8 @@ typedef struct lr_core_stats {
     uint64_t assigned, queued, reassigned;
 } lr_core_stats;
 
-lr_core *lr_core_new(const lr_config *cfg, size_t expected_leads);
+/* The rulebook is borrowed: it must outlive the core. */
+lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads);
 void lr_core_free(lr_core *core);
 
 /* Each call first fires what fell due up to `now`, then handles the event. */

@@ -1,56 +1,8 @@
-/* event.c - the output buffer and the names of event enums (the Avro symbols). */
+/* event.c - event ids, reasons and the names of event enums (the Avro symbols). */
 #include "event.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-void lr_out_init(lr_out *out) {
-    memset(out, 0, sizeof(*out));
-    lr_arena_init(&out->arena, 64 * 1024);
-}
-
-void lr_out_destroy(lr_out *out) {
-    free(out->ev);
-    lr_arena_destroy(&out->arena);
-    memset(out, 0, sizeof(*out));
-}
-
-void lr_out_reset(lr_out *out) {
-    out->n = 0;
-    lr_arena_reset(&out->arena);
-}
-
-void lr_out_reserve(lr_out *out, size_t n) {
-    if (out->n + n <= out->cap) return;
-    size_t cap = out->cap ? out->cap : 64;
-    while (cap < out->n + n) cap *= 2;
-    lr_event *ev = realloc(out->ev, cap * sizeof(*ev));
-    if (!ev) abort();
-    out->ev = ev;
-    out->cap = cap;
-}
-
-lr_event *lr_out_push(lr_out *out, lr_event_kind kind) {
-    lr_out_reserve(out, 1);
-    lr_event *e = &out->ev[out->n++];
-    /* a decision carries a large reasons array: clear only the header and let
-     * n_reasons bound what is read. The sizes are constants, so the clearing
-     * is a few vector stores (a memset of this size became `rep stos`, whose
-     * start-up cost is most of the work at ~170 bytes). */
-    enum {
-        DECISION_HEAD = offsetof(lr_event, u) + offsetof(lr_decision, reasons),
-        OTHER_HEAD = offsetof(lr_event, u) +
-                     (sizeof(lr_status) > sizeof(lr_alert) ? sizeof(lr_status) : sizeof(lr_alert)),
-    };
-    typedef struct __attribute__((may_alias)) { uint64_t w[2]; } z16; /* aliases like char */
-    z16 *z = (z16 *)(void *)e;
-    size_t words = kind == LR_EVENT_DECISION ? (DECISION_HEAD + 15) / 16 : (OTHER_HEAD + 15) / 16;
-    for (size_t i = 0; i < words; i++) z[i] = (z16){{0, 0}};
-    e->kind = kind;
-    if (kind == LR_EVENT_DECISION) e->u.decision.sla_due_at = LR_TIME_NONE;
-    if (kind == LR_EVENT_STATUS) e->u.status.sla_elapsed_ms = -1;
-    return e;
-}
 
 void lr_decision_add_reason(lr_decision *d, lr_reason_kind kind, const char *rule,
                             const char *rep, double points, const char *detail) {
@@ -59,6 +11,60 @@ void lr_decision_add_reason(lr_decision *d, lr_reason_kind kind, const char *rul
         return;
     }
     d->reasons[d->n_reasons++] = (lr_reason){kind, rule, rep, points, detail};
+}
+
+/* ---- event ids ---------------------------------------------------------------- */
+
+typedef struct id_kind {
+    const char *mid;
+    size_t len;
+} id_kind;
+
+static const id_kind id_kinds[] = {
+    [LR_EVENT_DECISION] = {":decision:", 10},
+    [LR_EVENT_STATUS] = {":status:", 8},
+    [LR_EVENT_ALERT] = {":alert:", 7},
+};
+
+const char *lr_event_id(lr_arena *arena, lr_str lead_id, lr_event_kind kind, int64_t seq,
+                        lr_time_ms since) {
+    const id_kind *k = &id_kinds[kind];
+    return lr_arena_join_num2_n(arena, lead_id.s, lead_id.len, k->mid, k->len, (long long)seq,
+                                '@', (long long)since);
+}
+
+/* A decimal integer (optional '-', then at least one digit) at *p, up to the
+ * first other byte or end; false on none or overflow. */
+static bool parse_dec(const char **p, const char *end, int64_t *out) {
+    const char *q = *p;
+    bool neg = q < end && *q == '-';
+    if (neg) q++;
+    if (q == end || *q < '0' || *q > '9') return false;
+    uint64_t v = 0, limit = (uint64_t)INT64_MAX + neg;
+    for (; q < end && *q >= '0' && *q <= '9'; q++) {
+        unsigned d = (unsigned)(*q - '0');
+        if (v > (limit - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    *p = q;
+    return true;
+}
+
+int lr_event_id_parse(lr_str id, lr_str lead_id, lr_event_kind kind, int64_t *seq,
+                      lr_time_ms *since) {
+    const id_kind *k = &id_kinds[kind];
+    size_t n = lead_id.len;
+    const char *s = id.s, *end = s + id.len;
+    if (!s || id.len <= n + k->len || memcmp(s, lead_id.s, n) || memcmp(s + n, k->mid, k->len))
+        return -1;
+    const char *p = s + n + k->len;
+    if (*p == '-' || !parse_dec(&p, end, seq)) return -1;
+    if (p == end) return 0; /* the format before since */
+    int64_t at;
+    if (*p++ != '@' || !parse_dec(&p, end, &at) || p != end) return -1;
+    *since = at;
+    return 1;
 }
 
 static const char *const stage_names[LR_STAGE__COUNT] = {

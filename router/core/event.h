@@ -1,5 +1,5 @@
-/* event.h - the events the decision core publishes, and the buffer it
- * publishes them into.
+/* event.h - the events the decision core publishes (the buffer it publishes
+ * them into is out.h).
  *
  * Mirrors schemas/LeadDecision.avsc, schemas/LeadStatus.avsc and
  * schemas/SlaAlert.avsc. The core appends to an lr_out; the adapter (Kafka,
@@ -151,23 +151,22 @@ typedef struct lr_event {
     } u;
 } lr_event;
 
-/* Growable buffer of events plus an arena for their text. In steady state it
- * reaches its high-water mark and allocates no more. */
-typedef struct lr_out {
-    lr_event *ev;
-    size_t n, cap;
-    lr_arena arena;
-} lr_out;
+/* ---- event ids ---------------------------------------------------------------
+ * Every event id is "<lead>:<kind>:<seq>@<since>", kind "decision", "status"
+ * or "alert": seq is the lead record's sequence number, since its first_seen
+ * (the event_time of the lead message that created the record). seq restarts
+ * at 1 when an evicted lead comes back and since tells the incarnations apart;
+ * both come from input, so replay and a redone transaction give the same ids. */
 
-void lr_out_init(lr_out *out);
-void lr_out_destroy(lr_out *out);
-void lr_out_reset(lr_out *out);
-/* Makes room for n more events, so that pointers to events already pushed stay
- * valid while up to n more are pushed. */
-void lr_out_reserve(lr_out *out, size_t n);
-/* Appends a zeroed event of that kind and returns it. It may move earlier
- * events unless room was reserved. */
-lr_event *lr_out_push(lr_out *out, lr_event_kind kind);
+/* Builds the id in `arena` (one copy of the text, no other allocation). */
+const char *lr_event_id(lr_arena *arena, lr_str lead_id, lr_event_kind kind, int64_t seq,
+                        lr_time_ms since);
+/* Reads an id of `kind` for lead `lead_id`: 1 with *since set, 0 for the
+ * format before since was added ("<lead>:<kind>:<seq>", which CRMs may still
+ * hold; *since untouched), -1 when it is not such an id. */
+int lr_event_id_parse(lr_str id, lr_str lead_id, lr_event_kind kind, int64_t *seq,
+                      lr_time_ms *since);
+
 /* Adds a reason; past LR_MAX_REASONS it counts reasons_dropped instead. */
 void lr_decision_add_reason(lr_decision *d, lr_reason_kind kind, const char *rule,
                             const char *rep, double points, const char *detail);

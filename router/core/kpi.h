@@ -11,21 +11,7 @@
 
 #include "common.h"
 #include "event.h"
-
-/* ---- histograms ------------------------------------------------------------ */
-
-#define LR_HIST_BUCKETS (16 + 37 * 8) /* up to 2^41 ms (~70 years), then clamped */
-
-typedef struct lr_hist {
-    uint64_t count;
-    int64_t max;
-    uint64_t bucket[LR_HIST_BUCKETS];
-} lr_hist;
-
-void lr_hist_add(lr_hist *h, int64_t v);     /* negative values count as 0 */
-/* The value at percentile p (0 < p <= 100): the upper bound of the bucket
- * holding that rank, never above the largest value seen; 0 when empty. */
-int64_t lr_hist_percentile(const lr_hist *h, double p);
+#include "hist.h"
 
 /* ---- KPI table ---------------------------------------------------------------- */
 
@@ -78,11 +64,29 @@ void lr_kpi_count(lr_kpi *k, lr_kpi_key key, lr_kpi_counter c);
 void lr_kpi_observe(lr_kpi *k, lr_kpi_key key, lr_kpi_hist h, int64_t v);
 void lr_kpi_value(lr_kpi *k, lr_kpi_key key, double converted_value);
 
+/* What is counted for one dimension value (overall, a team, a source...). */
+typedef struct lr_kpi_counts {
+    uint64_t stage[LR_STATUS__COUNT];
+    uint64_t c[LR_KPI__COUNT];
+    double value;                      /* converted opportunity value */
+    lr_hist *hist[LR_KPI_HIST__COUNT]; /* allocated on first use; NULL: none */
+} lr_kpi_counts;
+
+/* Reading the table (json/kpijson.c renders it). Pointers stay valid until
+ * the next count. */
+const lr_kpi_counts *lr_kpi_total(const lr_kpi *k);
+size_t lr_kpi_team_count(const lr_kpi *k);
+const char *lr_kpi_team_name(const lr_kpi *k, size_t t);
+const lr_kpi_counts *lr_kpi_team(const lr_kpi *k, size_t t);
+/* Ids 1..n of a dimension are in use; LR_KPI_OTHER has counts only once the
+ * ids ran out (NULL before). */
+uint32_t lr_kpi_name_count(const lr_kpi *k, lr_kpi_dim dim);
+const lr_kpi_counts *lr_kpi_of_name(const lr_kpi *k, lr_kpi_dim dim, uint16_t id);
+/* False for a name interned ahead of use (a policy's source): nothing yet. */
+bool lr_kpi_counts_used(const lr_kpi_counts *c);
+
 uint64_t lr_kpi_get(const lr_kpi *k, lr_kpi_counter c);        /* overall */
 uint64_t lr_kpi_get_stage(const lr_kpi *k, lr_status_kind s);  /* overall */
 const lr_hist *lr_kpi_get_hist(const lr_kpi *k, lr_kpi_hist h); /* overall */
-
-/* Everything as one JSON object (see docs/sla.md); malloc'd. */
-char *lr_kpi_json(const lr_kpi *k, size_t open_clocks);
 
 #endif

@@ -9,7 +9,7 @@
 #ifndef LR_LEADTAB_H
 #define LR_LEADTAB_H
 
-#include "lifecycle.h"
+#include "records.h"
 
 #define LR_LEADTAB_NONE UINT32_MAX
 

@@ -1,7 +1,9 @@
-/* lifecycle.h - what happens to a lead after the decision: its record (owner,
- * history, sequence numbers, duplicate window), its SLA clock, the sales
- * activity that answers it, the status events marketing reads, the warnings,
- * breaches and escalation steps, and the KPIs. Pure: time comes in as `now`.
+/* lifecycle.h - what happens to a lead after the decision: its record
+ * (records.h), its SLA clock (sla.h), the sales activity that answers it, the
+ * status events marketing reads, the warnings, breaches and escalation steps,
+ * and the KPIs (kpi.h). This module is the glue between them; each call costs
+ * O(1) expected, and nothing is allocated per lead in steady state. Owns its
+ * records, clocks and KPIs; borrows the rules. Pure: time comes in as `now`.
  *
  * The core calls it for every decision it makes; the lifecycle emits the
  * lead-status and alert events into the same lr_out. When an escalation step
@@ -11,59 +13,17 @@
 #ifndef LR_LIFECYCLE_H
 #define LR_LIFECYCLE_H
 
-#include "cfg.h"
 #include "event.h"
+#include "kpi.h"
+#include "out.h"
 #include "lead.h"
 #include "qualify.h"
+#include "records.h"
 #include "route.h"
+#include "sla.h"
 #include "state.h"
-#include "tz.h"
 
-#define LR_MAX_OWNERS 8    /* owner history kept per lead (no ping-pong) */
-#define LR_RECENT_ACTIVITIES 4 /* sales activity ids remembered per lead */
-
-typedef struct lr_sla_config lr_sla_config;
 typedef struct lr_lifecycle lr_lifecycle;
-
-/* Parses `sla:`; policies name tiers from qualification and teams from routing,
- * which are checked here. NULL node: no SLA (no clocks). */
-lr_sla_config *lr_sla_config_parse(const lr_cfg_node *sla, lr_tz_db *tzdb,
-                                   const lr_qualify_config *qcfg,
-                                   const lr_route_config *rcfg, lr_err *err);
-void lr_sla_config_free(lr_sla_config *cfg);
-
-/* What the lifecycle keeps per lead. Fixed size: no allocation per lead. */
-typedef struct lr_lead_rec {
-    char id[LR_MAX_ID_LEN + 1];
-    int64_t seq;               /* last sequence number used for this lead's events */
-    lr_time_ms first_seen;     /* event_time of the lead message that created the
-                                * record; "@<first_seen>" ends every event id */
-    lr_time_ms last_decided;   /* duplicate window runs from here */
-    lr_stage stage;
-    int32_t tier;              /* -1 untiered */
-    int32_t team, owner;       /* -1 when none */
-    int32_t attempt;           /* assignments so far */
-    int32_t reassignments;     /* by escalation */
-    int32_t owners[LR_MAX_OWNERS]; /* everyone who had it, oldest first */
-    uint8_t n_owners;
-    uint8_t state;             /* lifecycle state, see lifecycle.c */
-    double score;
-    lr_time_ms assigned_at;    /* current assignment */
-    uint16_t source_id, campaign_id; /* interned, for KPIs */
-    /* SLA state of the current assignment (see docs/sla.md). */
-    uint32_t clock;            /* timing-wheel clock id, 0 when no clock runs */
-    int16_t policy;            /* SLA policy index, -1 when none applies */
-    uint8_t phase;             /* what the clock fires next: warning, breach, step k */
-    uint8_t flags;             /* breached / escalated; changelog marks; bits 6-7: recent[] cursor */
-    int32_t assign_seq;        /* seq of the current assignment's decision, 0 when none */
-    lr_time_ms due_at;         /* first-touch deadline, LR_TIME_NONE when no policy */
-    uint64_t recent[LR_RECENT_ACTIVITIES]; /* hashes of recent activity ids (duplicates) */
-    /* The running clock's next instant and when it was (re)armed, counted per
-     * lifecycle: the wheel fires equal instants in arming order, and a
-     * restore re-arms in this order to reproduce it. */
-    lr_time_ms clock_due;
-    uint64_t clock_order;
-} lr_lead_rec;
 
 lr_lifecycle *lr_lifecycle_new(const lr_sla_config *scfg, const lr_qualify_config *qcfg,
                                const lr_route_config *rcfg, lr_route_state *rstate,
@@ -126,15 +86,13 @@ size_t lr_lifecycle_advance(lr_lifecycle *lc, lr_time_ms now, lr_out *out,
 lr_time_ms lr_lifecycle_next_due(const lr_lifecycle *lc);
 size_t lr_lifecycle_open_clocks(const lr_lifecycle *lc);
 
-/* KPIs by team, source and campaign as one JSON object (no personal data). */
-char *lr_lifecycle_kpi_json(const lr_lifecycle *lc); /* malloc'd */
+/* KPIs by team, source and campaign (no personal data); json/kpijson.h
+ * renders them. */
+const lr_kpi *lr_lifecycle_kpi(const lr_lifecycle *lc);
 
 /* "new", "nurture", "disqualified", "queued", "open", "escalated", "contacted",
  * "accepted", "closed": the record's lifecycle state (docs/sla.md). */
 const char *lr_lifecycle_state_name(const lr_lead_rec *rec);
-size_t lr_sla_policy_count(const lr_sla_config *cfg);
-/* Name of policy i (rec->policy), NULL when out of range. */
-const char *lr_sla_policy_name(const lr_sla_config *cfg, int32_t i);
 
 /* ---- changelog (see state.h and docs/design.md) ------------------------------
  * Off by default (replay and tests pay nothing). When on, every record a call

@@ -1,4 +1,5 @@
-/* tz.c - time zones read from TZif files once, at configuration time.
+/* tz.c - time zones from the bytes of TZif files (config/tzdb.c reads them,
+ * once, at configuration time).
  *
  * The C library's localtime() depends on the process-wide TZ variable, which a
  * pure core must not touch, so we read the zone's transition table ourselves
@@ -6,8 +7,6 @@
  * rule in the file's footer (e.g. "CET-1CEST,M3.5.0,M10.5.0/3"). */
 #include "tz.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,12 +28,6 @@ struct lr_tz {
     int32_t *off_after;/* offset in force from at[i] */
     int32_t off_before;/* offset before the first transition */
     tz_rule rule;      /* after the last transition */
-};
-
-struct lr_tz_db {
-    char *dir;
-    lr_tz **zones;
-    size_t n, cap;
 };
 
 /* ---- civil dates ---------------------------------------------------------- */
@@ -247,7 +240,7 @@ static bool parse_tzif(lr_tz *tz, const uint8_t *p, size_t len) {
     return true;
 }
 
-static void tz_free(lr_tz *tz) {
+void lr_tz_free(lr_tz *tz) {
     if (!tz) return;
     free(tz->name);
     free(tz->at);
@@ -255,76 +248,24 @@ static void tz_free(lr_tz *tz) {
     free(tz);
 }
 
-static bool safe_zone_name(const char *name) {
-    if (!name[0] || name[0] == '/' || strstr(name, "..")) return false;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-              *p == '/' || *p == '_' || *p == '-' || *p == '+'))
-            return false;
-    return true;
-}
+/* ---- public -------------------------------------------------------------- */
 
-static lr_tz *tz_load(const char *dir, const char *name, lr_err *err) {
+lr_tz *lr_tz_utc(const char *name) {
     lr_tz *tz = calloc(1, sizeof(*tz));
     if (!tz) abort();
     tz->name = strdup(name);
-    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0) {
-        tz->rule.valid = true; /* offset 0, no table needed */
-        return tz;
-    }
-    if (!safe_zone_name(name)) {
-        lr_err_set(err, LR_ERR_FATAL, "unknown time zone '%s'", name);
-        tz_free(tz);
-        return NULL;
-    }
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        lr_err_set(err, LR_ERR_FATAL, "unknown time zone '%s' (no %s)", name, path);
-        tz_free(tz);
-        return NULL;
-    }
-    uint8_t buf[1 << 16];
-    size_t len = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
-    if (!parse_tzif(tz, buf, len)) {
-        lr_err_set(err, LR_ERR_FATAL, "time zone '%s': %s is not a valid TZif file", name, path);
-        tz_free(tz);
-        return NULL;
-    }
+    tz->rule.valid = true; /* offset 0, no table needed */
     return tz;
 }
 
-/* ---- public -------------------------------------------------------------- */
-
-lr_tz_db *lr_tz_db_new(const char *dir) {
-    lr_tz_db *db = calloc(1, sizeof(*db));
-    if (!db) abort();
-    const char *env = getenv("LR_ZONEINFO"); /* configuration time only */
-    db->dir = strdup(dir ? dir : env ? env : "/usr/share/zoneinfo");
-    return db;
-}
-
-void lr_tz_db_free(lr_tz_db *db) {
-    if (!db) return;
-    for (size_t i = 0; i < db->n; i++) tz_free(db->zones[i]);
-    free(db->zones);
-    free(db->dir);
-    free(db);
-}
-
-const lr_tz *lr_tz_get(lr_tz_db *db, const char *name, lr_err *err) {
-    for (size_t i = 0; i < db->n; i++)
-        if (strcmp(db->zones[i]->name, name) == 0) return db->zones[i];
-    lr_tz *tz = tz_load(db->dir, name, err);
-    if (!tz) return NULL;
-    if (db->n == db->cap) {
-        db->cap = db->cap ? db->cap * 2 : 8;
-        db->zones = realloc(db->zones, db->cap * sizeof(*db->zones));
-        if (!db->zones) abort();
+lr_tz *lr_tz_parse(const char *name, const void *bytes, size_t len) {
+    lr_tz *tz = calloc(1, sizeof(*tz));
+    if (!tz) abort();
+    tz->name = strdup(name);
+    if (!parse_tzif(tz, bytes, len)) {
+        lr_tz_free(tz);
+        return NULL;
     }
-    db->zones[db->n++] = tz;
     return tz;
 }
 

@@ -1,21 +1,20 @@
-/* tz.h - time zones from the system's TZif files, loaded at configuration
- * time; lookups afterwards are pure (no TZ variable, no localtime()).
- *
- * A lr_tz_db caches zones by name; it belongs to the configuration. */
+/* tz.h - time zones from TZif data: UTC offsets, local time and civil dates
+ * without the C library's TZ variable or localtime(). Lookups are O(log
+ * transitions) and pure; a zone is built once from the bytes of its TZif file
+ * (config/tzdb.h reads the files and owns the zones), and the core only holds
+ * `const lr_tz *`. */
 #ifndef LR_TZ_H
 #define LR_TZ_H
 
 #include "common.h"
 
 typedef struct lr_tz lr_tz;
-typedef struct lr_tz_db lr_tz_db;
 
-/* dir NULL: $LR_ZONEINFO or /usr/share/zoneinfo. */
-lr_tz_db *lr_tz_db_new(const char *dir);
-void lr_tz_db_free(lr_tz_db *db);
-/* Loads (once) and returns a zone: "UTC", "Europe/Berlin"... NULL with
- * err->msg "unknown time zone 'X'" when there is no such zone. */
-const lr_tz *lr_tz_get(lr_tz_db *db, const char *name, lr_err *err);
+/* A zone from the bytes of a TZif file (v1, or v2+ with its POSIX footer
+ * rule); NULL when they are not one. lr_tz_utc: offset 0, no table. */
+lr_tz *lr_tz_parse(const char *name, const void *bytes, size_t len);
+lr_tz *lr_tz_utc(const char *name);
+void lr_tz_free(lr_tz *tz);
 const char *lr_tz_name(const lr_tz *tz);
 
 /* Offset from UTC in seconds at that instant (+3600 for CET). */
@@ -38,5 +37,9 @@ lr_time_ms lr_tz_to_utc(const lr_tz *tz, int year, int month, int mday, int minu
 /* Civil-date helpers, UTC and proleptic Gregorian. */
 int64_t lr_days_from_civil(int year, int month, int mday);
 void lr_civil_from_days(int64_t days, int *year, int *month, int *mday);
+
+/* Until the rule parsers that look zones up by name (calendar, route) live in
+ * config/, they reach the zone database through this header. */
+#include "tzdb.h"
 
 #endif

@@ -47,6 +47,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "domaintab.h"
+#include "kpijson.h"
 #include "leadtab.h"
 #include "outbox.h"
 #include "worker.h"
@@ -504,7 +505,7 @@ static void produce(runner *r, out_topic to, int32_t partition, const void *key,
 /* ---- durable state ------------------------------------------------------------ */
 
 static lr_core *core_new(runner *r) {
-    lr_core *c = lr_core_new(r->cfg, 100000);
+    lr_core *c = lr_core_new(&r->cfg->rules, 100000);
     lr_core_track_changes(c);
     return c;
 }
@@ -646,7 +647,7 @@ static void restore_log(runner *r, const restore_part *rp, int p, lr_time_ms t0)
  * shows it. */
 static void warn_moved_state(runner *r, int p) {
     const lr_route_state *st = lr_core_route_state(r->cores[p]);
-    const lr_route_config *rc = r->cfg->route;
+    const lr_route_config *rc = r->cfg->rules.route;
     char names[320] = "";
     size_t len = 0;
     int reps = 0;
@@ -1398,7 +1399,7 @@ static msg_kind forwarded_kind(runner *r, const rd_kafka_message_t *m) {
  * for kafka.lead_domains_memory (by default the duplicate window). */
 static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms now,
                               rd_kafka_headers_t **h) {
-    const lr_route_config *rc = r->cfg->route;
+    const lr_route_config *rc = r->cfg->rules.route;
     lr_str id = r->lead.lead_id;
     if (m->partition >= r->n_lead_parts) {
         /* partitions added to the leads topic while running: its table and
@@ -1411,7 +1412,7 @@ static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms
     int32_t domain = lr_route_lead_domain(rc, &r->lead);
     int32_t part = r->domain_partition[domain];
     int32_t first = lr_domaintab_claim(r->domains, id.s, id.len, part, m->partition, now,
-                                       lr_qualify_duplicate_window_ms(r->cfg->qualify));
+                                       lr_qualify_duplicate_window_ms(r->cfg->rules.qualify));
     if (first >= 0) {
         if (!*h) *h = rd_kafka_headers_new(1);
         rd_kafka_header_add(*h, REPEAT_HEADER, -1, "1", 1);
@@ -1431,7 +1432,7 @@ static int32_t lead_partition(runner *r, const rd_kafka_message_t *m, lr_time_ms
  * the table, an activity's from the table (its lead's domain) when the lead
  * came through this instance within the window, else from its rep. */
 static void forward(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_time_ms now) {
-    const lr_route_config *rc = r->cfg->route;
+    const lr_route_config *rc = r->cfg->rules.route;
     /* the producer takes the headers it is given: a copy, only when there
      * are any (most inputs have none, and then nothing is allocated) */
     rd_kafka_headers_t *orig = NULL;
@@ -1661,18 +1662,18 @@ static int lead_domains_setup(runner *r) {
              topic, nt, leads, nl);
         return -1;
     }
-    size_t nd = lr_route_domain_count(r->cfg->route);
+    size_t nd = lr_route_domain_count(r->cfg->rules.route);
     for (size_t d = 0; d < nd; d++)
-        if (strlen(lr_route_domain_name(r->cfg->route, (int32_t)d)) > LR_DOMAINTAB_NAME_MAX) {
+        if (strlen(lr_route_domain_name(r->cfg->rules.route, (int32_t)d)) > LR_DOMAINTAB_NAME_MAX) {
             fail(r, "routing domain %s: the name is longer than %d bytes",
-                 lr_route_domain_name(r->cfg->route, (int32_t)d), LR_DOMAINTAB_NAME_MAX);
+                 lr_route_domain_name(r->cfg->rules.route, (int32_t)d), LR_DOMAINTAB_NAME_MAX);
             return -1;
         }
     r->n_lead_parts = nl;
     r->domains_owned = calloc((size_t)nl, sizeof(bool));
     r->domain_batch = calloc((size_t)nl, sizeof(lr_buf));
     if (!r->domains_owned || !r->domain_batch) abort();
-    int64_t window = lr_qualify_duplicate_window_ms(r->cfg->qualify);
+    int64_t window = lr_qualify_duplicate_window_ms(r->cfg->rules.qualify);
     r->domains = lr_domaintab_new(r->kc->lead_domains_memory_ms > window
                                       ? r->kc->lead_domains_memory_ms
                                       : window);
@@ -1696,11 +1697,11 @@ static int partitioned_setup(runner *r) {
     }
     r->n_cores = np;
     r->cores = calloc((size_t)np, sizeof(*r->cores));
-    size_t nd = lr_route_domain_count(r->cfg->route);
+    size_t nd = lr_route_domain_count(r->cfg->rules.route);
     r->domain_partition = calloc(nd, sizeof(*r->domain_partition));
     if (!r->cores || !r->domain_partition) abort();
     for (size_t d = 0; d < nd; d++) {
-        const char *name = lr_route_domain_name(r->cfg->route, (int32_t)d);
+        const char *name = lr_route_domain_name(r->cfg->rules.route, (int32_t)d);
         r->domain_partition[d] = domain_partition_of(name, strlen(name), np);
     }
     logf_(r, "%zu routing domain(s) over %d repartition partition(s)", nd, np);
@@ -1767,7 +1768,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
     rd_kafka_consumer_close(r.consumer);
     /* the single instance's KPIs (partitioned cores left with their partitions) */
     if (opts->kpi_json_out && !r.partitioned && r.cores[0])
-        *opts->kpi_json_out = lr_lifecycle_kpi_json(lr_core_lifecycle(r.cores[0]));
+        *opts->kpi_json_out = lr_kpijson_lifecycle(lr_core_lifecycle(r.cores[0]));
     if (!r.fatal) {
         rd_kafka_flush(r.producer, 10000);
         rc = 0;

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "core.h"
 #include "jsonio.h"
+#include "kpijson.h"
 
 typedef struct summary {
     uint64_t leads, activities, decisions, statuses, alerts;
@@ -30,7 +31,7 @@ typedef struct summary {
 } summary;
 
 static void count(const lr_config *cfg, summary *s, const lr_event *ev) {
-    size_t n_reps = lr_route_rep_count(cfg->route);
+    size_t n_reps = lr_route_rep_count(cfg->rules.route);
     switch (ev->kind) {
     case LR_EVENT_STATUS: s->statuses++; return;
     case LR_EVENT_ALERT:
@@ -45,8 +46,8 @@ static void count(const lr_config *cfg, summary *s, const lr_event *ev) {
     else {
         s->by_stage[d->stage]++;
         bool tiered = false;
-        for (size_t t = 0; d->tier && t < lr_qualify_tier_count(cfg->qualify); t++) {
-            if (strcmp(lr_qualify_tier_name(cfg->qualify, t), d->tier) == 0) {
+        for (size_t t = 0; d->tier && t < lr_qualify_tier_count(cfg->rules.qualify); t++) {
+            if (strcmp(lr_qualify_tier_name(cfg->rules.qualify, t), d->tier) == 0) {
                 s->by_tier[t]++;
                 tiered = true;
             }
@@ -59,13 +60,13 @@ static void count(const lr_config *cfg, summary *s, const lr_event *ev) {
             s->overflowed++;
             break;
         }
-    int32_t team = d->team ? lr_route_team_index(cfg->route, d->team) : -1;
+    int32_t team = d->team ? lr_route_team_index(cfg->rules.route, d->team) : -1;
     if (!d->rep) {
         s->queued_total++;
         if (team >= 0) s->team_queued[team]++;
         return;
     }
-    int32_t rep = lr_route_rep_index(cfg->route, d->rep, strlen(d->rep));
+    int32_t rep = lr_route_rep_index(cfg->rules.route, d->rep, strlen(d->rep));
     if (team >= 0) {
         s->team_assigned[team]++;
         if (rep >= 0) s->rep_in_team[(size_t)team * n_reps + (size_t)rep]++;
@@ -84,22 +85,22 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
     fprintf(f, "  (duplicates ignored %llu)\n",
             (unsigned long long)lr_core_stats_get(core)->duplicates);
     fprintf(f, "tiers:");
-    for (size_t t = 0; t < lr_qualify_tier_count(cfg->qualify); t++)
-        fprintf(f, " %s %llu", lr_qualify_tier_name(cfg->qualify, t),
+    for (size_t t = 0; t < lr_qualify_tier_count(cfg->rules.qualify); t++)
+        fprintf(f, " %s %llu", lr_qualify_tier_name(cfg->rules.qualify, t),
                 (unsigned long long)s->by_tier[t]);
     fprintf(f, " untiered %llu\n", (unsigned long long)s->untiered);
-    size_t n_reps = lr_route_rep_count(cfg->route);
+    size_t n_reps = lr_route_rep_count(cfg->rules.route);
     fprintf(f, "assignments per team and rep (share of the team's assignments vs target):\n");
-    for (size_t t = 0; t < lr_route_team_count(cfg->route); t++) {
-        fprintf(f, "  %-20s assigned %llu, queued %llu\n", lr_route_team_name(cfg->route, (int32_t)t),
+    for (size_t t = 0; t < lr_route_team_count(cfg->rules.route); t++) {
+        fprintf(f, "  %-20s assigned %llu, queued %llu\n", lr_route_team_name(cfg->rules.route, (int32_t)t),
                 (unsigned long long)s->team_assigned[t], (unsigned long long)s->team_queued[t]);
         for (size_t r = 0; r < n_reps; r++) {
-            if (!lr_route_rep_in_team(cfg->route, (int32_t)t, (int32_t)r)) continue;
+            if (!lr_route_rep_in_team(cfg->rules.route, (int32_t)t, (int32_t)r)) continue;
             uint64_t got = s->rep_in_team[t * n_reps + r];
             double share = s->team_assigned[t] ? 100.0 * (double)got / (double)s->team_assigned[t] : 0;
             fprintf(f, "    %-18s %6llu  %5.1f%%  target %5.1f%%\n",
-                    lr_route_rep_name(cfg->route, (int32_t)r), (unsigned long long)got, share,
-                    100.0 * lr_route_target_share(cfg->route, (int32_t)t, (int32_t)r));
+                    lr_route_rep_name(cfg->rules.route, (int32_t)r), (unsigned long long)got, share,
+                    100.0 * lr_route_target_share(cfg->rules.route, (int32_t)t, (int32_t)r));
         }
     }
     fprintf(f, "overflowed %llu, queued %llu, reassigned after SLA breach %llu\n",
@@ -108,7 +109,7 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
     fprintf(f, "alerts: WARNING %llu, BREACH %llu, ESCALATION %llu\n",
             (unsigned long long)s->alert_kinds[0], (unsigned long long)s->alert_kinds[1],
             (unsigned long long)s->alert_kinds[2]);
-    char *kpi = lr_lifecycle_kpi_json(lr_core_lifecycle(core));
+    char *kpi = lr_kpijson_lifecycle(lr_core_lifecycle(core));
     if (kpi) fprintf(f, "kpi: %s\n", kpi);
     free(kpi);
 }
@@ -157,13 +158,13 @@ int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
         if (!use_stdin) fclose(in);
         return 1;
     }
-    size_t n_teams = lr_route_team_count(cfg->route), n_reps = lr_route_rep_count(cfg->route);
+    size_t n_teams = lr_route_team_count(cfg->rules.route), n_reps = lr_route_rep_count(cfg->rules.route);
     summary s = {0};
-    s.by_tier = calloc(lr_qualify_tier_count(cfg->qualify) + 1, sizeof(uint64_t));
+    s.by_tier = calloc(lr_qualify_tier_count(cfg->rules.qualify) + 1, sizeof(uint64_t));
     s.team_assigned = calloc(n_teams + 1, sizeof(uint64_t));
     s.team_queued = calloc(n_teams + 1, sizeof(uint64_t));
     s.rep_in_team = calloc(n_teams * n_reps + 1, sizeof(uint64_t));
-    lr_core *core = lr_core_new(cfg, 1024);
+    lr_core *core = lr_core_new(&cfg->rules, 1024);
     lr_out out;
     lr_out_init(&out);
     lr_arena arena;

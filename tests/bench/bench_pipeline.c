@@ -192,7 +192,7 @@ typedef struct result {
 } result;
 
 static result run(const lr_config *cfg, lr_codec *codec, const batch *b, int mode) {
-    lr_core *core = lr_core_new(cfg, b->n);
+    lr_core *core = lr_core_new(&cfg->rules, b->n);
     lr_out out;
     lr_out_init(&out);
     lr_arena arena;

@@ -24,6 +24,7 @@
 #include "lifecycle.h"
 #include "qualify.h"
 #include "route.h"
+#include "rules_sla.h"
 #include "tz.h"
 #include "wheel.h"
 

@@ -71,7 +71,7 @@ static void fill_lead(lr_lead *l) {
     l->consent = false;
     l->n_activities = 3;
     l->activities[0] = (lr_activity){LR_ACT_DEMO_REQUEST, 1794990000000LL, S("/demo")};
-    l->activities[1] = (lr_activity){LR_ACT_SPAM_COMPLAINT, -5, LR_STR_NULL};
+    l->activities[1] = (lr_activity){LR_ACT_SPAM_COMPLAINT, 1794995000000LL, LR_STR_NULL};
     l->activities[2] = (lr_activity){LR_ACT_PRICING_PAGE, 1794000000000LL, S("")};
     l->n_attrs = 2;
     l->attrs[0] = (lr_attr){S("plan"), S("enterprise")};
@@ -82,7 +82,7 @@ static void fill_lead(lr_lead *l) {
 static void fill_minimal_lead(lr_lead *l) {
     memset(l, 0, sizeof(*l));
     l->lead_id = S("x");
-    l->event_time = 1;
+    l->event_time = LR_TIME_MIN_VALID;
     l->company_size = -1;
     l->annual_revenue = -1;
 }
@@ -827,7 +827,7 @@ static void test_avro_c_writes_we_read(void **state) {
     for (int i = 0; i < LR_MAX_ACTIVITIES + 10 - 3; i++) {
         avro_value_append(&arr, &item, NULL);
         gset_enum(&item, "type", "PAGE_VIEW");
-        gset_long(&item, "at", 1000 + i, false);
+        gset_long(&item, "at", 1794000000000LL + i, false);
         gset_str(&item, "detail", "/x");
     }
     for (int i = 0; i < LR_MAX_ATTRS + 5 - 2; i++) {
@@ -1178,7 +1178,9 @@ static void test_contract(void **state) {
 }
 
 /* Hand-made bodies: each breaks one rule. The prefix is a valid start of a
- * Lead: lead_id "a", event_time 1. */
+ * Lead: lead_id "a", event_time 2000-01-01T00:00:00Z (the contract's first
+ * valid instant, a 6-byte varint: T2000). */
+#define T2000 0x80, 0xb0, 0xfd, 0xac, 0x8d, 0x37
 static void expect_malformed(lr_codec *c, lr_arena *a, const uint8_t *body, size_t n,
                              const char *reason_part) {
     uint8_t m[512] = {0, 0, 0, 0, 1};
@@ -1195,10 +1197,10 @@ static void test_malformed_cases(void **state) {
     lr_codec *c = codec_new();
     lr_arena arena;
     lr_arena_init(&arena, 0);
-    /* lead_id "a", event_time 1, 18 null unions (source..consent), empty
-     * activities (byte 21) and attributes (byte 22) */
-    uint8_t ok[32] = {2, 'a', 2};
-    size_t n = 3;
+    /* lead_id "a", event_time T2000, 18 null unions (source..consent), empty
+     * activities (byte 26) and attributes (byte 27) */
+    uint8_t ok[32] = {2, 'a', T2000};
+    size_t n = 8;
     for (int i = 0; i < 18; i++) ok[n++] = 0;
     ok[n++] = 0;
     ok[n++] = 0;
@@ -1219,9 +1221,9 @@ static void test_malformed_cases(void **state) {
     expect_malformed(c, &arena, b, 12, "64 bits");
     /* union branch 2 of [null, string], and a negative branch */
     memcpy(b, ok, n);
-    b[3] = 4;
+    b[8] = 4;
     expect_malformed(c, &arena, b, n, "union branch");
-    b[3] = 1;
+    b[8] = 1;
     expect_malformed(c, &arena, b, n, "union branch");
     /* negative string length, length past the end, huge length */
     memcpy(b, ok, n);
@@ -1232,45 +1234,45 @@ static void test_malformed_cases(void **state) {
     uint8_t huge[] = {0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
     memcpy(b, huge, sizeof(huge));
     expect_malformed(c, &arena, b, sizeof(huge) + 4, "past the end");
-    /* consent (byte 20): branch boolean, then the byte 2 */
-    memcpy(b, ok, 20);
+    /* consent (byte 25): branch boolean, then the byte 2 */
+    memcpy(b, ok, 25);
     uint8_t boolean[] = {2, 2, 0, 0};
-    memcpy(b + 20, boolean, sizeof(boolean));
-    expect_malformed(c, &arena, b, 20 + sizeof(boolean), "boolean");
+    memcpy(b + 25, boolean, sizeof(boolean));
+    expect_malformed(c, &arena, b, 25 + sizeof(boolean), "boolean");
     boolean[1] = 1;
-    memcpy(m + 5, b, 20);
-    memcpy(m + 25, boolean, sizeof(boolean));
-    assert_int_equal(decode(c, m, 5 + 20 + sizeof(boolean), &arena, &why), LR_CODEC_OK);
+    memcpy(m + 5, b, 25);
+    memcpy(m + 30, boolean, sizeof(boolean));
+    assert_int_equal(decode(c, m, 5 + 25 + sizeof(boolean), &arena, &why), LR_CODEC_OK);
     assert_true(lead_b.consent_known && lead_b.consent);
     /* activities: a count far beyond the input */
     memcpy(b, ok, n);
     uint8_t cnt[] = {0xfe, 0xff, 0xff, 0xff, 0x0f};
-    memcpy(b + 21, cnt, sizeof(cnt));
-    expect_malformed(c, &arena, b, 21 + sizeof(cnt), "more items");
+    memcpy(b + 26, cnt, sizeof(cnt));
+    expect_malformed(c, &arena, b, 26 + sizeof(cnt), "more items");
     /* activity with an enum index out of range (14 symbols) */
-    uint8_t act[] = {2, 28, 2, 0, 0, 0};
-    memcpy(b, ok, 21);
-    memcpy(b + 21, act, sizeof(act));
-    expect_malformed(c, &arena, b, 21 + sizeof(act), "enum index");
+    uint8_t act[] = {2, 28, T2000, 0, 0, 0};
+    memcpy(b, ok, 26);
+    memcpy(b + 26, act, sizeof(act));
+    expect_malformed(c, &arena, b, 26 + sizeof(act), "enum index");
     act[1] = 26; /* SPAM_COMPLAINT: fine */
-    memcpy(b + 21, act, sizeof(act));
-    memcpy(m + 5, b, 21 + sizeof(act));
-    assert_int_equal(decode(c, m, 5 + 21 + sizeof(act), &arena, &why), LR_CODEC_OK);
+    memcpy(b + 26, act, sizeof(act));
+    memcpy(m + 5, b, 26 + sizeof(act));
+    assert_int_equal(decode(c, m, 5 + 26 + sizeof(act), &arena, &why), LR_CODEC_OK);
     assert_int_equal(lead_b.activities[0].type, LR_ACT_SPAM_COMPLAINT);
     /* a negative block count with its byte size is valid Avro */
-    uint8_t neg[] = {1, 6, 2, 2, 0, 0, 0};
-    memcpy(b + 21, neg, sizeof(neg));
-    memcpy(m + 5, b, 21 + sizeof(neg));
-    assert_int_equal(decode(c, m, 5 + 21 + sizeof(neg), &arena, &why), LR_CODEC_OK);
+    uint8_t neg[] = {1, 16, 2, T2000, 0, 0, 0};
+    memcpy(b + 26, neg, sizeof(neg));
+    memcpy(m + 5, b, 26 + sizeof(neg));
+    assert_int_equal(decode(c, m, 5 + 26 + sizeof(neg), &arena, &why), LR_CODEC_OK);
     assert_int_equal(lead_b.n_activities, 1);
     assert_int_equal(lead_b.activities[0].type, LR_ACT_DEMO_REQUEST);
     neg[1] = 0x7e; /* byte size past the end */
-    memcpy(b + 21, neg, sizeof(neg));
-    expect_malformed(c, &arena, b, 21 + sizeof(neg), "block size");
+    memcpy(b + 26, neg, sizeof(neg));
+    expect_malformed(c, &arena, b, 26 + sizeof(neg), "block size");
     /* attributes: a key that is not UTF-8 */
     uint8_t attr[] = {0, 2, 2, 0xff, 2, 'v', 0};
-    memcpy(b + 21, attr, sizeof(attr));
-    expect_malformed(c, &arena, b, 21 + sizeof(attr), "UTF-8");
+    memcpy(b + 26, attr, sizeof(attr));
+    expect_malformed(c, &arena, b, 26 + sizeof(attr), "UTF-8");
     /* invalid UTF-8, overlong form, surrogate, embedded NUL */
     const char *bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "a\0b", "\xe2\x82"};
     const size_t badlen[] = {1, 2, 3, 3, 2};
@@ -1765,7 +1767,7 @@ static void test_evolution_unknown_symbols(void **state) {
     gfield(&g.v, "activities", &arr);
     avro_value_append(&arr, &item, NULL);
     gset_enum(&item, "type", "CHAT_STARTED");
-    gset_long(&item, "at", 77, false);
+    gset_long(&item, "at", 1794000000077LL, false);
     gset_str(&item, "detail", "widget");
     size_t n = gwrite(&g.v, 41, gbuf, sizeof(gbuf));
     gval_free(&g);
@@ -1824,13 +1826,22 @@ static void test_evolution_promotions(void **state) {
     w = replace_all(w, "{\"type\": \"map\", \"values\": \"string\"}", "{\"type\": \"map\", \"values\": \"bytes\"}");
     w = replace_all(w, "{\"name\": \"email\", \"type\": [\"null\", \"string\"]", "{\"name\": \"email\", \"type\": \"bytes\"");
     w = replace_all(w, "{\"name\": \"lead_id\", \"type\": \"string\"", "{\"name\": \"lead_id\", \"type\": [\"null\", \"string\"]");
-    w = replace_all(w, "{\"name\": \"event_time\", \"type\": {\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}",
-                    "{\"name\": \"event_time\", \"type\": \"int\"");
     fill_lead(&lead_a);
     lead_a.annual_revenue = 2000000000;
-    lead_a.event_time = 1700000000;
     assert_int_equal(evolve(c, w, 51, &arena, &why), LR_CODEC_OK);
     assert_lead_eq(&lead_a, &lead_b);
+
+    /* int -> long for event_time decodes, but 32 bits hold epoch seconds at
+     * best, never milliseconds since 2000: the contract refuses the lead */
+    char *wt = lead_schema_with("{\"name\": \"event_time\", \"type\": {\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}",
+                                "{\"name\": \"event_time\", \"type\": \"int\"");
+    lead_a.event_time = 1700000000;
+    assert_int_equal(evolve(c, wt, 55, &arena, &why), LR_CODEC_CONTRACT);
+    assert_int_equal(lead_b.event_time, 1700000000);
+    assert_non_null(strstr(why, "before 2000-01-01"));
+    free(wt);
+    fill_lead(&lead_a);
+    lead_a.annual_revenue = 2000000000;
 
     /* the null branch of a writer union, read into our required lead_id */
     gval g;

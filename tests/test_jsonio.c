@@ -144,7 +144,7 @@ static void test_parse_sales(void **state) {
     assert_true(a->opportunity_value == 12500.5);
 
     assert_int_equal(parse(f, "{\"type\":\"activity\",\"activity_id\":\"A-10\",\"lead_id\":\"L-1\","
-                              "\"kind\":\"rejected\",\"rep_id\":\"bob\",\"occurred_at\":5,"
+                              "\"kind\":\"rejected\",\"rep_id\":\"bob\",\"occurred_at\":1795169760000,"
                               "\"reason\":\"no_budget\",\"assignment_id\":\"L-1:decision:1\"}", 3),
                      0);
     a = &f->in.u.sales;
@@ -221,11 +221,11 @@ static void test_parse_overflow(void **state) {
     fixture *f = *state;
     char *line = malloc(16384);
     assert_non_null(line);
-    size_t off = (size_t)sprintf(line, "{\"type\":\"lead\",\"lead_id\":\"x\",\"event_time\":1,"
+    size_t off = (size_t)sprintf(line, "{\"type\":\"lead\",\"lead_id\":\"x\",\"event_time\":1795169700000,"
                                        "\"activities\":[");
     for (int i = 0; i < LR_MAX_ACTIVITIES + 3; i++)
-        off += (size_t)sprintf(line + off, "%s{\"type\":\"page_view\",\"at\":%d}", i ? "," : "",
-                               i + 1);
+        off += (size_t)sprintf(line + off, "%s{\"type\":\"page_view\",\"at\":%lld}", i ? "," : "",
+                               1795169700000LL + i + 1);
     off += (size_t)sprintf(line + off, "],\"attributes\":{");
     for (int i = 0; i < LR_MAX_ATTRS + 2; i++)
         off += (size_t)sprintf(line + off, "%s\"k%d\":\"v\"", i ? "," : "", i);
@@ -233,7 +233,7 @@ static void test_parse_overflow(void **state) {
     assert_int_equal(parse(f, line, 1), 0);
     assert_int_equal(f->in.u.lead.n_activities, LR_MAX_ACTIVITIES);
     assert_int_equal(f->in.u.lead.activities_dropped, 3);
-    assert_int_equal(f->in.u.lead.activities[LR_MAX_ACTIVITIES - 1].at, LR_MAX_ACTIVITIES);
+    assert_int_equal(f->in.u.lead.activities[LR_MAX_ACTIVITIES - 1].at, 1795169700000LL + LR_MAX_ACTIVITIES);
     assert_int_equal(f->in.u.lead.n_attrs, LR_MAX_ATTRS);
     assert_int_equal(f->in.u.lead.attrs_dropped, 2);
     free(line);

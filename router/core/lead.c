@@ -159,12 +159,33 @@ static const char *check_id(lr_str id, const char *what_missing, const char *wha
     return NULL;
 }
 
+bool lr_lead_time_in_range(lr_time_ms t) {
+    return t >= LR_TIME_MIN_VALID && t < LR_TIME_END_VALID;
+}
+
+/* The reasons name the likely cause: a time before 2000 is nearly always
+ * seconds (or a zero) where milliseconds are expected. */
+static const char *check_time(lr_time_ms t, const char *what_early, const char *what_late) {
+    if (t < LR_TIME_MIN_VALID) return what_early;
+    if (t >= LR_TIME_END_VALID) return what_late;
+    return NULL;
+}
+
+#define EARLY " is before 2000-01-01: seconds given where milliseconds are expected?"
+#define LATE " is after 9999-12-31"
+
 const char *lr_lead_contract_violation(const lr_lead *lead) {
     const char *why = check_id(lead->lead_id, "lead_id is missing or empty",
                                "lead_id is longer than 64 bytes",
                                "lead_id contains whitespace or control characters");
     if (why) return why;
-    if (lead->event_time <= 0) return "event_time is missing or not positive";
+    why = check_time(lead->event_time, "event_time" EARLY, "event_time" LATE);
+    if (why) return why;
+    for (uint32_t i = 0; i < lead->n_activities; i++) {
+        why = check_time(lead->activities[i].at, "activities[].at" EARLY,
+                         "activities[].at" LATE);
+        if (why) return why;
+    }
     if (lead->company_size < -1) return "company_size is negative";
     if (lead->annual_revenue < -1) return "annual_revenue is negative";
     return NULL;
@@ -177,7 +198,8 @@ const char *lr_sales_contract_violation(const lr_sales_activity *a) {
     if (why) return why;
     if (!a->activity_id.s || a->activity_id.len == 0) return "activity_id is missing or empty";
     if (!a->rep_id.s || a->rep_id.len == 0) return "rep_id is missing or empty";
-    if (a->occurred_at <= 0) return "occurred_at is missing or not positive";
+    why = check_time(a->occurred_at, "occurred_at" EARLY, "occurred_at" LATE);
+    if (why) return why;
     if ((int)a->kind < 0 || a->kind >= LR_SALES__COUNT) return "kind is not a known activity kind";
     return NULL;
 }

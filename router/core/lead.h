@@ -123,8 +123,23 @@ typedef struct lr_sales_activity {
 const char *lr_sales_kind_name(lr_sales_kind k);
 bool lr_sales_kind_parse(const char *name, lr_sales_kind *out);
 
-/* Contract checks shared by every decoder (Avro and JSON): NULL when the lead
- * is acceptable, else a short reason for the dead-letter header. */
+/* Every time that comes from outside (lead event_time, activity at, sales
+ * occurred_at, replay's --until) must lie in [LR_TIME_MIN_VALID,
+ * LR_TIME_END_VALID): on or after 2000-01-01T00:00:00Z, before
+ * 10000-01-01T00:00:00Z. The lower bound catches epoch seconds given where
+ * milliseconds are expected (they read as January 1970); the upper one keeps
+ * deadline arithmetic far from int64 overflow and every time printable as a
+ * four-digit-year ISO-8601 instant. */
+#define LR_TIME_MIN_VALID 946684800000LL    /* 2000-01-01T00:00:00Z */
+#define LR_TIME_END_VALID 253402300800000LL /* 10000-01-01T00:00:00Z */
+
+/* True when t lies within the bounds above. Pure, O(1). */
+bool lr_lead_time_in_range(lr_time_ms t);
+
+/* Contract checks shared by every decoder (Avro for Kafka, JSON lines for
+ * replay), so that both paths accept exactly the same events: NULL when the
+ * event is acceptable, else a short static reason (the dead-letter header on
+ * Kafka, "FILE:LINE: contract violation: ..." in replay). Pure; O(activities). */
 const char *lr_lead_contract_violation(const lr_lead *lead);
 const char *lr_sales_contract_violation(const lr_sales_activity *a);
 

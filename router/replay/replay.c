@@ -2,7 +2,10 @@
  *
  * The clock is each event's own timestamp; it never runs backwards, so an
  * event older than one already replayed is handled at the later time (as a
- * live router would see a late message). Between two events the clock visits
+ * live router would see a late message). Such events are counted and warned
+ * about with their line, because a file out of order is usually a mistake
+ * (two exports concatenated, a wrong sort key) and deciding them late changes
+ * SLA due times and KPIs without a sign. Between two events the clock visits
  * every SLA deadline in order, so a warning, a breach or a reassignment
  * happens at its own instant, as it would live, not at the next event's time.
  * Summary figures are counted from the events themselves, so they describe
@@ -10,6 +13,7 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +32,7 @@ typedef struct summary {
     uint64_t *rep_in_team;     /* team * n_reps + rep */
     uint64_t queued_total, overflowed, reassigned;
     uint64_t alert_kinds[3];
+    uint64_t back_in_time;     /* events older than the clock when read */
 } summary;
 
 static void count(const lr_config *cfg, summary *s, const lr_event *ev) {
@@ -109,125 +114,198 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
     fprintf(f, "alerts: WARNING %llu, BREACH %llu, ESCALATION %llu\n",
             (unsigned long long)s->alert_kinds[0], (unsigned long long)s->alert_kinds[1],
             (unsigned long long)s->alert_kinds[2]);
+    fprintf(f, "events back in time: %llu (decided at the later clock time)\n",
+            (unsigned long long)s->back_in_time);
     char *kpi = lr_kpijson_lifecycle(lr_core_lifecycle(core));
     if (kpi) fprintf(f, "kpi: %s\n", kpi);
     free(kpi);
 }
 
-static int write_out(lr_out *out, lr_buf *line, FILE *f, const lr_config *cfg, summary *s) {
+/* What one run holds: the input and output streams, the core and its
+ * buffers, the clock and the figures the summary prints. */
+typedef struct run {
+    const lr_replay_opts *o;
+    const lr_config *cfg;
+    const char *in_name, *out_name;
+    FILE *in, *out;
+    bool own_in, own_out;
+    lr_core *core;
+    lr_out events;
+    lr_arena arena;
+    lr_buf line;
+    lr_json_input *ev;
+    lr_time_ms clock;
+    summary s;
+} run;
+
+static int write_out(run *r) {
+    lr_out *out = &r->events;
     for (size_t i = 0; i < out->n; i++) {
-        count(cfg, s, &out->ev[i]);
-        lr_buf_reset(line);
-        lr_jsonio_write_event(&out->ev[i], line);
-        if (fwrite(line->data, 1, line->len, f) != line->len) return -1;
+        count(r->cfg, &r->s, &out->ev[i]);
+        lr_buf_reset(&r->line);
+        lr_jsonio_write_event(&out->ev[i], &r->line);
+        if (fwrite(r->line.data, 1, r->line.len, r->out) != r->line.len) return -1;
     }
     lr_out_reset(out);
     return 0;
 }
 
 /* Moves the core's clock to `target` one deadline at a time. */
-static int advance_through(lr_core *core, lr_time_ms *clock, lr_time_ms target, lr_out *out,
-                           lr_buf *line, FILE *f, const lr_config *cfg, summary *s) {
+static int advance_through(run *r, lr_time_ms target) {
     for (;;) {
-        lr_time_ms due = lr_core_next_due(core);
+        lr_time_ms due = lr_core_next_due(r->core);
         if (due == LR_TIME_NONE || due > target) break;
         /* next_due is exact or earlier, never later: insist on progress */
-        lr_time_ms step = (*clock == LR_TIME_NONE || due > *clock) ? due : *clock + 1;
+        lr_time_ms step = (r->clock == LR_TIME_NONE || due > r->clock) ? due : r->clock + 1;
         if (step > target) break;
-        *clock = step;
-        lr_core_advance(core, step, out);
-        if (write_out(out, line, f, cfg, s)) return -1;
+        r->clock = step;
+        lr_core_advance(r->core, step, &r->events);
+        if (write_out(r)) return -1;
     }
-    if (*clock == LR_TIME_NONE || target > *clock) *clock = target;
+    if (r->clock == LR_TIME_NONE || target > r->clock) r->clock = target;
     return 0;
 }
 
-int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
-    const lr_config *cfg = o->cfg;
-    bool use_stdin = !o->input || strcmp(o->input, "-") == 0;
-    bool use_stdout = !o->output || strcmp(o->output, "-") == 0;
-    const char *in_name = use_stdin ? "<stdin>" : o->input;
-    FILE *in = use_stdin ? stdin : fopen(o->input, "r");
-    if (!in) {
-        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->input, strerror(errno));
-        return 1;
+static int write_failed(run *r, lr_err *err) {
+    lr_err_set(err, LR_ERR_FATAL, "%s: cannot write output: %s", r->out_name, strerror(errno));
+    return 1;
+}
+
+/* The first warnings name their lines; past these, only the count (in the
+ * last warning and the summary) grows, so a file sorted the wrong way round
+ * does not bury the summary under a line per event. */
+#define BACK_IN_TIME_WARNINGS 10
+
+static void note_back_in_time(run *r, long lineno, lr_time_ms t) {
+    uint64_t n = ++r->s.back_in_time;
+    if (!r->o->warnings || n > BACK_IN_TIME_WARNINGS) return;
+    fprintf(r->o->warnings,
+            "%s:%ld: warning: event goes back in time by %" PRId64 " ms; decided at the "
+            "clock's later time%s\n",
+            r->in_name, lineno, r->clock - t,
+            n == BACK_IN_TIME_WARNINGS ? " (further ones are only counted)" : "");
+}
+
+static int feed_event(run *r, long lineno, lr_err *err) {
+    const lr_json_input *ev = r->ev;
+    if (r->clock != LR_TIME_NONE && ev->time < r->clock) note_back_in_time(r, lineno, ev->time);
+    if (advance_through(r, ev->time)) return write_failed(r, err);
+    if (ev->kind == LR_JSON_LEAD) {
+        r->s.leads++;
+        lr_core_on_lead(r->core, &ev->u.lead, r->clock, &r->events);
+    } else {
+        r->s.activities++;
+        lr_core_on_sales(r->core, &ev->u.sales, r->clock, &r->events);
     }
-    FILE *outf = use_stdout ? stdout : fopen(o->output, "w");
-    if (!outf) {
-        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->output, strerror(errno));
-        if (!use_stdin) fclose(in);
-        return 1;
-    }
-    size_t n_teams = lr_route_team_count(cfg->rules.route), n_reps = lr_route_rep_count(cfg->rules.route);
-    summary s = {0};
-    s.by_tier = calloc(lr_qualify_tier_count(cfg->rules.qualify) + 1, sizeof(uint64_t));
-    s.team_assigned = calloc(n_teams + 1, sizeof(uint64_t));
-    s.team_queued = calloc(n_teams + 1, sizeof(uint64_t));
-    s.rep_in_team = calloc(n_teams * n_reps + 1, sizeof(uint64_t));
-    lr_core *core = lr_core_new(&cfg->rules, 1024);
-    lr_out out;
-    lr_out_init(&out);
-    lr_arena arena;
-    lr_arena_init(&arena, 64 * 1024);
-    lr_buf line;
-    lr_buf_init(&line);
-    lr_json_input *ev = malloc(sizeof(*ev));
+    return write_out(r) ? write_failed(r, err) : 0;
+}
+
+/* Every line, in order. getline's -1 is the end of the file or a read error
+ * (EISDIR for a directory, EIO...): only ferror tells them apart, and a read
+ * error must not pass for a short, successful replay. */
+static int read_events(run *r, lr_err *err) {
     char *text = NULL;
     size_t cap = 0;
     ssize_t len;
     long lineno = 0;
-    lr_time_ms clock = LR_TIME_NONE;
     int rc = 0;
-    while ((len = getline(&text, &cap, in)) >= 0) {
+    errno = 0;
+    while ((len = getline(&text, &cap, r->in)) >= 0) {
         lineno++;
-        lr_arena_reset(&arena);
-        int p = lr_jsonio_parse_line(text, (size_t)len, in_name, lineno, ev, &arena, err);
-        if (p < 0) {
+        lr_arena_reset(&r->arena);
+        int p = lr_jsonio_parse_line(text, (size_t)len, r->in_name, lineno, r->ev, &r->arena, err);
+        if (p < 0 || (p == 0 && feed_event(r, lineno, err))) {
             rc = 1;
             break;
         }
-        if (p > 0) continue;
-        if (advance_through(core, &clock, ev->time, &out, &line, outf, cfg, &s)) {
-            lr_err_set(err, LR_ERR_FATAL, "cannot write output: %s", strerror(errno));
-            rc = 1;
-            break;
-        }
-        if (ev->kind == LR_JSON_LEAD) {
-            s.leads++;
-            lr_core_on_lead(core, &ev->u.lead, clock, &out);
-        } else {
-            s.activities++;
-            lr_core_on_sales(core, &ev->u.sales, clock, &out);
-        }
-        if (write_out(&out, &line, outf, cfg, &s)) {
-            lr_err_set(err, LR_ERR_FATAL, "cannot write output: %s", strerror(errno));
-            rc = 1;
-            break;
-        }
+        errno = 0;
     }
-    if (rc == 0 && o->until != LR_TIME_NONE && (clock == LR_TIME_NONE || o->until > clock)) {
-        if (advance_through(core, &clock, o->until, &out, &line, outf, cfg, &s) ||
-            (lr_core_advance(core, o->until, &out), write_out(&out, &line, outf, cfg, &s))) {
-            lr_err_set(err, LR_ERR_FATAL, "cannot write output: %s", strerror(errno));
-            rc = 1;
-        }
-    }
-    if (fflush(outf) != 0 && rc == 0) {
-        lr_err_set(err, LR_ERR_FATAL, "cannot write output: %s", strerror(errno));
+    if (rc == 0 && ferror(r->in)) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: cannot read: %s", r->in_name,
+                   strerror(errno ? errno : EIO));
         rc = 1;
     }
-    if (rc == 0 && o->summary) print_summary(cfg, &s, core, o->summary);
     free(text);
-    free(ev);
-    lr_buf_free(&line);
-    lr_arena_destroy(&arena);
-    lr_out_destroy(&out);
-    lr_core_free(core);
-    free(s.by_tier);
-    free(s.team_assigned);
-    free(s.team_queued);
-    free(s.rep_in_team);
-    if (!use_stdin) fclose(in);
-    if (!use_stdout) fclose(outf);
+    if (rc == 0 && r->o->warnings && r->s.back_in_time > BACK_IN_TIME_WARNINGS)
+        fprintf(r->o->warnings, "%s: warning: %" PRIu64 " events in all went back in time\n",
+                r->in_name, r->s.back_in_time);
+    return rc;
+}
+
+static int open_streams(run *r, const lr_replay_opts *o, lr_err *err) {
+    r->own_in = o->input && strcmp(o->input, "-") != 0;
+    r->own_out = o->output && strcmp(o->output, "-") != 0;
+    r->in_name = r->own_in ? o->input : "<stdin>";
+    r->out_name = r->own_out ? o->output : "<stdout>";
+    r->in = r->own_in ? fopen(o->input, "r") : stdin;
+    if (!r->in) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->input, strerror(errno));
+        return 1;
+    }
+    r->out = r->own_out ? fopen(o->output, "w") : stdout;
+    if (!r->out) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->output, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static void run_init(run *r, const lr_replay_opts *o) {
+    memset(r, 0, sizeof(*r));
+    r->o = o;
+    const lr_config *cfg = r->cfg = o->cfg;
+    size_t n_teams = lr_route_team_count(cfg->rules.route), n_reps = lr_route_rep_count(cfg->rules.route);
+    r->s.by_tier = calloc(lr_qualify_tier_count(cfg->rules.qualify) + 1, sizeof(uint64_t));
+    r->s.team_assigned = calloc(n_teams + 1, sizeof(uint64_t));
+    r->s.team_queued = calloc(n_teams + 1, sizeof(uint64_t));
+    r->s.rep_in_team = calloc(n_teams * n_reps + 1, sizeof(uint64_t));
+    r->core = lr_core_new(&cfg->rules, 1024);
+    lr_out_init(&r->events);
+    lr_arena_init(&r->arena, 64 * 1024);
+    lr_buf_init(&r->line);
+    r->ev = malloc(sizeof(*r->ev));
+    r->clock = LR_TIME_NONE;
+}
+
+static void run_destroy(run *r) {
+    free(r->ev);
+    lr_buf_free(&r->line);
+    lr_arena_destroy(&r->arena);
+    lr_out_destroy(&r->events);
+    lr_core_free(r->core);
+    free(r->s.by_tier);
+    free(r->s.team_assigned);
+    free(r->s.team_queued);
+    free(r->s.rep_in_team);
+    if (r->own_in && r->in) fclose(r->in);
+    if (r->own_out && r->out) fclose(r->out);
+}
+
+/* --until: fire what falls due up to that instant, then settle the clock
+ * there even if nothing was due. */
+static int finish_until(run *r, lr_err *err) {
+    lr_time_ms until = r->o->until;
+    if (until == LR_TIME_NONE || (r->clock != LR_TIME_NONE && until <= r->clock)) return 0;
+    if (advance_through(r, until)) return write_failed(r, err);
+    lr_core_advance(r->core, until, &r->events);
+    return write_out(r) ? write_failed(r, err) : 0;
+}
+
+int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
+    if (o->until != LR_TIME_NONE && !lr_lead_time_in_range(o->until)) {
+        lr_err_set(err, LR_ERR_FATAL, "until %" PRId64 " is outside 2000-01-01..9999-12-31",
+                   o->until);
+        return 1;
+    }
+    run r;
+    run_init(&r, o);
+    int rc = open_streams(&r, o, err);
+    if (rc == 0) rc = read_events(&r, err);
+    if (rc == 0) rc = finish_until(&r, err);
+    if (r.out && fflush(r.out) != 0 && rc == 0) rc = write_failed(&r, err);
+    if (rc == 0 && o->stats) *o->stats = (lr_replay_stats){r.s.leads, r.s.activities,
+                                                           r.s.decisions, r.s.back_in_time};
+    if (rc == 0 && o->summary) print_summary(r.cfg, &r.s, r.core, o->summary);
+    run_destroy(&r);
     return rc;
 }

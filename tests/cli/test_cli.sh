@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The command line: help and version, `check` on the example and on broken
 # configurations (FILE:LINE on standard error, exit 1), usage errors (exit 2),
-# and replay reading standard input. Prints "N passed, M failed".
+# and replay: standard input, read errors, times before 2000, events that go
+# back in time, --until bounds. Prints "N passed, M failed".
 set -u
 bin=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,6 +75,26 @@ expect 1 "cannot open" "$bin" check -c "$tmp/missing.yaml"
 lead='{"type":"lead","lead_id":"C-1","event_time":"2026-11-17T15:00:00Z","country":"JP","region":"APAC","consent":true,"activities":[{"type":"demo_request","at":"2026-11-17T14:59:00Z"}]}'
 expect 0 '"type":"decision","lead_id":"C-1"' sh -c "echo '$lead' | '$bin' replay -c '$example' -q"
 expect 1 "<stdin>:1: unknown field 'bogus'" sh -c "echo '{\"type\":\"lead\",\"bogus\":1}' | '$bin' replay -c '$example' -q"
+
+# replay's errors: a read error is an error, not the end of the input
+expect 1 "^$tmp: cannot read: Is a directory$" "$bin" replay -c "$example" -q --input "$tmp"
+expect 1 "$tmp/none.jsonl: No such file" "$bin" replay -c "$example" -q --input "$tmp/none.jsonl"
+# a time before 2000 is refused at FILE:LINE: seconds where milliseconds are expected
+printf '%s\n' "$lead" '{"type":"lead","lead_id":"C-2","event_time":1795169700}' > "$tmp/seconds.jsonl"
+expect 1 "^$tmp/seconds.jsonl:2: contract violation: event_time is before 2000-01-01: seconds given where milliseconds are expected\?$" \
+  "$bin" replay -c "$example" -q --input "$tmp/seconds.jsonl" --output "$tmp/out.jsonl"
+# an event that goes back in time: warned at its line, counted in the summary, still decided
+printf '%s\n' "$lead" '{"type":"lead","lead_id":"C-0","event_time":"2026-11-17T14:00:00Z"}' > "$tmp/back.jsonl"
+expect 0 "^$tmp/back.jsonl:2: warning: event goes back in time by 3600000 ms" \
+  "$bin" replay -c "$example" --input "$tmp/back.jsonl" --output "$tmp/out.jsonl"
+expect 0 "^events back in time: 1 " "$bin" replay -c "$example" --input "$tmp/back.jsonl" --output "$tmp/out.jsonl"
+expect 0 '"lead_id":"C-0"' cat "$tmp/out.jsonl"
+# --until is range-checked: usage error, exit 2
+for until in 99999999999999999999 1795169700 -5 10000-01-01T00:00:00Z 2026-13-01T00:00:00Z; do
+  expect 2 "--until takes an ISO-8601 UTC time or milliseconds, from 2000-01-01 to 9999-12-31" \
+    "$bin" replay -c "$example" -q --until "$until"
+done
+expect 0 '"lead_id":"C-1"' sh -c "echo '$lead' | '$bin' replay -c '$example' -q --until 2026-11-20T00:00:00Z"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

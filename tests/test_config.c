@@ -1,0 +1,230 @@
+/* test_config.c - the configuration's `kafka:` section (config.c): the
+ * defaults when it is absent, every key read, unknown keys refused with
+ * FILE:LINE, processing values, commit_interval and other bounds,
+ * repartition needing lead_domains, schema_ids. The rule sections are
+ * tested with their modules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+/* The smallest rulebook that loads: the kafka section goes before it. */
+static const char rules[] =
+    "routing:\n"
+    "  rules: [{ name: all, team: sales }]\n"
+    "teams:\n"
+    "  - { name: sales, strategy: round_robin, timezone: UTC, members: [{ rep: ann }] }\n"
+    "reps:\n"
+    "  - { id: ann, timezone: UTC }\n";
+
+static lr_config *load(const char *kafka, lr_err *err) {
+    char yaml[4096];
+    snprintf(yaml, sizeof(yaml), "%s%s", kafka, rules);
+    memset(err, 0, sizeof(*err));
+    return lr_config_load_string("k.yaml", yaml, err);
+}
+
+static const lr_kafka_config *ok(const char *kafka, lr_config **keep) {
+    lr_err err;
+    *keep = load(kafka, &err);
+    if (!*keep) fail_msg("refused: %s", err.msg);
+    return &(*keep)->kafka;
+}
+
+/* Refused, with the message starting "k.yaml:LINE: " and containing part. */
+static void refused(const char *kafka, int line, const char *part) {
+    lr_err err;
+    lr_config *cfg = load(kafka, &err);
+    if (cfg) {
+        lr_config_free(cfg);
+        fail_msg("accepted, wanted '%s'", part);
+    }
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "k.yaml:%d: ", line);
+    if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
+        fail_msg("'%s' does not start with '%s'", err.msg, prefix);
+    if (!strstr(err.msg, part)) fail_msg("'%s' lacks '%s'", err.msg, part);
+}
+
+/* Topics in lr_kafka_topics order; NULL for an unset one. */
+static void expect_topics(const lr_kafka_topics *t, const char *const want[10]) {
+    const char *const got[] = {t->leads,   t->sales_activity, t->assignments, t->nurture,
+                               t->status,  t->alerts,         t->dead_letter, t->state,
+                               t->repartition, t->lead_domains};
+    for (size_t i = 0; i < 10; i++) {
+        if (!want[i]) assert_null(got[i]);
+        else assert_string_equal(got[i], want[i]);
+    }
+}
+
+/* lead, sales_activity, decision, status, alert: base + 1 .. base + 5. */
+static void expect_ids(const lr_kafka_schema_ids *ids, int64_t base) {
+    const int64_t got[] = {ids->lead, ids->sales_activity, ids->decision, ids->status,
+                           ids->alert};
+    for (int i = 0; i < 5; i++) assert_int_equal(got[i], base + i + 1);
+}
+
+/* The scalar keys, as one expected row. */
+typedef struct scalars {
+    const char *group_id, *transactional_id;
+    lr_processing processing;
+    int64_t commit_interval_ms, commit_max_messages, max_message_bytes, lead_domains_memory_ms;
+} scalars;
+
+static void expect_scalars(const lr_kafka_config *k, scalars w) {
+    assert_string_equal(k->group_id, w.group_id);
+    assert_string_equal(k->transactional_id, w.transactional_id);
+    assert_int_equal(k->processing, w.processing);
+    assert_int_equal(k->commit_interval_ms, w.commit_interval_ms);
+    assert_int_equal(k->commit_max_messages, w.commit_max_messages);
+    assert_int_equal(k->max_message_bytes, w.max_message_bytes);
+    assert_int_equal(k->lead_domains_memory_ms, w.lead_domains_memory_ms);
+}
+
+static void test_defaults(void **state) {
+    (void)state;
+    lr_config *cfg;
+    const lr_kafka_config *k = ok("", &cfg);
+    assert_int_equal(k->n_props, 0);
+    expect_scalars(k, (scalars){"lead-router", "lead-router-1", LR_PROCESSING_EXACTLY_ONCE, 100,
+                                10000, 1048576, 0});
+    static const char *const topics[10] = {
+        "leads",      "sales-activity",  "lead-assignments",  "lead-nurture", "lead-status",
+        "sla-alerts", "lead-router-dlq", "lead-router-state", NULL,           NULL};
+    expect_topics(&k->topics, topics);
+    expect_ids(&k->schema_ids, 0);
+    lr_config_free(cfg);
+    /* an empty section is the same as none */
+    k = ok("kafka: {}\n", &cfg);
+    assert_string_equal(k->group_id, "lead-router");
+    lr_config_free(cfg);
+}
+
+static const char every_key[] =
+    "kafka:\n"
+    "  properties:\n"
+    "    bootstrap.servers: \"broker:9092\"\n"
+    "    linger.ms: 5\n"
+    "  group_id: g\n"
+    "  processing: at_least_once\n"
+    "  transactional_id: t-7\n"
+    "  commit_interval: 2s\n"
+    "  commit_max_messages: 500\n"
+    "  max_message_bytes: 4096\n"
+    "  lead_domains_memory: 8d\n"
+    "  topics:\n"
+    "    leads: l\n"
+    "    sales_activity: sa\n"
+    "    assignments: as\n"
+    "    nurture: nu\n"
+    "    status: st\n"
+    "    alerts: al\n"
+    "    dead_letter: dl\n"
+    "    state: sx\n"
+    "    repartition: rp\n"
+    "    lead_domains: ld\n"
+    "  schema_ids: { lead: 11, sales_activity: 12, decision: 13, status: 14, alert: 15 }\n";
+
+static void test_every_key(void **state) {
+    (void)state;
+    lr_config *cfg;
+    const lr_kafka_config *k = ok(every_key, &cfg);
+    assert_int_equal(k->n_props, 2);
+    assert_string_equal(k->prop_keys[0], "bootstrap.servers");
+    assert_string_equal(k->prop_values[0], "broker:9092");
+    assert_string_equal(k->prop_keys[1], "linger.ms");
+    assert_string_equal(k->prop_values[1], "5");
+    expect_scalars(k, (scalars){"g", "t-7", LR_PROCESSING_AT_LEAST_ONCE, 2000, 500, 4096,
+                                8 * LR_DAY_MS});
+    static const char *const topics[10] = {"l", "sa", "as", "nu", "st",
+                                           "al", "dl", "sx", "rp", "ld"};
+    expect_topics(&k->topics, topics);
+    expect_ids(&k->schema_ids, 10);
+    lr_config_free(cfg);
+}
+
+static void test_unknown_keys(void **state) {
+    (void)state;
+    refused("kafka:\n  group_id: g\n  group_idd: g\n", 3, "group_idd");
+    refused("kafka:\n  topics:\n    leads: l\n    leeds: l\n", 4, "leeds");
+    refused("kafka:\n  schema_ids:\n    lead: 1\n    order: 9\n", 4, "order");
+    refused("kafka:\n  properties:\n    linger.ms: [1, 2]\n", 3, "single value");
+    refused("kafka: 7\n", 1, "kafka");
+}
+
+static void test_processing(void **state) {
+    (void)state;
+    lr_config *cfg;
+    assert_int_equal(ok("kafka:\n  processing: exactly_once\n", &cfg)->processing,
+                     LR_PROCESSING_EXACTLY_ONCE);
+    lr_config_free(cfg);
+    assert_int_equal(ok("kafka:\n  processing: at_least_once\n", &cfg)->processing,
+                     LR_PROCESSING_AT_LEAST_ONCE);
+    lr_config_free(cfg);
+    refused("kafka:\n  processing: exactly-once\n", 2,
+            "processing must be exactly_once or at_least_once, not 'exactly-once'");
+}
+
+static void test_bounds(void **state) {
+    (void)state;
+    lr_config *cfg;
+    assert_int_equal(ok("kafka:\n  commit_interval: 1ms\n", &cfg)->commit_interval_ms, 1);
+    lr_config_free(cfg);
+    assert_int_equal(ok("kafka:\n  commit_interval: 60s\n", &cfg)->commit_interval_ms, 60000);
+    lr_config_free(cfg);
+    refused("kafka:\n  commit_interval: 0ms\n", 2, "commit_interval must be between 1ms and 60s");
+    refused("kafka:\n  commit_interval: 61s\n", 2, "commit_interval must be between 1ms and 60s");
+    refused("kafka:\n  commit_interval: soon\n", 2, "'soon' is not a duration");
+    refused("kafka:\n  commit_max_messages: 0\n", 2, "0 is out of range [1, 10000000]");
+    refused("kafka:\n  max_message_bytes: 63\n", 2, "63 is out of range [64, 104857600]");
+    refused("kafka:\n  max_message_bytes: 104857601\n", 2, "out of range");
+    assert_int_equal(ok("kafka:\n  max_message_bytes: 104857600\n", &cfg)->max_message_bytes,
+                     104857600);
+    lr_config_free(cfg);
+}
+
+static void test_repartition(void **state) {
+    (void)state;
+    refused("kafka:\n  topics:\n    repartition: rp\n", 3,
+            "kafka.topics.repartition needs kafka.topics.lead_domains");
+    refused("kafka:\n  topics:\n    lead_domains: ld\n", 3,
+            "kafka.topics.lead_domains is only used with kafka.topics.repartition");
+    refused("kafka:\n  lead_domains_memory: 30d\n", 2,
+            "kafka.lead_domains_memory is only used with kafka.topics.repartition");
+    /* stage 1 must remember a lead for at least its duplicate window (7d by default) */
+    refused("kafka:\n  lead_domains_memory: 1d\n  topics: { repartition: rp, lead_domains: ld }\n",
+            2, "is shorter than qualification.duplicate_window");
+    lr_config *cfg;
+    const lr_kafka_config *k =
+        ok("kafka:\n  topics: { repartition: rp, lead_domains: ld }\n", &cfg);
+    assert_string_equal(k->topics.repartition, "rp");
+    assert_int_equal(k->lead_domains_memory_ms, 0); /* 0: the duplicate window */
+    lr_config_free(cfg);
+}
+
+static void test_schema_ids(void **state) {
+    (void)state;
+    lr_config *cfg;
+    const lr_kafka_config *k = ok("kafka:\n  schema_ids: { lead: 0, alert: 2147483647 }\n", &cfg);
+    assert_int_equal(k->schema_ids.lead, 0);
+    assert_int_equal(k->schema_ids.sales_activity, 2); /* the others keep their defaults */
+    assert_int_equal(k->schema_ids.alert, 2147483647);
+    lr_config_free(cfg);
+    refused("kafka:\n  schema_ids:\n    lead: -1\n", 3, "-1 is out of range [0, 2147483647]");
+    refused("kafka:\n  schema_ids:\n    decision: 2147483648\n", 3, "out of range");
+    refused("kafka:\n  schema_ids:\n    status: four\n", 3, "four");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_processing),
+        cmocka_unit_test(test_bounds),        cmocka_unit_test(test_repartition),
+        cmocka_unit_test(test_schema_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -12,6 +12,7 @@
 
 #include "calendar.h"
 #include "cfg.h"
+#include "rules.h"
 #include "tz.h"
 
 static lr_tz_db *tzdb;

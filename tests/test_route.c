@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "event.h"
 #include "lead.h"
 #include "route.h"

@@ -5,6 +5,7 @@
 #define LR_CONFIG_H
 
 #include "cfg.h"
+#include "rules.h"
 #include "lifecycle.h"
 #include "qualify.h"
 #include "route.h"

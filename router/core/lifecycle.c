@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "rules.h" /* the SLA parser below reads calendars */
 #include "kpi.h"
 #include "leadtab.h"
 #include "wheel.h"

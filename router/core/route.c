@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "predicate.h"
+#include "rules.h"
 
 typedef enum strategy {
     STRAT_ROUND_ROBIN = 0,

@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "predicate.h"
 #include "qualify.h"
+#include "roster.h"
 #include "route.h"
 #include "score.h"
 #include "tz.h"

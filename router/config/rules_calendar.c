@@ -67,8 +67,8 @@ int lr_calendar_parse(const lr_cfg_node *map, lr_tz_db *tzdb, lr_calendar *out, 
     if (!tz)
         return lr_cfg_fail(err, lr_cfg_get(map, "timezone"), "calendar '%s': %s", raw.name,
                            e.msg[0] ? e.msg : "unknown time zone");
-    uint8_t days;
-    int start_min, end_min;
+    uint8_t days = 0;
+    int start_min = 0, end_min = 0;
     if (parse_days(raw.days, &days, err) < 0) return -1;
     if (lr_cfg_as_clock_minutes(raw.start, &start_min, err) < 0) return -1;
     if (lr_cfg_as_clock_minutes(raw.end, &end_min, err) < 0) return -1;

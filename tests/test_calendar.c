@@ -12,6 +12,7 @@
 
 #include "calendar.h"
 #include "cfg.h"
+#include "rules.h"
 #include "tz.h"
 
 static lr_tz_db *tzdb;
@@ -269,6 +270,19 @@ static void test_config_errors(void **state) {
                  "missing required key 'days'");
 }
 
+/* Business days and weeks scale by the calendar's window; other units not. */
+static void test_scale_units(void **state) {
+    cal_fixture f;
+    lr_err err = {0};
+    assert_int_equal(load_cal(&f, berlin_yaml, &err), 0);
+    int64_t two_days = 2 * LR_DAY_MS;
+    assert_int_equal(lr_calendar_scale(&f.cal, LR_CAL_DAYS, two_days), 2 * f.cal.day_ms);
+    assert_int_equal(lr_calendar_scale(&f.cal, LR_CAL_WEEKS, 7 * LR_DAY_MS), f.cal.week_ms);
+    assert_int_equal(lr_calendar_scale(&f.cal, LR_CAL_WALL, two_days), two_days);
+    assert_int_equal(lr_calendar_scale(NULL, LR_CAL_DAYS, two_days), two_days);
+    unload(&f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_friday_evening_to_monday_morning),
@@ -279,6 +293,7 @@ int main(void) {
         cmocka_unit_test(test_business_days_as_duration),
         cmocka_unit_test(test_add_elapsed_inverse),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_scale_units),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

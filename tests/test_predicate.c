@@ -10,6 +10,7 @@
 #include <regex.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "lead.h"
 #include "predicate.h"
 

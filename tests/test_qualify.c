@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "lead.h"
 #include "qualify.h"
 #include "score.h"

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "event.h"
 #include "lead.h"
 #include "route.h"
@@ -1160,6 +1161,61 @@ static void test_domains_accounts_join_rule_teams(void **state) {
     fx_free(f);
 }
 
+/* The core builds a routing config from plain values, with no YAML: a
+ * weighted team of two, a rule on a predicate, an account owner. */
+static void test_built_without_yaml(void **state) {
+    lr_err err = {0};
+    lr_tz_db *db = lr_tz_db_new(NULL);
+    const lr_tz *utc = lr_tz_get(db, "UTC", &err);
+    assert_non_null(utc);
+    lr_route_limits max = {.reps = 3, .teams = 1, .rules = 1, .accounts = 1, .skills = 1};
+    lr_route_config *cfg = lr_route_config_new(&max, true, "unrouted");
+    const char *const de[] = {"german"};
+    lr_route_rep_spec a = {.id = "ana", .assignable = true, .skills = de, .n_skills = 1};
+    lr_route_rep_spec b = {.id = "bo", .tz = utc, .assignable = true};
+    lr_route_rep_spec o = {.id = "own", .tz = utc, .assignable = true};
+    assert_int_equal(lr_route_add_rep(cfg, &a), 0);
+    assert_int_equal(lr_route_add_rep(cfg, &b), 1);
+    assert_int_equal(lr_route_add_rep(cfg, &o), 2);
+    int32_t members[] = {0, 1};
+    int64_t weights[] = {3, 1};
+    lr_route_team_spec t = {.name = "emea", .strategy = LR_STRATEGY_WEIGHTED,
+                            .members = members, .weights = weights, .n_members = 2};
+    assert_int_equal(lr_route_add_team(cfg, &t), 0);
+    assert_null(lr_route_rep_zone(cfg, 0)); /* no zone of its own, none on the team */
+    lr_route_set_rep_zone(cfg, 0, utc);
+    const char *const vals[] = {"DE"};
+    lr_predicate_spec ps = {.field = "country", .test = LR_PRED_EQUALS, .n = 1, .strs = vals,
+                            .desc = "country equals DE"};
+    lr_predicate *p = lr_predicate_new(&ps, &err);
+    assert_non_null(p);
+    int32_t skill = lr_route_skill_index(cfg, "german");
+    assert_int_equal(skill, 0);
+    lr_route_rule_spec r = {.name = "dach", .team = 0, .when = &p, .n_when = 1,
+                            .skills = &skill, .n_skills = 1};
+    lr_route_add_rule(cfg, &r);
+    assert_int_equal(lr_route_add_account(cfg, "BigCorp.com", 2), 0);
+    assert_int_equal(lr_route_add_account(cfg, "bigcorp.com", 2), -1);
+    lr_route_config_finish(cfg);
+    assert_string_equal(lr_route_team_queue(cfg, 0), "unrouted");
+
+    lr_route_state *st = lr_route_state_new(cfg);
+    lr_lead l;
+    lead_init(&l);
+    l.country = S("DE");
+    lr_route_result res;
+    lr_route_assign(cfg, st, &l, T(2026, 3, 2, 10, 0), NULL, &res, NULL, NULL);
+    assert_string_equal(res.rep_name, "ana"); /* bo lacks german */
+    assert_string_equal(res.rule, "dach");
+    l.country = S("US"); /* no rule: no skills bind the owner */
+    l.email = S("x@eu.bigcorp.com");
+    lr_route_assign(cfg, st, &l, T(2026, 3, 2, 10, 0), NULL, &res, NULL, NULL);
+    assert_string_equal(res.rep_name, "own");
+    lr_route_state_free(st);
+    lr_route_config_free(cfg);
+    lr_tz_db_free(db);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_robin_order),
@@ -1190,6 +1246,7 @@ int main(void) {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_domains_join_what_shares_state),
         cmocka_unit_test(test_domains_accounts_join_rule_teams),
+        cmocka_unit_test(test_built_without_yaml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "lead.h"
 #include "score.h"
 

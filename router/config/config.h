@@ -8,6 +8,7 @@
 #include "rulebook.h"
 #include "rules_sla.h"
 #include "tzdb.h"
+#include "rules.h"
 
 typedef enum lr_processing {
     LR_PROCESSING_EXACTLY_ONCE = 0,

@@ -3,6 +3,8 @@
  * key is refused with its line. */
 #include "rules_sla.h"
 
+#include "rules.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,6 @@
 #ifndef LR_CALENDAR_H
 #define LR_CALENDAR_H
 
-#include "cfg.h"
 #include "common.h"
 #include "tz.h"
 
@@ -23,9 +22,12 @@ typedef struct lr_calendar {
     int64_t week_ms;       /* nominal business ms of one week: working days x day_ms */
 } lr_calendar;
 
-/* Parses one calendar map {name, timezone, days, start, end, holidays} into
- * `out` (strings point into the config tree). 0, or -1 with "FILE:LINE: ...". */
-int lr_calendar_parse(const lr_cfg_node *map, lr_tz_db *tzdb, lr_calendar *out, lr_err *err);
+/* Fills `cal` from plain values: working weekdays as bits (0 = Sunday), a
+ * window start < end in minutes since local midnight (end may be 1440), and
+ * holidays as local day numbers in any order, copied, sorted and made unique.
+ * `name` and `tz` are kept as pointers and must outlive the calendar. */
+void lr_calendar_init(lr_calendar *cal, const char *name, const lr_tz *tz, uint8_t days,
+                      int start_min, int end_min, const int64_t *holidays, size_t n_holidays);
 void lr_calendar_destroy(lr_calendar *cal);
 
 /* True when that local day is a working day and not a holiday. */
@@ -40,9 +42,16 @@ lr_time_ms lr_calendar_add(const lr_calendar *cal, lr_time_ms t, int64_t busines
  * calendar counts every millisecond. */
 int64_t lr_calendar_elapsed(const lr_calendar *cal, lr_time_ms from, lr_time_ms to);
 
-/* A configured duration in the calendar's units: "2d" is two working days of
- * day_ms each and "1w" one working week; other units count as they are.
- * `node` must already be a valid duration; `ms` is its wall-clock value. */
-int64_t lr_calendar_duration(const lr_calendar *cal, const lr_cfg_node *node, int64_t ms);
+/* The unit a duration was written in: days and weeks of business time are
+ * shorter than wall-clock ones. */
+typedef enum lr_calendar_unit {
+    LR_CAL_WALL = 0, /* ms, s, m, h: counted as they are */
+    LR_CAL_DAYS,     /* "2d": two working days of day_ms each */
+    LR_CAL_WEEKS,    /* "1w": one working week of week_ms */
+} lr_calendar_unit;
+
+/* A duration of `ms` wall-clock milliseconds, written in `unit`, in the
+ * calendar's business time. A NULL calendar gives ms. */
+int64_t lr_calendar_scale(const lr_calendar *cal, lr_calendar_unit unit, int64_t ms);
 
 #endif

@@ -1,8 +1,9 @@
 /* predicate.c - one test on one lead field (see predicate.h).
  *
- * Everything that can be decided once is decided at parse time: the field is
- * resolved to an index, numbers are parsed, regexes compiled and the
- * description for explanations formatted. Matching then only compares.
+ * Everything that can be decided once is decided when the predicate is
+ * built: the field is resolved to an index, regexes are compiled and the
+ * values copied next to their lengths. Matching then only compares. Reading
+ * the test from the configuration file is config/rules_predicate.c's job.
  *
  * String comparisons (equals, one_of, prefix, suffix) ignore ASCII case:
  * marketing tools write "Software", "software" and "SOFTWARE" for the same
@@ -20,22 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum pred_kind {
-    P_EQUALS = 0,
-    P_ONE_OF,
-    P_RANGE,
-    P_PREFIX,
-    P_SUFFIX,
-    P_REGEX,
-    P_PRESENT,
-    P__COUNT
-} pred_kind;
-
-/* Test keys, indexed by pred_kind. */
-static const char *const test_keys[P__COUNT] = {
-    "equals", "one_of", "range", "prefix", "suffix", "regex", "present",
-};
-
 /* What matching reads comes first, so that a test touches one cache line of
  * its predicate (allocated on a line of its own): ~40 run per lead, and a
  * miss on each was a fifth of their time. */
@@ -44,7 +29,7 @@ struct lr_predicate {
      * derived (email_domain, consent, attrs.*) and lr_lead_string computes it:
      * the call was most of a cheap test. */
     ptrdiff_t str_off;
-    pred_kind kind;
+    lr_predicate_test kind;
     bool numeric;         /* the field is numeric: values are compared as numbers */
     bool present;         /* present: wanted presence */
     bool has_min, has_max;
@@ -94,7 +79,7 @@ static void *xcalloc(size_t n, size_t sz) {
     return p;
 }
 
-/* ---- parsing */
+/* ---- construction */
 
 /* Where lr_lead_string would read a plain field; -1 for derived values. */
 static ptrdiff_t direct_offset(lr_field f) {
@@ -117,103 +102,6 @@ static ptrdiff_t direct_offset(lr_field f) {
     case LR_FIELD_PRODUCT_INTEREST: return (ptrdiff_t)offsetof(lr_lead, product_interest);
     default: return -1;
     }
-}
-
-static bool key_in(const char *key, const char *const *list) {
-    if (!list) return false;
-    for (; *list; list++)
-        if (strcmp(key, *list) == 0) return true;
-    return false;
-}
-
-static int test_kind_of(const char *key) {
-    for (int k = 0; k < P__COUNT; k++)
-        if (strcmp(key, test_keys[k]) == 0) return k;
-    return -1;
-}
-
-static int fail_unknown_field(lr_err *err, const lr_cfg_node *at, const char *name) {
-    char known[512];
-    size_t off = 0;
-    known[0] = '\0';
-    for (int f = LR_FIELD_NONE + 1; f < LR_FIELD__COUNT; f++) {
-        if (f == LR_FIELD_ATTR) continue;
-        int w = snprintf(known + off, sizeof(known) - off, "%s, ", lr_field_name((lr_field)f));
-        if (w < 0 || (size_t)w >= sizeof(known) - off) break;
-        off += (size_t)w;
-    }
-    snprintf(known + off, sizeof(known) - off, "attrs.<key>");
-    return lr_cfg_fail(err, at, "unknown field '%s' (known: %s)", name, known);
-}
-
-static int fail_unknown_key(lr_err *err, const lr_cfg_node *map, size_t i,
-                            const char *const *extra_keys) {
-    char known[256];
-    size_t off = (size_t)snprintf(known, sizeof(known), "field");
-    for (int k = 0; k < P__COUNT; k++)
-        off += (size_t)snprintf(known + off, sizeof(known) - off, ", %s", test_keys[k]);
-    for (; extra_keys && *extra_keys && off < sizeof(known); extra_keys++)
-        off += (size_t)snprintf(known + off, sizeof(known) - off, ", %s", *extra_keys);
-    return lr_cfg_fail_key(err, map, i, "unknown key '%s' (known: %s)", map->keys[i], known);
-}
-
-/* A scalar value for equals / one_of: a number for numeric fields. */
-static int parse_value(lr_predicate *p, const lr_cfg_node *v, size_t i, const char *what,
-                       lr_err *err) {
-    if (lr_cfg_expect(v, LR_CFG_SCALAR, what, err) < 0) return -1;
-    if (p->numeric) {
-        lr_err ignored;
-        if (lr_cfg_as_double(v, &p->nums[i], &ignored) < 0)
-            return lr_cfg_fail(err, v, "'%s' is not a number (%s is numeric)", v->scalar,
-                               p->field_name);
-    } else {
-        p->strs[i] = xstrdup(v->scalar);
-        p->lens[i] = (uint32_t)strlen(v->scalar);
-    }
-    return 0;
-}
-
-static void alloc_values(lr_predicate *p, size_t n) {
-    p->n = n;
-    if (p->numeric) {
-        p->nums = xcalloc(n, sizeof(*p->nums));
-    } else {
-        p->strs = xcalloc(n, sizeof(*p->strs));
-        p->lens = xcalloc(n, sizeof(*p->lens));
-    }
-}
-
-static int parse_one_of(lr_predicate *p, const lr_cfg_node *v, lr_err *err) {
-    if (lr_cfg_expect(v, LR_CFG_SEQ, "one_of", err) < 0) return -1;
-    if (v->n == 0) return lr_cfg_fail(err, v, "one_of: the list is empty");
-    alloc_values(p, v->n);
-    for (size_t i = 0; i < v->n; i++)
-        if (parse_value(p, v->items[i], i, "an item of one_of", err) < 0) return -1;
-    return 0;
-}
-
-static int parse_range(lr_predicate *p, const lr_cfg_node *v, lr_err *err) {
-    if (!p->numeric)
-        return lr_cfg_fail(err, v, "range needs a numeric field (company_size, "
-                                   "annual_revenue), not '%s'", p->field_name);
-    if (lr_cfg_expect(v, LR_CFG_MAP, "range ({min, max})", err) < 0)
-        return -1;
-    for (size_t i = 0; i < v->n; i++) {
-        const char *k = v->keys[i];
-        if (strcmp(k, "min") == 0) {
-            if (lr_cfg_as_double(v->items[i], &p->min, err) < 0) return -1;
-            p->has_min = true;
-        } else if (strcmp(k, "max") == 0) {
-            if (lr_cfg_as_double(v->items[i], &p->max, err) < 0) return -1;
-            p->has_max = true;
-        } else {
-            return lr_cfg_fail_key(err, v, i, "range: unknown key '%s' (known: min, max)", k);
-        }
-    }
-    if (!p->has_min && !p->has_max) return lr_cfg_fail(err, v, "range needs min, max or both");
-    if (p->has_min && p->has_max && p->min > p->max)
-        return lr_cfg_fail(err, v, "range: min %g is above max %g", p->min, p->max);
-    return 0;
 }
 
 /* ---- case-insensitive regexes without REG_ICASE
@@ -363,141 +251,66 @@ static __attribute__((noinline)) bool contains_word(const lr_predicate *p, lr_st
     return false;
 }
 
-static int parse_regex(lr_predicate *p, const lr_cfg_node *v, lr_err *err) {
-    if (p->numeric)
-        return lr_cfg_fail(err, v, "regex needs a text field, not numeric '%s'", p->field_name);
-    if (lr_cfg_expect(v, LR_CFG_SCALAR, "regex", err) < 0) return -1;
+/* Compiles the pattern once; "(?i)" is folded (see above). */
+static int compile_regex(lr_predicate *p, const char *pattern, lr_err *err) {
     /* POSIX has no inline flags; accept the common "(?i)" spelling. */
-    bool icase = strncmp(v->scalar, "(?i)", 4) == 0;
-    char *pat = icase ? fold_pattern(v->scalar + 4) : xstrdup(v->scalar);
+    bool icase = strncmp(pattern, "(?i)", 4) == 0;
+    char *pat = icase ? fold_pattern(pattern + 4) : xstrdup(pattern);
     int rc = regcomp(&p->re, pat, REG_EXTENDED | REG_NOSUB);
     free(pat);
     if (rc != 0) {
         char msg[160];
         regerror(rc, &p->re, msg, sizeof(msg));
-        return lr_cfg_fail(err, v, "bad regex '%s': %s", v->scalar, msg);
+        lr_err_set(err, LR_ERR_FATAL, "bad regex '%s': %s", pattern, msg);
+        return -1;
     }
     p->re_ok = true;
-    literal_alternation(p, icase ? v->scalar + 4 : v->scalar, icase);
-    p->n = 1;
-    p->strs = xcalloc(1, sizeof(*p->strs));
-    p->lens = xcalloc(1, sizeof(*p->lens));
-    p->strs[0] = xstrdup(v->scalar); /* kept for the description */
-    p->lens[0] = (uint32_t)strlen(v->scalar);
+    literal_alternation(p, icase ? pattern + 4 : pattern, icase);
     return 0;
 }
 
-static int parse_affix(lr_predicate *p, const lr_cfg_node *v, lr_err *err) {
-    if (p->numeric)
-        return lr_cfg_fail(err, v, "%s needs a text field, not numeric '%s'",
-                           test_keys[p->kind], p->field_name);
-    alloc_values(p, 1);
-    return parse_value(p, v, 0, test_keys[p->kind], err);
-}
-
-static int parse_test(lr_predicate *p, const lr_cfg_node *v, lr_err *err) {
-    switch (p->kind) {
-    case P_EQUALS:
-        alloc_values(p, 1);
-        return parse_value(p, v, 0, "equals", err);
-    case P_ONE_OF: return parse_one_of(p, v, err);
-    case P_RANGE: return parse_range(p, v, err);
-    case P_PREFIX:
-    case P_SUFFIX: return parse_affix(p, v, err);
-    case P_REGEX: return parse_regex(p, v, err);
-    case P_PRESENT:
-        if (lr_cfg_expect(v, LR_CFG_SCALAR, "present", err) < 0) return -1;
-        return lr_cfg_as_bool(v, &p->present, err);
-    default: return -1;
+/* Copies the values the test compares with: numbers for a numeric field,
+ * strings (with their lengths) otherwise; a regex keeps its pattern for the
+ * description. */
+static void copy_values(lr_predicate *p, const lr_predicate_spec *s) {
+    p->n = s->n;
+    if (p->numeric && s->test != LR_PRED_REGEX) {
+        p->nums = xcalloc(s->n, sizeof(*p->nums));
+        for (size_t i = 0; i < s->n; i++) p->nums[i] = s->nums[i];
+        return;
+    }
+    p->strs = xcalloc(s->n, sizeof(*p->strs));
+    p->lens = xcalloc(s->n, sizeof(*p->lens));
+    for (size_t i = 0; i < s->n; i++) {
+        p->strs[i] = xstrdup(s->strs[i]);
+        p->lens[i] = (uint32_t)strlen(s->strs[i]);
     }
 }
 
-/* ---- description, for explanations: "industry one_of [software, fintech]" */
-
-static void describe(lr_predicate *p, const lr_cfg_node *v) {
-    size_t cap = strlen(p->field_name) + 64;
-    if (v->kind == LR_CFG_SCALAR) cap += strlen(v->scalar);
-    for (size_t i = 0; v->kind != LR_CFG_SCALAR && i < v->n; i++)
-        if (v->items[i]->kind == LR_CFG_SCALAR) cap += strlen(v->items[i]->scalar) + 2;
-    char *d = malloc(cap);
-    if (!d) abort();
-    int off = snprintf(d, cap, "%s %s ", p->field_name, test_keys[p->kind]);
-    switch (p->kind) {
-    case P_ONE_OF:
-        off += snprintf(d + off, cap - (size_t)off, "[");
-        for (size_t i = 0; i < v->n; i++)
-            off += snprintf(d + off, cap - (size_t)off, "%s%s", i ? ", " : "",
-                            v->items[i]->scalar);
-        snprintf(d + off, cap - (size_t)off, "]");
-        break;
-    case P_RANGE: {
-        const lr_cfg_node *mn = lr_cfg_get(v, "min"), *mx = lr_cfg_get(v, "max");
-        snprintf(d + off, cap - (size_t)off, "[%s..%s]", mn ? mn->scalar : "",
-                 mx ? mx->scalar : "");
-        break;
-    }
-    case P_PRESENT:
-        snprintf(d + off, cap - (size_t)off, "%s", p->present ? "true" : "false");
-        break;
-    default:
-        snprintf(d + off, cap - (size_t)off, "%s", v->scalar);
-        break;
-    }
-    p->desc = d;
-}
-
-lr_predicate *lr_predicate_parse(const lr_cfg_node *map, const char *const *extra_keys,
-                                 lr_err *err) {
-    if (lr_cfg_expect(map, LR_CFG_MAP, "a condition (field plus one test)", err) < 0)
-        return NULL;
-    const lr_cfg_node *field = NULL, *test = NULL;
-    int kind = -1;
-    for (size_t i = 0; i < map->n; i++) {
-        const char *k = map->keys[i];
-        int tk = test_kind_of(k);
-        if (strcmp(k, "field") == 0) {
-            field = map->items[i];
-        } else if (tk >= 0) {
-            if (test) {
-                lr_cfg_fail_key(err, map, i, "both '%s' and '%s': a condition takes "
-                                "exactly one test", test_keys[kind], k);
-                return NULL;
-            }
-            test = map->items[i];
-            kind = tk;
-        } else if (!key_in(k, extra_keys)) {
-            fail_unknown_key(err, map, i, extra_keys);
-            return NULL;
-        }
-    }
-    if (!field) {
-        lr_cfg_fail(err, map, "condition without 'field'");
-        return NULL;
-    }
-    if (lr_cfg_expect(field, LR_CFG_SCALAR, "field", err) < 0) return NULL;
-    if (!test) {
-        lr_cfg_fail(err, map, "field '%s' without a test (one of equals, one_of, range, "
-                    "prefix, suffix, regex, present)", field->scalar);
-        return NULL;
-    }
-
+lr_predicate *lr_predicate_new(const lr_predicate_spec *s, lr_err *err) {
     void *mem = NULL;
     if (posix_memalign(&mem, 64, sizeof(lr_predicate)) != 0) abort();
     lr_predicate *p = memset(mem, 0, sizeof(lr_predicate));
-    p->field_name = xstrdup(field->scalar);
+    p->field_name = xstrdup(s->field);
+    p->desc = xstrdup(s->desc ? s->desc : s->field);
     if (!lr_field_resolve(p->field_name, &p->ref) || p->ref.field == LR_FIELD_NONE) {
-        fail_unknown_field(err, field, field->scalar);
+        lr_err_set(err, LR_ERR_FATAL, "unknown field '%s'", s->field);
         lr_predicate_free(p);
         return NULL;
     }
-    p->kind = (pred_kind)kind;
+    p->kind = s->test;
     p->numeric = lr_field_is_numeric(p->ref.field);
     p->str_off = direct_offset(p->ref.field);
-    if (parse_test(p, test, err) < 0) {
+    p->present = s->present;
+    p->has_min = s->has_min;
+    p->has_max = s->has_max;
+    p->min = s->min;
+    p->max = s->max;
+    if (s->test != LR_PRED_RANGE && s->test != LR_PRED_PRESENT) copy_values(p, s);
+    if (s->test == LR_PRED_REGEX && compile_regex(p, s->strs[0], err) < 0) {
         lr_predicate_free(p);
         return NULL;
     }
-    describe(p, test);
     return p;
 }
 
@@ -523,14 +336,14 @@ static inline bool match_number(const lr_predicate *p, const lr_lead *lead) {
     double x;
     bool have = lr_lead_number(lead, &p->ref, &x);
     switch (p->kind) {
-    case P_PRESENT: return have == p->present;
-    case P_RANGE:
+    case LR_PRED_PRESENT: return have == p->present;
+    case LR_PRED_RANGE:
         if (!have) return false;
         if (p->has_min && x < p->min) return false;
         if (p->has_max && x > p->max) return false;
         return true;
-    case P_EQUALS:
-    case P_ONE_OF:
+    case LR_PRED_EQUALS:
+    case LR_PRED_ONE_OF:
         if (!have) return false;
         for (size_t i = 0; i < p->n; i++)
             if (x == p->nums[i]) return true;
@@ -544,18 +357,18 @@ static inline bool match_string(const lr_predicate *p, const lr_lead *lead) {
                                : lr_lead_string(lead, &p->ref);
     /* An empty string is what CRMs send for "nothing": treat it as absent. */
     bool have = v.s != NULL && v.len > 0;
-    if (p->kind == P_PRESENT) return have == p->present;
+    if (p->kind == LR_PRED_PRESENT) return have == p->present;
     if (!v.s) return false;
     switch (p->kind) {
-    case P_EQUALS:
-    case P_ONE_OF:
+    case LR_PRED_EQUALS:
+    case LR_PRED_ONE_OF:
         for (size_t i = 0; i < p->n; i++)
             if (v.len == p->lens[i] && ieq_n(v.s, p->strs[i], v.len)) return true;
         return false;
-    case P_PREFIX: return v.len >= p->lens[0] && ieq_n(v.s, p->strs[0], p->lens[0]);
-    case P_SUFFIX:
+    case LR_PRED_PREFIX: return v.len >= p->lens[0] && ieq_n(v.s, p->strs[0], p->lens[0]);
+    case LR_PRED_SUFFIX:
         return v.len >= p->lens[0] && ieq_n(v.s + (v.len - p->lens[0]), p->strs[0], p->lens[0]);
-    case P_REGEX:
+    case LR_PRED_REGEX:
         return p->n_lit ? contains_word(p, v) : regexec(&p->re, v.s, 0, NULL, 0) == 0;
     default: return false;
     }

@@ -1,27 +1,54 @@
 /* predicate.h - one test on one lead field, shared by fit rules, overrides and
  * routing conditions: equals, one_of, range, prefix, suffix, regex, present.
  *
- * Parsed from a map that holds `field` plus exactly one test key; other keys of
- * that map (name, points, team...) belong to the caller, which names them in
- * `extra_keys` so that anything else is rejected as unknown. */
+ * Built once from plain values (lr_predicate_spec; config/rules.h reads them
+ * from the YAML file) and matched per lead with no allocation and no lookup
+ * by name. A predicate is a heap object owned by whoever built it; it copies
+ * everything it keeps. Pure: matching reads only the lead. */
 #ifndef LR_PREDICATE_H
 #define LR_PREDICATE_H
 
-#include "cfg.h"
 #include "lead.h"
 
 typedef struct lr_predicate lr_predicate;
 
-/* extra_keys: NULL-terminated list of keys the caller handles; may be NULL. */
-lr_predicate *lr_predicate_parse(const lr_cfg_node *map, const char *const *extra_keys,
-                                 lr_err *err);
+typedef enum lr_predicate_test {
+    LR_PRED_EQUALS = 0,
+    LR_PRED_ONE_OF,
+    LR_PRED_RANGE,
+    LR_PRED_PREFIX,
+    LR_PRED_SUFFIX,
+    LR_PRED_REGEX,
+    LR_PRED_PRESENT,
+    LR_PRED__COUNT
+} lr_predicate_test;
+
+/* What a predicate tests, already checked by the caller: the field exists,
+ * values are numbers for a numeric field (lr_field_is_numeric) and strings
+ * otherwise, range has min or max. */
+typedef struct lr_predicate_spec {
+    const char *field;          /* "industry", "attrs.plan" */
+    lr_predicate_test test;
+    size_t n;                   /* equals, prefix, suffix, regex: 1; one_of: the list */
+    const char *const *strs;    /* text field, or regex: the values (a regex's pattern
+                                 * may start with "(?i)") */
+    const double *nums;         /* numeric field: the values */
+    bool has_min, has_max;      /* range, inclusive */
+    double min, max;
+    bool present;               /* present: wanted presence */
+    const char *desc;           /* "industry one_of [software, fintech]", copied */
+} lr_predicate_spec;
+
+/* NULL with err->msg when the field is unknown or the regex does not compile
+ * ("bad regex '<pattern>': <why>"). */
+lr_predicate *lr_predicate_new(const lr_predicate_spec *spec, lr_err *err);
 void lr_predicate_free(lr_predicate *p);
 bool lr_predicate_match(const lr_predicate *p, const lr_lead *lead);
 /* hits[i] = lr_predicate_match(ps[i], lead) for i < n: a rulebook's worth of
  * conditions in one call, with no call per test. */
 void lr_predicate_match_many(const lr_predicate *const *ps, size_t n, const lr_lead *lead,
                              bool *hits);
-/* "industry one_of [software,fintech]" for explanations; owned by p. */
+/* The spec's description, for explanations; owned by p. */
 const char *lr_predicate_describe(const lr_predicate *p);
 
 #endif

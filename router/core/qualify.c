@@ -9,7 +9,8 @@
  * first) unless the deciding override names one.
  *
  * Every `why` text is formatted here at configuration time, so qualifying a
- * lead allocates nothing. */
+ * lead allocates nothing. Reading the section from the configuration file is
+ * config/rules_qualify.c's job. */
 #include "qualify.h"
 
 #include <stdarg.h>
@@ -21,7 +22,6 @@
 typedef struct tier {
     char *name;
     double min_score;
-    int line;
 } tier;
 
 typedef struct override {
@@ -79,173 +79,7 @@ static void fmt_num(char *buf, size_t cap, double v) {
     if (strcmp(buf, "-0") == 0) strcpy(buf, "0");
 }
 
-/* ---- tiers */
-
-static int cmp_tier(const void *a, const void *b) {
-    const tier *x = a, *y = b;
-    if (x->min_score != y->min_score) return x->min_score > y->min_score ? -1 : 1;
-    return x->line - y->line; /* never reached: equal scores are refused */
-}
-
-static const lr_cfg_field tier_fields[] = {
-    {"name", LR_CFG_T_STR, offsetof(tier, name), true, NULL, 0, 0},
-    {"min_score", LR_CFG_T_DOUBLE, offsetof(tier, min_score), true, NULL, 0, 0},
-};
-
-static int parse_tiers(lr_qualify_config *cfg, const lr_cfg_node *seq, lr_err *err) {
-    if (!seq) return 0;
-    if (lr_cfg_expect(seq, LR_CFG_SEQ, "qualification.tiers", err) < 0) return -1;
-    cfg->tiers = calloc(seq->n ? seq->n : 1, sizeof(*cfg->tiers));
-    if (!cfg->tiers) abort();
-    for (size_t i = 0; i < seq->n; i++) {
-        const lr_cfg_node *t = seq->items[i];
-        tier tv = {0};
-        if (lr_cfg_apply(t, tier_fields, LR_CFG_COUNT(tier_fields), &tv, "a tier", err) < 0)
-            return -1;
-        if (!tv.name[0]) return lr_cfg_fail(err, t, "tier name is empty");
-        for (size_t j = 0; j < cfg->n_tiers; j++) {
-            if (strcmp(cfg->tiers[j].name, tv.name) == 0)
-                return lr_cfg_fail(err, t, "duplicate tier name '%s'", tv.name);
-            /* Two tiers at one score: the second could never be chosen. */
-            if (cfg->tiers[j].min_score == tv.min_score)
-                return lr_cfg_fail(err, t, "tiers '%s' and '%s' have the same min_score",
-                                   cfg->tiers[j].name, tv.name);
-        }
-        tier *dst = &cfg->tiers[cfg->n_tiers++];
-        dst->name = xstrdup(tv.name);
-        dst->min_score = tv.min_score;
-        dst->line = t->line;
-    }
-    qsort(cfg->tiers, cfg->n_tiers, sizeof(*cfg->tiers), cmp_tier);
-    return 0;
-}
-
-static int tier_index(const lr_qualify_config *cfg, const char *name) {
-    for (size_t i = 0; i < cfg->n_tiers; i++)
-        if (strcmp(cfg->tiers[i].name, name) == 0) return (int)i;
-    return -1;
-}
-
-/* ---- overrides */
-
-static const char *const stage_keys[LR_STAGE__COUNT] = {
-    "sales_ready", "marketing_qualified", "nurture", "disqualified",
-};
-
-static int parse_stage(const lr_cfg_node *n, lr_stage *out, lr_err *err) {
-    if (lr_cfg_expect(n, LR_CFG_SCALAR, "stage", err) < 0) return -1;
-    for (int s = 0; s < LR_STAGE__COUNT; s++) {
-        if (strcmp(n->scalar, stage_keys[s]) == 0) {
-            *out = (lr_stage)s;
-            return 0;
-        }
-    }
-    return lr_cfg_fail(err, n, "unknown stage '%s' (known: sales_ready, marketing_qualified, "
-                       "nurture, disqualified)", n->scalar);
-}
-
-static const char *const override_keys[] = {"name", "stage", "tier", NULL};
-
-/* `activity: <type>` overrides take no predicate keys: the map may only hold
- * name, stage, tier and activity. */
-static int parse_activity_override(override *o, const lr_cfg_node *m, lr_err *err) {
-    for (size_t i = 0; i < m->n; i++) {
-        const char *k = m->keys[i];
-        if (strcmp(k, "activity") == 0) continue;
-        bool ok = false;
-        for (const char *const *e = override_keys; *e; e++) ok = ok || strcmp(k, *e) == 0;
-        if (!ok)
-            return lr_cfg_fail_key(err, m, i, "unknown key '%s' in an activity override "
-                                   "(use either activity or field plus one test)", k);
-    }
-    const lr_cfg_node *a = lr_cfg_get(m, "activity");
-    if (lr_cfg_expect(a, LR_CFG_SCALAR, "activity", err) < 0) return -1;
-    if (!lr_activity_type_parse(a->scalar, &o->activity))
-        return lr_cfg_fail(err, a, "unknown activity '%s'", a->scalar);
-    o->by_activity = true;
-    o->why = xprintf("override %s: activity %s", o->name, lr_activity_type_name(o->activity));
-    return 0;
-}
-
-static int parse_override(lr_qualify_config *cfg, const lr_cfg_node *m, lr_err *err) {
-    if (lr_cfg_expect(m, LR_CFG_MAP, "an override", err) < 0) return -1;
-    override *o = &cfg->overrides[cfg->n_overrides];
-    o->tier = -1;
-    const lr_cfg_node *name = lr_cfg_get(m, "name"), *stage = lr_cfg_get(m, "stage");
-    const lr_cfg_node *tier_node = lr_cfg_get(m, "tier");
-    if (!name) return lr_cfg_fail(err, m, "override without 'name'");
-    if (lr_cfg_expect(name, LR_CFG_SCALAR, "name", err) < 0) return -1;
-    for (size_t i = 0; i < cfg->n_overrides; i++)
-        if (strcmp(cfg->overrides[i].name, name->scalar) == 0)
-            return lr_cfg_fail(err, name, "duplicate override name '%s'", name->scalar);
-    if (!stage) return lr_cfg_fail(err, m, "override '%s' without 'stage'", name->scalar);
-    if (parse_stage(stage, &o->stage, err) < 0) return -1;
-    if (tier_node) {
-        if (lr_cfg_expect(tier_node, LR_CFG_SCALAR, "tier", err) < 0) return -1;
-        o->tier = tier_index(cfg, tier_node->scalar);
-        if (o->tier < 0)
-            return lr_cfg_fail(err, tier_node, "override '%s': tier '%s' is not defined in "
-                               "qualification.tiers", name->scalar, tier_node->scalar);
-    }
-    o->name = xstrdup(name->scalar);
-    cfg->n_overrides++; /* from here on, free() releases what o holds */
-    if (lr_cfg_get(m, "activity")) return parse_activity_override(o, m, err);
-    if (!lr_cfg_get(m, "field"))
-        return lr_cfg_fail(err, m, "override '%s' needs either 'activity' or 'field' with "
-                           "one test", o->name);
-    o->pred = lr_predicate_parse(m, override_keys, err);
-    if (!o->pred) return -1;
-    o->why = xprintf("override %s: %s", o->name, lr_predicate_describe(o->pred));
-    return 0;
-}
-
-static int parse_overrides(lr_qualify_config *cfg, const lr_cfg_node *seq, lr_err *err) {
-    if (!seq) return 0;
-    if (lr_cfg_expect(seq, LR_CFG_SEQ, "qualification.overrides", err) < 0) return -1;
-    cfg->overrides = calloc(seq->n ? seq->n : 1, sizeof(*cfg->overrides));
-    if (!cfg->overrides) abort();
-    for (size_t i = 0; i < seq->n; i++)
-        if (parse_override(cfg, seq->items[i], err) < 0) return -1;
-    return 0;
-}
-
-/* ---- section */
-
-typedef struct qual_section {
-    const lr_cfg_node *tiers, *overrides, *disqualify_below;
-    double sales_ready, mql;
-    int64_t duplicate_window_ms;
-} qual_section;
-
-static const lr_cfg_field qual_fields[] = {
-    {"tiers", LR_CFG_T_NODE, offsetof(qual_section, tiers), false, NULL, 0, 0},
-    {"sales_ready_score", LR_CFG_T_DOUBLE, offsetof(qual_section, sales_ready), false, "60", 0,
-     0},
-    {"marketing_qualified_score", LR_CFG_T_DOUBLE, offsetof(qual_section, mql), false, "30", 0,
-     0},
-    {"disqualify_below", LR_CFG_T_NODE, offsetof(qual_section, disqualify_below), false, NULL,
-     0, 0},
-    {"overrides", LR_CFG_T_NODE, offsetof(qual_section, overrides), false, NULL, 0, 0},
-    {"duplicate_window", LR_CFG_T_DURATION, offsetof(qual_section, duplicate_window_ms), false,
-     "7d", 0, 0},
-};
-
-static int check_thresholds(lr_qualify_config *cfg, const lr_cfg_node *sec,
-                            const qual_section *s, lr_err *err) {
-    const lr_cfg_node *at = lr_cfg_get(sec, "sales_ready_score");
-    if (!at) at = lr_cfg_get(sec, "marketing_qualified_score");
-    if (s->sales_ready < s->mql)
-        return lr_cfg_fail(err, at ? at : sec, "sales_ready_score (%g) is below "
-                           "marketing_qualified_score (%g)", s->sales_ready, s->mql);
-    if (s->disqualify_below) {
-        if (lr_cfg_as_double(s->disqualify_below, &cfg->disqualify_below, err) < 0) return -1;
-        if (cfg->disqualify_below > s->mql)
-            return lr_cfg_fail(err, s->disqualify_below, "disqualify_below (%g) is above "
-                               "marketing_qualified_score (%g)", cfg->disqualify_below, s->mql);
-        cfg->has_disqualify = true;
-    }
-    return 0;
-}
+/* ---- construction */
 
 static void build_why(lr_qualify_config *cfg) {
     char a[64], b[64];
@@ -258,22 +92,59 @@ static void build_why(lr_qualify_config *cfg) {
     cfg->why_disqualified = xprintf("score < disqualify_below %s", a);
 }
 
-lr_qualify_config *lr_qualify_config_parse(const lr_cfg_node *sec, lr_err *err) {
+lr_qualify_config *lr_qualify_config_new(const lr_qualify_thresholds *t) {
     lr_qualify_config *cfg = calloc(1, sizeof(*cfg));
     if (!cfg) abort();
-    qual_section s = {0};
-    /* Tiers before overrides: an override names a tier. */
-    if (lr_cfg_apply(sec, qual_fields, LR_CFG_COUNT(qual_fields), &s, "qualification", err) < 0 ||
-        check_thresholds(cfg, sec, &s, err) < 0 || parse_tiers(cfg, s.tiers, err) < 0 ||
-        parse_overrides(cfg, s.overrides, err) < 0) {
-        lr_qualify_config_free(cfg);
-        return NULL;
-    }
-    cfg->sales_ready = s.sales_ready;
-    cfg->mql = s.mql;
-    cfg->duplicate_window_ms = s.duplicate_window_ms;
+    cfg->sales_ready = t->sales_ready;
+    cfg->mql = t->mql;
+    cfg->has_disqualify = t->has_disqualify;
+    cfg->disqualify_below = t->has_disqualify ? t->disqualify_below : 0;
+    cfg->duplicate_window_ms = t->duplicate_window_ms;
     build_why(cfg);
     return cfg;
+}
+
+/* Kept sorted by min_score, highest first, as tier_for reads them. */
+void lr_qualify_add_tier(lr_qualify_config *cfg, const char *name, double min_score) {
+    cfg->tiers = realloc(cfg->tiers, (cfg->n_tiers + 1) * sizeof(*cfg->tiers));
+    if (!cfg->tiers) abort();
+    size_t at = cfg->n_tiers;
+    while (at > 0 && cfg->tiers[at - 1].min_score < min_score) {
+        cfg->tiers[at] = cfg->tiers[at - 1];
+        at--;
+    }
+    cfg->tiers[at].name = xstrdup(name);
+    cfg->tiers[at].min_score = min_score;
+    cfg->n_tiers++;
+}
+
+int lr_qualify_tier_index(const lr_qualify_config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->n_tiers; i++)
+        if (strcmp(cfg->tiers[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+bool lr_qualify_has_override(const lr_qualify_config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->n_overrides; i++)
+        if (strcmp(cfg->overrides[i].name, name) == 0) return true;
+    return false;
+}
+
+void lr_qualify_add_override(lr_qualify_config *cfg, const lr_qualify_override *spec) {
+    cfg->overrides = realloc(cfg->overrides, (cfg->n_overrides + 1) * sizeof(*cfg->overrides));
+    if (!cfg->overrides) abort();
+    override *o = &cfg->overrides[cfg->n_overrides++];
+    memset(o, 0, sizeof(*o));
+    o->name = xstrdup(spec->name);
+    o->stage = spec->stage;
+    o->tier = spec->tier;
+    o->by_activity = !spec->pred;
+    o->activity = spec->activity;
+    o->pred = spec->pred;
+    if (o->by_activity)
+        o->why = xprintf("override %s: activity %s", o->name, lr_activity_type_name(o->activity));
+    else
+        o->why = xprintf("override %s: %s", o->name, lr_predicate_describe(o->pred));
 }
 
 void lr_qualify_config_free(lr_qualify_config *cfg) {

@@ -2,9 +2,9 @@
 #ifndef LR_QUALIFY_H
 #define LR_QUALIFY_H
 
-#include "cfg.h"
 #include "event.h"
 #include "lead.h"
+#include "predicate.h"
 #include "score.h"
 
 typedef struct lr_qualify_config lr_qualify_config;
@@ -17,9 +17,35 @@ typedef struct lr_qualification {
     const char *why;          /* "score >= sales_ready_score 60" or "override <name>", owned by config or static */
 } lr_qualification;
 
-/* Parses the `qualification:` section (NULL node: defaults). */
-lr_qualify_config *lr_qualify_config_parse(const lr_cfg_node *qualification, lr_err *err);
+/* The thresholds, already checked: sales_ready >= mql >= disqualify_below. */
+typedef struct lr_qualify_thresholds {
+    double sales_ready, mql;
+    bool has_disqualify;
+    double disqualify_below;
+    int64_t duplicate_window_ms;
+} lr_qualify_thresholds;
+
+/* One override: the stage (and tier, or -1) for leads that match `pred`, or,
+ * when pred is NULL, that have an activity of type `activity`. */
+typedef struct lr_qualify_override {
+    const char *name;
+    lr_stage stage;
+    int tier;                 /* lr_qualify_tier_index, or -1: the tier from the score */
+    lr_activity_type activity;
+    lr_predicate *pred;       /* taken by the config */
+} lr_qualify_override;
+
+/* Built once from plain values (config/rules.h reads them from the file).
+ * Names are copied; the config owns its overrides' predicates. */
+lr_qualify_config *lr_qualify_config_new(const lr_qualify_thresholds *t);
 void lr_qualify_config_free(lr_qualify_config *cfg);
+/* Tiers may come in any order (names and min_scores unique); add them all
+ * before the overrides that name them. */
+void lr_qualify_add_tier(lr_qualify_config *cfg, const char *name, double min_score);
+int lr_qualify_tier_index(const lr_qualify_config *cfg, const char *name); /* -1 */
+/* Overrides are tried in the order added; names are unique. */
+bool lr_qualify_has_override(const lr_qualify_config *cfg, const char *name);
+void lr_qualify_add_override(lr_qualify_config *cfg, const lr_qualify_override *o);
 
 void lr_qualify(const lr_qualify_config *cfg, const lr_lead *lead, const lr_score *score,
                 lr_qualification *out);

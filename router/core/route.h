@@ -8,7 +8,6 @@
 #ifndef LR_ROUTE_H
 #define LR_ROUTE_H
 
-#include "cfg.h"
 #include "arena.h"
 #include "event.h"
 #include "lead.h"
@@ -34,10 +33,9 @@ typedef struct lr_route_state {
     lr_team_cursor *teams;  /* indexed by team index */
 } lr_route_state;
 
-/* Parses `routing:`, `teams:` and `reps:` from the root map. Rosters and
- * account owners come from the file for now; a later change feeds them from a
- * compacted topic through the same config object. */
-lr_route_config *lr_route_config_parse(const lr_cfg_node *root, lr_tz_db *tzdb, lr_err *err);
+/* Built from plain values through roster.h (config/rules.h reads them from
+ * the YAML file). Rosters and account owners come from the file for now; a
+ * later change feeds them from a compacted topic through the same builder. */
 void lr_route_config_free(lr_route_config *cfg);
 
 lr_route_state *lr_route_state_new(const lr_route_config *cfg);

@@ -8,16 +8,15 @@
  * Decay: an activity of age a (ms) is worth points * 2^(-a / half_life).
  * exp2 is the only transcendental function used, and sums run in a fixed
  * order (rules in file order, activities in the lead's order), so the same
- * lead at the same `now` always gives bit-identical scores. */
+ * lead at the same `now` always gives bit-identical scores.
+ *
+ * Reading the rules from the configuration file is config/rules_score.c's job. */
 #include "score.h"
 
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEFAULT_HALF_LIFE "14d"
 
 typedef struct fit_rule {
     char *name;
@@ -53,147 +52,50 @@ static char *xstrdup(const char *s) {
     return p;
 }
 
-/* ---- fit rules */
+/* ---- construction */
 
-static const char *const fit_extra_keys[] = {"name", "points", NULL};
-
-static int parse_fit_rule(lr_score_config *cfg, const lr_cfg_node *r, lr_err *err) {
-    if (lr_cfg_expect(r, LR_CFG_MAP, "a fit rule", err) < 0) return -1;
-    const lr_cfg_node *name = lr_cfg_get(r, "name");
-    const lr_cfg_node *points = lr_cfg_get(r, "points");
-    if (!name) return lr_cfg_fail(err, r, "fit rule without 'name'");
-    if (lr_cfg_expect(name, LR_CFG_SCALAR, "name", err) < 0) return -1;
-    if (!name->scalar[0]) return lr_cfg_fail(err, name, "fit rule name is empty");
-    for (size_t i = 0; i < cfg->n_fit; i++)
-        if (strcmp(cfg->fit[i].name, name->scalar) == 0)
-            return lr_cfg_fail(err, name, "duplicate fit rule name '%s'", name->scalar);
-    if (!points) return lr_cfg_fail(err, r, "fit rule '%s' without 'points'", name->scalar);
-    double pts;
-    if (lr_cfg_as_double(points, &pts, err) < 0) return -1;
-    lr_predicate *pred = lr_predicate_parse(r, fit_extra_keys, err);
-    if (!pred) return -1;
-    fit_rule *fr = &cfg->fit[cfg->n_fit++];
-    fr->name = xstrdup(name->scalar);
-    fr->pred = pred;
-    fr->points = pts;
-    return 0;
-}
-
-static int parse_fit(lr_score_config *cfg, const lr_cfg_node *fit, lr_err *err) {
-    if (!fit) return 0;
-    if (lr_cfg_expect(fit, LR_CFG_SEQ, "scoring.fit", err) < 0) return -1;
-    cfg->fit = calloc(fit->n ? fit->n : 1, sizeof(*cfg->fit));
-    if (!cfg->fit) abort();
-    for (size_t i = 0; i < fit->n; i++)
-        if (parse_fit_rule(cfg, fit->items[i], err) < 0) return -1;
-    cfg->fit_preds = calloc(cfg->n_fit ? cfg->n_fit : 1, sizeof(*cfg->fit_preds));
-    if (!cfg->fit_preds) abort();
-    for (size_t i = 0; i < cfg->n_fit; i++) cfg->fit_preds[i] = cfg->fit[i].pred;
-    return 0;
-}
-
-/* ---- engagement rules */
-
-typedef struct eng_fields {
-    const char *activity;
-    double points;
-    const lr_cfg_node *cap;
-} eng_fields;
-
-static const lr_cfg_field eng_rule_fields[] = {
-    {"activity", LR_CFG_T_STR, offsetof(eng_fields, activity), true, NULL, 0, 0},
-    {"points", LR_CFG_T_DOUBLE, offsetof(eng_fields, points), true, NULL, 0, 0},
-    {"cap", LR_CFG_T_NODE, offsetof(eng_fields, cap), false, NULL, 0, 0},
-};
-
-static int fail_unknown_activity(lr_err *err, const lr_cfg_node *at, const char *name) {
-    char known[400];
-    size_t off = 0;
-    known[0] = '\0';
-    for (int t = 0; t < LR_ACT__COUNT; t++)
-        off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s", t ? ", " : "",
-                                lr_activity_type_name((lr_activity_type)t));
-    return lr_cfg_fail(err, at, "unknown activity '%s' (known: %s)", name, known);
-}
-
-static int parse_eng_rule(lr_score_config *cfg, const lr_cfg_node *r, lr_err *err) {
-    eng_fields f = {0};
-    if (lr_cfg_apply(r, eng_rule_fields, LR_CFG_COUNT(eng_rule_fields), &f,
-                     "an engagement rule", err) < 0)
-        return -1;
-    const lr_cfg_node *act_node = lr_cfg_get(r, "activity");
-    lr_activity_type t;
-    if (!lr_activity_type_parse(f.activity, &t))
-        return fail_unknown_activity(err, act_node, f.activity);
-    eng_rule *e = &cfg->eng[t];
-    if (e->active)
-        return lr_cfg_fail(err, act_node, "activity '%s' has two engagement rules", f.activity);
-    if (f.cap) {
-        if (lr_cfg_as_double(f.cap, &e->cap, err) < 0) return -1;
-        if (e->cap <= 0) return lr_cfg_fail(err, f.cap, "cap must be positive, not %s",
-                                            f.cap->scalar);
-        e->has_cap = true;
-    }
-    e->active = true;
-    e->points = f.points;
-    e->name = lr_activity_type_name(t);
-    cfg->order[cfg->n_order++] = t;
-    return 0;
-}
-
-typedef struct eng_section {
-    int64_t half_life_ms;
-    const lr_cfg_node *rules;
-} eng_section;
-
-static const lr_cfg_field eng_fields_map[] = {
-    {"half_life", LR_CFG_T_DURATION, offsetof(eng_section, half_life_ms), false,
-     DEFAULT_HALF_LIFE, 0, 0},
-    {"rules", LR_CFG_T_NODE, offsetof(eng_section, rules), false, NULL, 0, 0},
-};
-
-static int parse_engagement(lr_score_config *cfg, const lr_cfg_node *eng, lr_err *err) {
-    eng_section s = {0};
-    if (lr_cfg_apply(eng, eng_fields_map, LR_CFG_COUNT(eng_fields_map), &s,
-                     "scoring.engagement", err) < 0)
-        return -1;
-    /* A zero half-life would make every past activity worth nothing and the
-     * formula divide by zero; a very long one (e.g. 520w) disables decay. */
-    if (s.half_life_ms <= 0)
-        return lr_cfg_fail(err, lr_cfg_get(eng, "half_life"),
-                           "half_life must be longer than 0 (use e.g. 520w for no decay)");
-    cfg->half_life_ms = s.half_life_ms;
-    if (!s.rules) return 0;
-    if (lr_cfg_expect(s.rules, LR_CFG_SEQ, "scoring.engagement.rules", err) < 0) return -1;
-    for (size_t i = 0; i < s.rules->n; i++)
-        if (parse_eng_rule(cfg, s.rules->items[i], err) < 0) return -1;
-    return 0;
-}
-
-/* ---- section */
-
-typedef struct scoring_section {
-    const lr_cfg_node *fit, *engagement;
-} scoring_section;
-
-static const lr_cfg_field scoring_fields[] = {
-    {"fit", LR_CFG_T_NODE, offsetof(scoring_section, fit), false, NULL, 0, 0},
-    {"engagement", LR_CFG_T_NODE, offsetof(scoring_section, engagement), false, NULL, 0, 0},
-};
-
-lr_score_config *lr_score_config_parse(const lr_cfg_node *scoring, lr_err *err) {
+lr_score_config *lr_score_config_new(void) {
     lr_score_config *cfg = calloc(1, sizeof(*cfg));
     if (!cfg) abort();
     cfg->half_life_ms = 14 * LR_DAY_MS;
-    scoring_section s = {0};
-    if (lr_cfg_apply(scoring, scoring_fields, LR_CFG_COUNT(scoring_fields), &s, "scoring",
-                     err) < 0 ||
-        parse_fit(cfg, s.fit, err) < 0 ||
-        (s.engagement && parse_engagement(cfg, s.engagement, err) < 0)) {
-        lr_score_config_free(cfg);
-        return NULL;
-    }
     return cfg;
+}
+
+void lr_score_set_half_life(lr_score_config *cfg, int64_t half_life_ms) {
+    cfg->half_life_ms = half_life_ms;
+}
+
+bool lr_score_has_fit(const lr_score_config *cfg, const char *name) {
+    for (size_t i = 0; i < cfg->n_fit; i++)
+        if (strcmp(cfg->fit[i].name, name) == 0) return true;
+    return false;
+}
+
+void lr_score_add_fit(lr_score_config *cfg, const char *name, double points, lr_predicate *pred) {
+    size_t n = cfg->n_fit + 1;
+    cfg->fit = realloc(cfg->fit, n * sizeof(*cfg->fit));
+    cfg->fit_preds = realloc(cfg->fit_preds, n * sizeof(*cfg->fit_preds));
+    if (!cfg->fit || !cfg->fit_preds) abort();
+    fit_rule *fr = &cfg->fit[cfg->n_fit++];
+    fr->name = xstrdup(name);
+    fr->pred = pred;
+    fr->points = points;
+    cfg->fit_preds[n - 1] = pred;
+}
+
+bool lr_score_has_engagement(const lr_score_config *cfg, lr_activity_type t) {
+    return (unsigned)t < LR_ACT__COUNT && cfg->eng[t].active;
+}
+
+void lr_score_add_engagement(lr_score_config *cfg, lr_activity_type t, double points,
+                             double cap) {
+    eng_rule *e = &cfg->eng[t];
+    e->has_cap = cap > 0;
+    e->cap = cap;
+    e->active = true;
+    e->points = points;
+    e->name = lr_activity_type_name(t);
+    cfg->order[cfg->n_order++] = t;
 }
 
 void lr_score_config_free(lr_score_config *cfg) {

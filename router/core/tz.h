@@ -38,8 +38,4 @@ lr_time_ms lr_tz_to_utc(const lr_tz *tz, int year, int month, int mday, int minu
 int64_t lr_days_from_civil(int year, int month, int mday);
 void lr_civil_from_days(int64_t days, int *year, int *month, int *mday);
 
-/* Until the rule parsers that look zones up by name (calendar, route) live in
- * config/, they reach the zone database through this header. */
-#include "tzdb.h"
-
 #endif

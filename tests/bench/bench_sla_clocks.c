@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "event.h"
 #include "lifecycle.h"
 #include "qualify.h"

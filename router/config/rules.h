@@ -1,0 +1,49 @@
+/* rules.h - the decision sections of the YAML file (scoring, qualification,
+ * routing with its teams and reps, calendars, conditions) turned into the
+ * core's plain rule objects.
+ *
+ * The core modules (predicate, calendar, score, qualify, route) know nothing
+ * of YAML: they are built through their own constructors. These parsers walk
+ * the node tree, check what a reader of the file can get wrong, and report it
+ * as "FILE:LINE: what is wrong" at the offending node. Configuration time
+ * only: nothing here runs per lead. The objects returned belong to the
+ * caller (free them with the core's _free / _destroy); strings they keep are
+ * copied, except a calendar's name, which points into the node tree. */
+#ifndef LR_RULES_H
+#define LR_RULES_H
+
+#include "calendar.h"
+#include "cfg.h"
+#include "predicate.h"
+#include "qualify.h"
+#include "roster.h"
+#include "route.h"
+#include "score.h"
+#include "tzdb.h"
+
+/* One condition: a map holding `field` plus exactly one test key; other keys
+ * of that map (name, points, team...) belong to the caller, which names them
+ * in `extra_keys` (NULL-terminated, may be NULL) so that anything else is
+ * rejected as unknown. */
+lr_predicate *lr_predicate_parse(const lr_cfg_node *map, const char *const *extra_keys,
+                                 lr_err *err);
+
+/* One calendar map {name, timezone, days, start, end, holidays} into `out`
+ * (the name points into the config tree). 0, or -1 with "FILE:LINE: ...". */
+int lr_calendar_parse(const lr_cfg_node *map, lr_tz_db *tzdb, lr_calendar *out, lr_err *err);
+
+/* A configured duration in the calendar's units (see lr_calendar_scale): the
+ * unit is read from how the value is written, "2d" or "48h". `node` must
+ * already be a valid duration; `ms` is its wall-clock value. */
+int64_t lr_calendar_duration(const lr_calendar *cal, const lr_cfg_node *node, int64_t ms);
+
+/* The `scoring:` section (NULL node: no rules, every score 0). */
+lr_score_config *lr_score_config_parse(const lr_cfg_node *scoring, lr_err *err);
+
+/* The `qualification:` section (NULL node: defaults). */
+lr_qualify_config *lr_qualify_config_parse(const lr_cfg_node *qualification, lr_err *err);
+
+/* `routing:`, `teams:` and `reps:` from the root map; zones by name from tzdb. */
+lr_route_config *lr_route_config_parse(const lr_cfg_node *root, lr_tz_db *tzdb, lr_err *err);
+
+#endif

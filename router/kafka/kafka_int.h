@@ -22,9 +22,10 @@
  *
  * Cost: nothing here allocates per message; every part is set up at start
  * (or on assignment) and reused. Threads: the main thread owns the runner;
- * the commit worker touches `win.job`, the clients and `acks` only, and
- * librdkafka's background thread `acks` only (see kafka_txn.c). Not pure:
- * every file talks to Kafka. */
+ * while a commit runs, the worker writes `win.job` and waits on `acks`,
+ * calling the clients, and librdkafka's background thread writes `acks`
+ * (delivery reports); both only read the rest, to log (kafka_txn.c,
+ * kafka_client.c). Not pure: every file talks to Kafka. */
 #ifndef LR_KAFKA_INT_H
 #define LR_KAFKA_INT_H
 

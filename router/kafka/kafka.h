@@ -19,7 +19,7 @@ typedef struct lr_kafka_stats {
     uint64_t by_stage[LR_STAGE__COUNT];
     uint64_t assigned, queued;
     uint64_t transactions, aborts;
-    uint64_t producer_renewals; /* after librdkafka's fatal INVALID_TXN_STATE (kafka.c) */
+    uint64_t producer_renewals; /* after librdkafka's fatal INVALID_TXN_STATE (kafka_txn.c) */
     /* time spent closing windows (state drain, offsets, commit), in
      * microseconds; the commit runs on a worker thread while the main
      * thread reads and decides the next window */

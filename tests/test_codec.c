@@ -548,23 +548,29 @@ static const char *schema_text(lr_schema_kind k) { return lr_schemas_json(k, NUL
 /* ------------------------------------------------------------------------ */
 /* schemas                                                                   */
 
+/* The embedded text is the file's text, byte for byte (the build generates
+ * it), and each parses to the record its kind names. */
 static void test_schemas_match_files(void **state) {
     (void)state;
     for (int k = 0; k < LR_SCHEMA__COUNT; k++) {
         char path[256];
         snprintf(path, sizeof(path), "schemas/%s", lr_schemas_file((lr_schema_kind)k));
-        json_error_t err;
-        json_t *file = json_load_file(path, 0, &err);
-        if (!file) fail_msg("%s: %s (run from the repository root)", path, err.text);
+        FILE *f = fopen(path, "rb");
+        if (!f) fail_msg("%s: cannot open (run from the repository root)", path);
+        static char file[1 << 16];
+        size_t flen = fread(file, 1, sizeof(file), f);
+        fclose(f);
+        assert_true(flen < sizeof(file));
         size_t len;
         const char *text = lr_schemas_json((lr_schema_kind)k, &len);
         assert_int_equal(strlen(text), len);
+        assert_int_equal(len, flen);
+        if (memcmp(text, file, len) != 0) fail_msg("embedded text differs from %s", path);
+        json_error_t err;
         json_t *mine = json_loadb(text, len, 0, &err);
         if (!mine) fail_msg("embedded %s: %s", path, err.text);
-        if (!json_equal(file, mine)) fail_msg("router/avro/schemas.c differs from %s", path);
         assert_string_equal(json_string_value(json_object_get(mine, "name")),
                             lr_schemas_name((lr_schema_kind)k));
-        json_decref(file);
         json_decref(mine);
     }
     assert_null(lr_schemas_json(LR_SCHEMA__COUNT, NULL));

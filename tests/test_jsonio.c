@@ -239,42 +239,6 @@ static void test_parse_overflow(void **state) {
     free(line);
 }
 
-static void test_parse_time(void **state) {
-    (void)state;
-    static const struct {
-        const char *s;
-        lr_time_ms want;
-    } ok[] = {
-        {"2026-11-20T10:15:00Z", 1795169700000LL},
-        {"2026-11-20t10:15:00z", 1795169700000LL},
-        {"2026-11-20T10:15:00.5Z", 1795169700500LL},
-        {"2026-11-20T10:15:00.123456Z", 1795169700123LL}, /* truncated to ms */
-        {"2026-11-20T10:15:00+02:00", 1795162500000LL},
-        {"2026-11-20T10:15:00-05:30", 1795189500000LL},
-        {"2024-02-29T23:59:59Z", 1709251199000LL},
-        {"1970-01-01T00:00:00Z", 0},
-    };
-    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        lr_time_ms t = -1;
-        if (!lr_jsonio_parse_time(ok[i].s, strlen(ok[i].s), &t) || t != ok[i].want)
-            fail_msg("%s -> %lld, want %lld", ok[i].s, (long long)t, (long long)ok[i].want);
-    }
-    static const char *const bad[] = {
-        "2026-11-20T10:15:00",    "2026-11-20",           "2026-11-20T10:15Z",
-        "2025-02-29T00:00:00Z",   "2026-13-01T00:00:00Z", "2026-11-20T24:00:00Z",
-        "2026-11-20T10:60:00Z",   "2026-11-20T10:15:00.Z", "2026-11-20T10:15:00Zjunk",
-        "2026-11-20T10:15:00+2:00", "2026-11-20T10:15:00+02", "",
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        lr_time_ms t;
-        if (lr_jsonio_parse_time(bad[i], strlen(bad[i]), &t)) fail_msg("accepted '%s'", bad[i]);
-    }
-    /* length-bounded: the rest of the buffer is not read */
-    lr_time_ms t;
-    assert_true(lr_jsonio_parse_time("2026-11-20T10:15:00Zxyz", 20, &t));
-    assert_int_equal(t, 1795169700000LL);
-}
-
 /* ---- output */
 
 static char *render(const lr_event *ev) {
@@ -545,7 +509,6 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_skip_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_overflow, setup, teardown),
-        cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_put_double),
         cmocka_unit_test(test_write_decision),
         cmocka_unit_test(test_write_status),

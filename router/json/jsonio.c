@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tz.h"
+#include "isotime.h"
 
 /* ======================================================================
  * Input
@@ -96,69 +96,11 @@ static int get_time(rd *r, const char *field, const json_t *v, lr_time_ms *out) 
         return 0;
     }
     if (json_is_string(v)) {
-        if (lr_jsonio_parse_time(json_string_value(v), json_string_length(v), out)) return 0;
+        if (lr_isotime_parse(json_string_value(v), json_string_length(v), out)) return 0;
         return rd_fail(r, "field '%s': '%s' is not an ISO-8601 UTC time "
                        "(e.g. 2026-11-20T10:15:00Z)", field, json_string_value(v));
     }
     return wrong_type(r, field, "integer ms since the epoch or an ISO-8601 string", v);
-}
-
-/* ---- ISO-8601 */
-
-static bool digits(const char *s, size_t n, size_t at, size_t count, int *out) {
-    if (at + count > n) return false;
-    int v = 0;
-    for (size_t i = 0; i < count; i++) {
-        char c = s[at + i];
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static bool valid_date(int y, int m, int d) {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1) return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out) {
-    int y, mo, d, h, mi, sec, ms = 0, off_s = 0;
-    /* YYYY-MM-DDTHH:MM:SS */
-    if (!digits(s, n, 0, 4, &y) || n < 19 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
-        s[7] != '-' || !digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !digits(s, n, 11, 2, &h) || s[13] != ':' || !digits(s, n, 14, 2, &mi) ||
-        s[16] != ':' || !digits(s, n, 17, 2, &sec))
-        return false;
-    if (!valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 59) return false;
-    size_t i = 19;
-    if (i < n && s[i] == '.') {
-        size_t start = ++i;
-        int scale = 100;
-        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            ms += (s[i] - '0') * scale; /* digits past the millisecond are dropped */
-            scale /= 10;
-        }
-        if (i == start) return false;
-    }
-    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-        int oh, om;
-        if (!digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
-            !digits(s, n, i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        off_s = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-        i += 6;
-    } else {
-        return false; /* no zone: refusing beats guessing local time */
-    }
-    if (i != n) return false;
-    int64_t days = lr_days_from_civil(y, mo, d);
-    *out = (days * 86400 + h * 3600 + mi * 60 + sec - off_s) * 1000 + ms;
-    return true;
 }
 
 /* ---- enums, in either case */

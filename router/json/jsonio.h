@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "common.h"
 #include "event.h"
+#include "isotime.h"
 #include "lead.h"
 
 typedef enum { LR_JSON_LEAD, LR_JSON_SALES } lr_json_kind;
@@ -39,10 +40,11 @@ int lr_jsonio_parse_line(const char *line, size_t len, const char *name, long li
  * allocates only when `out` has to grow. */
 void lr_jsonio_write_event(const lr_event *ev, lr_buf *out);
 
-/* Parses an ISO-8601 UTC instant, "2026-11-20T10:15:00Z", with optional
- * fractional seconds (truncated to ms) and "Z" or a "+HH:MM"/"-HH:MM" offset.
- * s need not be NUL-terminated. Returns false when it is not one. */
-bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out);
+/* An instant as every input line gives it: lr_isotime_parse (isotime.h). Kept
+ * under this name for the command line's --until. */
+static inline bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out) {
+    return lr_isotime_parse(s, n, out);
+}
 
 /* Appends a double the way output lines print it: rounded to 4 decimals,
  * no exponent, no trailing zeros ("72.5", "40", "-12.3456"). */

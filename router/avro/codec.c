@@ -1,17 +1,17 @@
 /* codec.c - see codec.h.
  *
- * Three parts:
- *  1. Field tables: one per record, naming each Avro field, its type and the
- *     slot of our C struct it lives in. The encoder walks them, the decode-plan
- *     compiler matches writer fields against them, and lr_codec_new checks them
- *     against the embedded schemas, so struct, encoder and schema cannot drift
- *     apart silently.
- *  2. Decode plans: a writer schema compiled (once) into a small tree of nodes;
+ * Two parts, around the field tables of wire.h (one per record, naming each
+ * Avro field, its type and the slot of our C struct it lives in). The encoder
+ * walks them, the decode-plan compiler matches writer fields against them,
+ * and lr_codec_new checks them against the embedded schemas, so struct,
+ * encoder and schema cannot drift apart silently.
+ *  1. Decode plans: a writer schema compiled (once) into a small tree of nodes;
  *     decoding interprets it. avro-c is used only to parse schemas, because its
  *     generic values cost ~50 mallocs per lead and its resolved readers crash
  *     on the evolution cases we must support.
- *  3. Encoders and the Confluent framing. */
+ *  2. Encoders and the Confluent framing. */
 #include "codec.h"
+#include "wire_tables.h"
 
 #include <avro.h>
 #include <jansson.h>
@@ -33,269 +33,6 @@ _Static_assert(sizeof(lr_reason_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(lr_decision_cause) == sizeof(int), "enum size");
 _Static_assert(sizeof(lr_status_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(lr_alert_kind) == sizeof(int), "enum size");
-
-/* ------------------------------------------------------------------------ */
-/* 1. Field tables                                                           */
-
-typedef enum ftype {
-    F_STR,        /* lr_str; "string" */
-    F_OPT_STR,    /* lr_str; ["null","string"]; s == NULL when null */
-    F_CSTR,       /* const char *; "string" (NULL is written as "") */
-    F_OPT_CSTR,   /* const char *; ["null","string"] */
-    F_VERSION,    /* no slot: LR_VERSION when encoding, checked and dropped when decoding */
-    F_LONG,       /* int64_t; "long" */
-    F_OPT_LONG,   /* int64_t; ["null","long"]; negative (-1) when null */
-    F_OPT_TIME,   /* lr_time_ms; ["null","long"]; LR_TIME_NONE when null */
-    F_INT,        /* int32_t; "int" */
-    F_COUNT,      /* uint32_t; "int" */
-    F_DOUBLE,     /* double; "double" */
-    F_OPT_DOUBLE, /* double + bool at flag; ["null","double"] */
-    F_OPT_BOOL,   /* bool; ["null","boolean"]; see flag/flag2 */
-    F_ENUM,       /* an int-sized C enum; Avro enum in the same order */
-    F_ARRAY,      /* item structs at off, uint32 count at flag, dropped at flag2 */
-    F_MAP,        /* lr_attr[] at off, uint32 count at flag, dropped at flag2 */
-} ftype;
-
-#define NO_OFF UINT32_MAX
-
-typedef struct rdesc rdesc;
-
-typedef struct fdesc {
-    const char *name;     /* Avro field name */
-    ftype type;
-    bool has_default;     /* the schema gives a default: writers may omit it */
-    uint32_t off;         /* slot in the struct */
-    /* F_OPT_DOUBLE: bool "present". F_OPT_BOOL: bool "known" or NO_OFF.
-     * F_ARRAY/F_MAP: uint32 count. */
-    uint32_t flag;
-    /* F_OPT_BOOL: an int64 that is >= 0 exactly when the bool is present, or
-     * NO_OFF. F_ARRAY/F_MAP: uint32 dropped. */
-    uint32_t flag2;
-    uint32_t max;                  /* F_ARRAY/F_MAP: capacity */
-    int nsym;                      /* F_ENUM: our number of values */
-    const char *(*sym)(int v);     /* F_ENUM: our name of a value (any case) */
-    int unknown_as;                /* F_ENUM: value for writer symbols we lack; -1: error */
-    const rdesc *items;            /* F_ARRAY: the item record */
-} fdesc;
-
-struct rdesc {
-    const char *name; /* Avro record name */
-    uint32_t size;    /* sizeof the C struct (array item stride) */
-    const fdesc *f;
-    uint32_t n;
-};
-
-static const char *sym_activity(int v) { return lr_activity_type_name((lr_activity_type)v); }
-static const char *sym_sales(int v) { return lr_sales_kind_name((lr_sales_kind)v); }
-static const char *sym_stage(int v) { return lr_stage_name((lr_stage)v); }
-static const char *sym_reason(int v) { return lr_reason_kind_name((lr_reason_kind)v); }
-static const char *sym_cause(int v) { return lr_cause_name((lr_decision_cause)v); }
-static const char *sym_status(int v) { return lr_status_kind_name((lr_status_kind)v); }
-static const char *sym_alert(int v) { return lr_alert_kind_name((lr_alert_kind)v); }
-
-#define OF(st, m) ((uint32_t)offsetof(st, m))
-#define D_STR(n, st, m) {.name = n, .type = F_STR, .off = OF(st, m)}
-#define D_OSTR(n, st, m) {.name = n, .type = F_OPT_STR, .has_default = true, .off = OF(st, m)}
-#define D_CSTR(n, st, m) {.name = n, .type = F_CSTR, .off = OF(st, m)}
-#define D_OCSTR(n, st, m) {.name = n, .type = F_OPT_CSTR, .has_default = true, .off = OF(st, m)}
-#define D_LONG(n, st, m) {.name = n, .type = F_LONG, .off = OF(st, m)}
-#define D_OLONG(n, st, m) {.name = n, .type = F_OPT_LONG, .has_default = true, .off = OF(st, m)}
-#define D_OTIME(n, st, m) {.name = n, .type = F_OPT_TIME, .has_default = true, .off = OF(st, m)}
-#define D_INT(n, st, m) {.name = n, .type = F_INT, .off = OF(st, m)}
-#define D_DOUBLE(n, st, m) {.name = n, .type = F_DOUBLE, .off = OF(st, m)}
-#define D_ODOUBLE(n, st, m, present) \
-    {.name = n, .type = F_OPT_DOUBLE, .has_default = true, .off = OF(st, m), .flag = OF(st, present)}
-#define D_ENUM(n, st, m, count, fn, unknown) \
-    {.name = n, .type = F_ENUM, .off = OF(st, m), .nsym = count, .sym = fn, .unknown_as = unknown}
-
-static const fdesc activity_fields[] = {
-    D_ENUM("type", lr_activity, type, LR_ACT__COUNT, sym_activity, LR_ACT_OTHER),
-    D_LONG("at", lr_activity, at),
-    D_OSTR("detail", lr_activity, detail),
-};
-static const rdesc activity_rec = {"Activity", sizeof(lr_activity), activity_fields,
-                                   sizeof(activity_fields) / sizeof(activity_fields[0])};
-
-static const fdesc lead_fields[] = {
-    D_STR("lead_id", lr_lead, lead_id),
-    D_LONG("event_time", lr_lead, event_time),
-    D_OSTR("source", lr_lead, source),
-    D_OSTR("channel", lr_lead, channel),
-    D_OSTR("campaign", lr_lead, campaign),
-    D_OSTR("email", lr_lead, email),
-    D_OSTR("first_name", lr_lead, first_name),
-    D_OSTR("last_name", lr_lead, last_name),
-    D_OSTR("job_title", lr_lead, job_title),
-    D_OSTR("phone", lr_lead, phone),
-    D_OSTR("company_name", lr_lead, company_name),
-    D_OSTR("company_domain", lr_lead, company_domain),
-    D_OSTR("industry", lr_lead, industry),
-    D_OLONG("company_size", lr_lead, company_size),
-    D_OLONG("annual_revenue", lr_lead, annual_revenue),
-    D_OSTR("country", lr_lead, country),
-    D_OSTR("region", lr_lead, region),
-    D_OSTR("language", lr_lead, language),
-    D_OSTR("product_interest", lr_lead, product_interest),
-    {.name = "consent", .type = F_OPT_BOOL, .has_default = true, .off = OF(lr_lead, consent),
-     .flag = OF(lr_lead, consent_known), .flag2 = NO_OFF},
-    {.name = "activities", .type = F_ARRAY, .has_default = true, .off = OF(lr_lead, activities),
-     .flag = OF(lr_lead, n_activities), .flag2 = OF(lr_lead, activities_dropped),
-     .max = LR_MAX_ACTIVITIES, .items = &activity_rec},
-    {.name = "attributes", .type = F_MAP, .has_default = true, .off = OF(lr_lead, attrs),
-     .flag = OF(lr_lead, n_attrs), .flag2 = OF(lr_lead, attrs_dropped), .max = LR_MAX_ATTRS},
-};
-static const rdesc lead_rec = {"Lead", sizeof(lr_lead), lead_fields,
-                               sizeof(lead_fields) / sizeof(lead_fields[0])};
-
-static const fdesc sales_fields[] = {
-    D_STR("activity_id", lr_sales_activity, activity_id),
-    D_STR("lead_id", lr_sales_activity, lead_id),
-    D_ENUM("kind", lr_sales_activity, kind, LR_SALES__COUNT, sym_sales, -1),
-    D_STR("rep_id", lr_sales_activity, rep_id),
-    D_LONG("occurred_at", lr_sales_activity, occurred_at),
-    D_OSTR("assignment_id", lr_sales_activity, assignment_id),
-    D_OSTR("reason", lr_sales_activity, reason),
-    D_ODOUBLE("opportunity_value", lr_sales_activity, opportunity_value, has_value),
-};
-static const rdesc sales_rec = {"SalesActivity", sizeof(lr_sales_activity), sales_fields,
-                                sizeof(sales_fields) / sizeof(sales_fields[0])};
-
-static const fdesc reason_fields[] = {
-    D_ENUM("kind", lr_reason, kind, LR_REASON__COUNT, sym_reason, -1),
-    D_OCSTR("rule", lr_reason, rule),
-    D_OCSTR("rep", lr_reason, rep),
-    {.name = "points", .type = F_DOUBLE, .has_default = true, .off = OF(lr_reason, points)},
-    D_OCSTR("detail", lr_reason, detail),
-};
-static const rdesc reason_rec = {"Reason", sizeof(lr_reason), reason_fields,
-                                 sizeof(reason_fields) / sizeof(reason_fields[0])};
-
-static const fdesc decision_fields[] = {
-    D_CSTR("event_id", lr_decision, event_id),
-    D_LONG("seq", lr_decision, seq),
-    D_STR("lead_id", lr_decision, lead_id),
-    D_ENUM("stage", lr_decision, stage, LR_STAGE__COUNT, sym_stage, -1),
-    D_OCSTR("tier", lr_decision, tier),
-    D_OCSTR("team", lr_decision, team),
-    D_OCSTR("rep", lr_decision, rep),
-    D_OCSTR("queue", lr_decision, queue),
-    D_DOUBLE("score", lr_decision, score),
-    D_DOUBLE("fit_score", lr_decision, fit),
-    D_DOUBLE("engagement_score", lr_decision, engagement),
-    D_ENUM("cause", lr_decision, cause, LR_CAUSE_SLA_REASSIGN + 1, sym_cause, -1),
-    D_INT("attempt", lr_decision, attempt),
-    D_LONG("event_time", lr_decision, event_time),
-    D_LONG("decided_at", lr_decision, decided_at),
-    D_OTIME("sla_due_at", lr_decision, sla_due_at),
-    D_OSTR("source", lr_decision, source),
-    D_OSTR("campaign", lr_decision, campaign),
-    {.name = "reasons", .type = F_ARRAY, .off = OF(lr_decision, reasons),
-     .flag = OF(lr_decision, n_reasons), .flag2 = OF(lr_decision, reasons_dropped),
-     .max = LR_MAX_REASONS, .items = &reason_rec},
-    {.name = "reasons_dropped", .type = F_COUNT, .has_default = true,
-     .off = OF(lr_decision, reasons_dropped)},
-    {.name = "router_version", .type = F_VERSION, .off = NO_OFF},
-};
-static const rdesc decision_rec = {"LeadDecision", sizeof(lr_decision), decision_fields,
-                                   sizeof(decision_fields) / sizeof(decision_fields[0])};
-
-static const fdesc status_fields[] = {
-    D_CSTR("event_id", lr_status, event_id),
-    D_LONG("seq", lr_status, seq),
-    D_STR("lead_id", lr_status, lead_id),
-    D_ENUM("status", lr_status, status, LR_STATUS__COUNT, sym_status, -1),
-    D_LONG("at", lr_status, at),
-    D_LONG("occurred_at", lr_status, occurred_at),
-    D_OCSTR("team", lr_status, team),
-    D_OCSTR("rep", lr_status, rep),
-    D_OSTR("source", lr_status, source),
-    D_OSTR("campaign", lr_status, campaign),
-    D_OCSTR("tier", lr_status, tier),
-    D_OCSTR("reason", lr_status, reason),
-    D_ODOUBLE("value", lr_status, value, has_value),
-    D_OLONG("sla_elapsed_ms", lr_status, sla_elapsed_ms),
-    /* sla_met means something only when sla_elapsed_ms does */
-    {.name = "sla_met", .type = F_OPT_BOOL, .has_default = true, .off = OF(lr_status, sla_met),
-     .flag = NO_OFF, .flag2 = OF(lr_status, sla_elapsed_ms)},
-};
-static const rdesc status_rec = {"LeadStatus", sizeof(lr_status), status_fields,
-                                 sizeof(status_fields) / sizeof(status_fields[0])};
-
-static const fdesc alert_fields[] = {
-    D_CSTR("event_id", lr_alert, event_id),
-    D_LONG("seq", lr_alert, seq),
-    D_STR("lead_id", lr_alert, lead_id),
-    D_ENUM("kind", lr_alert, kind, LR_ALERT_ESCALATION + 1, sym_alert, -1),
-    D_CSTR("policy", lr_alert, policy),
-    D_OCSTR("tier", lr_alert, tier),
-    D_OCSTR("team", lr_alert, team),
-    D_OCSTR("owner", lr_alert, owner),
-    D_OCSTR("addressed_to", lr_alert, addressed_to),
-    D_CSTR("action", lr_alert, action),
-    D_INT("step", lr_alert, step),
-    D_LONG("assigned_at", lr_alert, assigned_at),
-    D_LONG("due_at", lr_alert, due_at),
-    D_LONG("fired_at", lr_alert, fired_at),
-    D_LONG("late_by_ms", lr_alert, late_by_ms),
-};
-static const rdesc alert_rec = {"SlaAlert", sizeof(lr_alert), alert_fields,
-                                sizeof(alert_fields) / sizeof(alert_fields[0])};
-
-/* Indexed by lr_schema_kind. */
-static const rdesc *const records[LR_SCHEMA__COUNT] = {
-    [LR_SCHEMA_LEAD] = &lead_rec,
-    [LR_SCHEMA_SALES_ACTIVITY] = &sales_rec,
-    [LR_SCHEMA_DECISION] = &decision_rec,
-    [LR_SCHEMA_STATUS] = &status_rec,
-    [LR_SCHEMA_ALERT] = &alert_rec,
-};
-
-/* Map values: the attribute value slot of an lr_attr. */
-static const fdesc attr_value_field = D_STR("value", lr_attr, value);
-
-#define SLOT(base, off, type) ((type *)((uint8_t *)(base) + (off)))
-#define CSLOT(base, off, type) ((const type *)((const uint8_t *)(base) + (off)))
-
-static bool ftype_optional(ftype t) {
-    return t == F_OPT_STR || t == F_OPT_CSTR || t == F_OPT_LONG || t == F_OPT_TIME ||
-           t == F_OPT_DOUBLE || t == F_OPT_BOOL;
-}
-
-/* Puts every field of a record in its "absent" state; decoding then
- * overwrites what the writer sent. Required fields the writer lacks are
- * refused when the plan is compiled, so their values here never survive. */
-static void record_defaults(const rdesc *rd, void *base) {
-    for (uint32_t i = 0; i < rd->n; i++) {
-        const fdesc *f = &rd->f[i];
-        switch (f->type) {
-        case F_STR:
-        case F_OPT_STR: *SLOT(base, f->off, lr_str) = LR_STR_NULL; break;
-        case F_CSTR:
-        case F_OPT_CSTR: *SLOT(base, f->off, const char *) = NULL; break;
-        case F_VERSION: break;
-        case F_LONG: *SLOT(base, f->off, int64_t) = 0; break;
-        case F_OPT_LONG: *SLOT(base, f->off, int64_t) = -1; break;
-        case F_OPT_TIME: *SLOT(base, f->off, int64_t) = LR_TIME_NONE; break;
-        case F_INT: *SLOT(base, f->off, int32_t) = 0; break;
-        case F_COUNT: *SLOT(base, f->off, uint32_t) = 0; break;
-        case F_DOUBLE: *SLOT(base, f->off, double) = 0; break;
-        case F_OPT_DOUBLE:
-            *SLOT(base, f->off, double) = 0;
-            *SLOT(base, f->flag, bool) = false;
-            break;
-        case F_OPT_BOOL:
-            *SLOT(base, f->off, bool) = false;
-            if (f->flag != NO_OFF) *SLOT(base, f->flag, bool) = false;
-            break;
-        case F_ENUM: *SLOT(base, f->off, int) = f->unknown_as > 0 ? f->unknown_as : 0; break;
-        case F_ARRAY:
-        case F_MAP:
-            *SLOT(base, f->flag, uint32_t) = 0;
-            *SLOT(base, f->flag2, uint32_t) = 0;
-            break;
-        }
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 /* 2. Decode plans                                                           */
@@ -343,12 +80,12 @@ typedef enum op {
 typedef struct node {
     uint8_t op;
     uint32_t off;   /* slot in the current target */
-    uint32_t flag;  /* bool set when read (NO_OFF: none); ARRAY/MAP: uint32 count */
+    uint32_t flag;  /* bool set when read (LR_NO_OFF: none); ARRAY/MAP: uint32 count */
     uint32_t flag2; /* ARRAY/MAP: uint32 dropped */
     uint32_t n;     /* kids; SKIP_FIXED: bytes; ENUM/SKIP_ENUM: writer symbols;
                      * ARRAY/MAP: capacity */
     uint32_t kids;  /* first index in plan->kids (ENUM: in plan->enums) */
-    const rdesc *rd;    /* RECORD: whose defaults apply; ARRAY: the item record */
+    const lr_wire_record *rd;    /* RECORD: whose defaults apply; ARRAY: the item record */
     const char *name;   /* field name, for error reasons */
     const char *why;    /* FAIL: the reason */
     uint32_t tmpl;      /* RECORD: its defaults in plan->tmpls */
@@ -404,7 +141,7 @@ static uint32_t node_new(plan *p, op o, const char *name) {
     node *n = &p->nodes[p->n_nodes];
     memset(n, 0, sizeof(*n));
     n->op = (uint8_t)o;
-    n->off = n->flag = n->flag2 = NO_OFF;
+    n->off = n->flag = n->flag2 = LR_NO_OFF;
     n->name = name;
     return p->n_nodes++;
 }
@@ -456,23 +193,6 @@ static const char *type_name(avro_schema_t s) {
     case AVRO_UNION: return "union";
     default: return "?";
     }
-}
-
-static const char *ftype_name(ftype t) {
-    switch (t) {
-    case F_STR: case F_CSTR: case F_VERSION: return "string";
-    case F_OPT_STR: case F_OPT_CSTR: return "[null, string]";
-    case F_LONG: return "long";
-    case F_OPT_LONG: case F_OPT_TIME: return "[null, long]";
-    case F_INT: case F_COUNT: return "int";
-    case F_DOUBLE: return "double";
-    case F_OPT_DOUBLE: return "[null, double]";
-    case F_OPT_BOOL: return "[null, boolean]";
-    case F_ENUM: return "enum";
-    case F_ARRAY: return "array";
-    case F_MAP: return "map";
-    }
-    return "?";
 }
 
 static int compile_skip(cc *c, avro_schema_t w, const char *name, uint32_t *out) {
@@ -570,20 +290,20 @@ static int compile_skip(cc *c, avro_schema_t w, const char *name, uint32_t *out)
     return 0;
 }
 
-static int compile_record(cc *c, avro_schema_t w, avro_schema_t r, const rdesc *rd,
+static int compile_record(cc *c, avro_schema_t w, avro_schema_t r, const lr_wire_record *rd,
                           const char *name, uint32_t *out);
 
 /* A non-union writer type read into field f (reader type r, needed for enums
  * and arrays). Returns the node, or -1 with *why set to a static reason when
  * the types do not match; hard errors (nested) go to c->err and return -2. */
-static int compile_value(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r,
+static int compile_value(cc *c, avro_schema_t w, const lr_wire_field *f, avro_schema_t r,
                          uint32_t *out, const char **why) {
     plan *p = c->p;
     avro_type_t wt = avro_typeof(w);
     op o;
     *why = NULL;
     if (wt == AVRO_NULL) {
-        if (!ftype_optional(f->type)) {
+        if (!lr_wire_optional(f->type)) {
             *why = "null cannot be read into a field that is not nullable";
             return -1;
         }
@@ -592,47 +312,47 @@ static int compile_value(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r
         return 0;
     }
     switch (f->type) {
-    case F_STR:
-    case F_OPT_STR:
-    case F_CSTR:
-    case F_OPT_CSTR:
-    case F_VERSION:
+    case LR_F_STR:
+    case LR_F_OPT_STR:
+    case LR_F_CSTR:
+    case LR_F_OPT_CSTR:
+    case LR_F_VERSION:
         if (wt != AVRO_STRING && wt != AVRO_BYTES) break;
-        o = f->type == F_VERSION ? OP_SKIP_BYTES
-            : (f->type == F_STR || f->type == F_OPT_STR) ? OP_STR : OP_CSTR;
+        o = f->type == LR_F_VERSION ? OP_SKIP_BYTES
+            : (f->type == LR_F_STR || f->type == LR_F_OPT_STR) ? OP_STR : OP_CSTR;
         *out = node_new(p, o, f->name);
         p->nodes[*out].off = f->off;
         return 0;
-    case F_LONG:
-    case F_OPT_LONG:
-    case F_OPT_TIME:
+    case LR_F_LONG:
+    case LR_F_OPT_LONG:
+    case LR_F_OPT_TIME:
         if (wt != AVRO_INT64 && wt != AVRO_INT32) break;
         *out = node_new(p, wt == AVRO_INT64 ? OP_LONG : OP_LONG_FROM_INT, f->name);
         p->nodes[*out].off = f->off;
         return 0;
-    case F_INT:
-    case F_COUNT:
+    case LR_F_INT:
+    case LR_F_COUNT:
         if (wt != AVRO_INT32) break;
-        *out = node_new(p, f->type == F_INT ? OP_INT : OP_COUNT, f->name);
+        *out = node_new(p, f->type == LR_F_INT ? OP_INT : OP_COUNT, f->name);
         p->nodes[*out].off = f->off;
         return 0;
-    case F_DOUBLE:
-    case F_OPT_DOUBLE:
+    case LR_F_DOUBLE:
+    case LR_F_OPT_DOUBLE:
         if (wt == AVRO_DOUBLE) o = OP_DOUBLE;
         else if (wt == AVRO_FLOAT) o = OP_DOUBLE_FROM_FLOAT;
         else if (wt == AVRO_INT32 || wt == AVRO_INT64) o = OP_DOUBLE_FROM_LONG;
         else break;
         *out = node_new(p, o, f->name);
         p->nodes[*out].off = f->off;
-        if (f->type == F_OPT_DOUBLE) p->nodes[*out].flag = f->flag;
+        if (f->type == LR_F_OPT_DOUBLE) p->nodes[*out].flag = f->flag;
         return 0;
-    case F_OPT_BOOL:
+    case LR_F_OPT_BOOL:
         if (wt != AVRO_BOOLEAN) break;
         *out = node_new(p, OP_BOOL, f->name);
         p->nodes[*out].off = f->off;
         p->nodes[*out].flag = f->flag;
         return 0;
-    case F_ENUM: {
+    case LR_F_ENUM: {
         if (wt != AVRO_ENUM) break;
         uint32_t nw = (uint32_t)avro_schema_enum_number_of_symbols(w);
         uint32_t first = p->n_enums;
@@ -652,7 +372,7 @@ static int compile_value(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r
         p->nodes[*out].kids = first;
         return 0;
     }
-    case F_ARRAY: {
+    case LR_F_ARRAY: {
         if (wt != AVRO_ARRAY) break;
         avro_schema_t wi = deref(avro_schema_array_items(w));
         if (!is_avro_record(wi)) {
@@ -674,7 +394,7 @@ static int compile_value(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r
         *out = id;
         return 0;
     }
-    case F_MAP: {
+    case LR_F_MAP: {
         if (wt != AVRO_MAP) break;
         avro_schema_t wv = deref(avro_schema_map_values(w));
         uint32_t val;
@@ -684,7 +404,7 @@ static int compile_value(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r
             *why = "map values must be strings";
             return -1;
         }
-        rc = compile_value(c, wv, &attr_value_field, NULL, &val, &vwhy);
+        rc = compile_value(c, wv, lr_wire_attr_value(), NULL, &val, &vwhy);
         if (rc == -2) return -2;
         if (rc < 0) {
             *why = "map values must be strings";
@@ -731,7 +451,7 @@ static void fuse_optional(plan *p, uint32_t id) {
 }
 
 /* Writer type w (possibly a union) read into field f of our record. */
-static int compile_read(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r,
+static int compile_read(cc *c, avro_schema_t w, const lr_wire_field *f, avro_schema_t r,
                         const char *rec, uint32_t *out) {
     plan *p = c->p;
     const char *why;
@@ -741,7 +461,7 @@ static int compile_read(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r,
         rc = compile_value(c, w, f, r, out, &why);
         if (rc == -1)
             lr_err_set(c->err, LR_ERR_FATAL, "%s.%s: writer type %s cannot be read as %s: %s",
-                       rec, f->name, type_name(w), ftype_name(f->type), why);
+                       rec, f->name, type_name(w), lr_wire_type_name(f->type), why);
         return rc < 0 ? -1 : 0;
     }
     /* A writer union resolves branch by branch at run time: a branch that
@@ -769,7 +489,7 @@ static int compile_read(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r,
      * refuse it now rather than dead-letter every message that has a value */
     if (values && !usable) {
         lr_err_set(c->err, LR_ERR_FATAL, "%s.%s: no branch of the writer union can be read as %s",
-                   rec, f->name, ftype_name(f->type));
+                   rec, f->name, lr_wire_type_name(f->type));
         return -1;
     }
     fuse_optional(p, id);
@@ -777,18 +497,18 @@ static int compile_read(cc *c, avro_schema_t w, const fdesc *f, avro_schema_t r,
     return 0;
 }
 
-static uint32_t tmpl_new(plan *p, const rdesc *rd) {
+static uint32_t tmpl_new(plan *p, const lr_wire_record *rd) {
     p->tmpls = grow(p->tmpls, &p->cap_tmpls, p->n_tmpls + 1, sizeof(defaults_tmpl));
     defaults_tmpl *t = &p->tmpls[p->n_tmpls];
     memset(t, 0, sizeof(*t));
     t->bytes = calloc(1, rd->size);
     if (!t->bytes) abort();
-    record_defaults(rd, t->bytes);
+    lr_wire_defaults(rd, t->bytes);
     uint32_t ex_off[2], ex_end[2], nex = 0;
     for (uint32_t i = 0; i < rd->n && nex < 2; i++) {
-        const fdesc *f = &rd->f[i];
-        if (f->type == F_ARRAY || f->type == F_MAP) {
-            uint32_t item = f->type == F_ARRAY ? f->items->size : (uint32_t)sizeof(lr_attr);
+        const lr_wire_field *f = &rd->f[i];
+        if (f->type == LR_F_ARRAY || f->type == LR_F_MAP) {
+            uint32_t item = f->type == LR_F_ARRAY ? f->items->size : (uint32_t)sizeof(lr_attr);
             ex_off[nex] = f->off;
             ex_end[nex++] = f->off + f->max * item;
         }
@@ -810,7 +530,7 @@ static uint32_t tmpl_new(plan *p, const rdesc *rd) {
     return p->n_tmpls++;
 }
 
-static int compile_record(cc *c, avro_schema_t w, avro_schema_t r, const rdesc *rd,
+static int compile_record(cc *c, avro_schema_t w, avro_schema_t r, const lr_wire_record *rd,
                           const char *name, uint32_t *out) {
     plan *p = c->p;
     uint32_t nf = (uint32_t)avro_schema_record_size(w);
@@ -854,7 +574,7 @@ static int compile_record(cc *c, avro_schema_t w, avro_schema_t r, const rdesc *
 /* Compiles a writer schema (taking a reference to it) against record type
  * which, whose reader schema is r. */
 static plan *plan_compile(avro_schema_t w, avro_schema_t r, lr_schema_kind which, lr_err *err) {
-    const rdesc *rd = records[which];
+    const lr_wire_record *rd = lr_wire_record_of(which);
     w = deref(w);
     if (!is_avro_record(w)) {
         lr_err_set(err, LR_ERR_FATAL, "%s: the writer schema is a %s, not a record", rd->name,
@@ -1112,29 +832,29 @@ static inline __attribute__((always_inline)) int step(dec *d, const node *n, voi
         case OP_OPT_STR: {
             int b = rd_opt(d, n);
             if (b <= 0) return b;
-            lr_str *s = SLOT(base, n->off, lr_str);
+            lr_str *s = LR_SLOT(base, n->off, lr_str);
             return rd_str(d, n, &s->s, &s->len);
         }
         case OP_OPT_CSTR: {
             int b = rd_opt(d, n);
             if (b <= 0) return b;
             uint32_t len;
-            return rd_str(d, n, SLOT(base, n->off, const char *), &len);
+            return rd_str(d, n, LR_SLOT(base, n->off, const char *), &len);
         }
         case OP_OPT_LONG: {
             int b = rd_opt(d, n);
             if (b <= 0) return b;
             if (rd_long(d, n, &v)) return -1;
-            *SLOT(base, n->off, int64_t) = v;
+            *LR_SLOT(base, n->off, int64_t) = v;
             return 0;
         }
         case OP_OPT_DOUBLE: {
             int b = rd_opt(d, n);
             if (b <= 0) return b;
             if (need(d, n, 8)) return -1;
-            memcpy(SLOT(base, n->off, double), d->p, 8);
+            memcpy(LR_SLOT(base, n->off, double), d->p, 8);
             d->p += 8;
-            if (n->flag != NO_OFF) *SLOT(base, n->flag, bool) = true;
+            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
             return 0;
         }
         case OP_OPT_BOOL: {
@@ -1142,42 +862,42 @@ static inline __attribute__((always_inline)) int step(dec *d, const node *n, voi
             if (b <= 0) return b;
             if (need(d, n, 1)) return -1;
             if (*d->p > 1) return fail(d, n, "boolean byte is neither 0 nor 1");
-            *SLOT(base, n->off, bool) = *d->p++ == 1;
-            if (n->flag != NO_OFF) *SLOT(base, n->flag, bool) = true;
+            *LR_SLOT(base, n->off, bool) = *d->p++ == 1;
+            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
             return 0;
         }
         case OP_STR: {
-            lr_str *s = SLOT(base, n->off, lr_str);
+            lr_str *s = LR_SLOT(base, n->off, lr_str);
             return rd_str(d, n, &s->s, &s->len);
         }
         case OP_CSTR: {
             uint32_t len;
-            return rd_str(d, n, SLOT(base, n->off, const char *), &len);
+            return rd_str(d, n, LR_SLOT(base, n->off, const char *), &len);
         }
         case OP_LONG:
             if (rd_long(d, n, &v)) return -1;
-            *SLOT(base, n->off, int64_t) = v;
+            *LR_SLOT(base, n->off, int64_t) = v;
             return 0;
         case OP_LONG_FROM_INT:
             if (rd_int(d, n, &v)) return -1;
-            *SLOT(base, n->off, int64_t) = v;
+            *LR_SLOT(base, n->off, int64_t) = v;
             return 0;
         case OP_INT:
             if (rd_int(d, n, &v)) return -1;
-            *SLOT(base, n->off, int32_t) = (int32_t)v;
+            *LR_SLOT(base, n->off, int32_t) = (int32_t)v;
             return 0;
         case OP_COUNT:
             if (rd_int(d, n, &v)) return -1;
             if (v < 0) return fail(d, n, "negative count");
-            *SLOT(base, n->off, uint32_t) = (uint32_t)v;
+            *LR_SLOT(base, n->off, uint32_t) = (uint32_t)v;
             return 0;
         case OP_DOUBLE: {
             double x;
             if (need(d, n, 8)) return -1;
             memcpy(&x, d->p, 8);
             d->p += 8;
-            *SLOT(base, n->off, double) = x;
-            if (n->flag != NO_OFF) *SLOT(base, n->flag, bool) = true;
+            *LR_SLOT(base, n->off, double) = x;
+            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
             return 0;
         }
         case OP_DOUBLE_FROM_FLOAT: {
@@ -1185,20 +905,20 @@ static inline __attribute__((always_inline)) int step(dec *d, const node *n, voi
             if (need(d, n, 4)) return -1;
             memcpy(&x, d->p, 4);
             d->p += 4;
-            *SLOT(base, n->off, double) = x;
-            if (n->flag != NO_OFF) *SLOT(base, n->flag, bool) = true;
+            *LR_SLOT(base, n->off, double) = x;
+            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
             return 0;
         }
         case OP_DOUBLE_FROM_LONG:
             if (rd_long(d, n, &v)) return -1;
-            *SLOT(base, n->off, double) = (double)v;
-            if (n->flag != NO_OFF) *SLOT(base, n->flag, bool) = true;
+            *LR_SLOT(base, n->off, double) = (double)v;
+            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
             return 0;
         case OP_BOOL:
             if (need(d, n, 1)) return -1;
             if (*d->p > 1) return fail(d, n, "boolean byte is neither 0 nor 1");
-            *SLOT(base, n->off, bool) = *d->p++ == 1;
-            if (n->flag != NO_OFF) *SLOT(base, n->flag, bool) = true;
+            *LR_SLOT(base, n->off, bool) = *d->p++ == 1;
+            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
             return 0;
         case OP_ENUM: {
             if (rd_long(d, n, &v)) return -1;
@@ -1208,7 +928,7 @@ static inline __attribute__((always_inline)) int step(dec *d, const node *n, voi
                 d->detail = pl->enum_syms[n->kids + v];
                 return fail(d, n, "enum symbol we do not know:");
             }
-            *SLOT(base, n->off, int) = mine;
+            *LR_SLOT(base, n->off, int) = mine;
             return 0;
         }
         case OP_FAIL:
@@ -1250,9 +970,9 @@ static int run_composite(dec *d, const node *n, void *base) {
     switch ((op)n->op) {
     case OP_ARRAY: {
         if (++d->depth > LR_CODEC_MAX_DEPTH) return fail(d, n, "nested too deeply");
-        uint32_t *count = SLOT(base, n->flag, uint32_t);
-        uint32_t *dropped = SLOT(base, n->flag2, uint32_t);
-        uint8_t *items = SLOT(base, n->off, uint8_t);
+        uint32_t *count = LR_SLOT(base, n->flag, uint32_t);
+        uint32_t *dropped = LR_SLOT(base, n->flag2, uint32_t);
+        uint8_t *items = LR_SLOT(base, n->off, uint8_t);
         const node *item = &pl->nodes[pl->kids[n->kids]];
         uint32_t stride = n->rd->size;
         _Alignas(16) uint8_t scratch[64]; /* where items past the capacity go */
@@ -1273,9 +993,9 @@ static int run_composite(dec *d, const node *n, void *base) {
         return 0;
     }
     case OP_MAP: {
-        uint32_t *count = SLOT(base, n->flag, uint32_t);
-        uint32_t *dropped = SLOT(base, n->flag2, uint32_t);
-        lr_attr *items = SLOT(base, n->off, lr_attr), scratch;
+        uint32_t *count = LR_SLOT(base, n->flag, uint32_t);
+        uint32_t *dropped = LR_SLOT(base, n->flag2, uint32_t);
+        lr_attr *items = LR_SLOT(base, n->off, lr_attr), scratch;
         const node *val = &pl->nodes[pl->kids[n->kids]];
         int64_t k;
         for (;;) {
@@ -1374,26 +1094,32 @@ static bool is_opt_of(avro_schema_t s, avro_type_t t) {
     return is_avro_null(a) && b && avro_typeof(b) == t;
 }
 
-static bool type_agrees(const fdesc *f, avro_schema_t s) {
+static bool type_agrees(const lr_wire_field *f, avro_schema_t s) {
     switch (f->type) {
-    case F_STR: case F_CSTR: case F_VERSION: return is_avro_string(s);
-    case F_OPT_STR: case F_OPT_CSTR: return is_opt_of(s, AVRO_STRING);
-    case F_LONG: return is_avro_int64(s);
-    case F_OPT_LONG: case F_OPT_TIME: return is_opt_of(s, AVRO_INT64);
-    case F_INT: case F_COUNT: return is_avro_int32(s);
-    case F_DOUBLE: return is_avro_double(s);
-    case F_OPT_DOUBLE: return is_opt_of(s, AVRO_DOUBLE);
-    case F_OPT_BOOL: return is_opt_of(s, AVRO_BOOLEAN);
-    case F_ENUM: return is_avro_enum(s);
-    case F_ARRAY: return is_avro_array(s) && is_avro_record(deref(avro_schema_array_items(s)));
-    case F_MAP: return is_avro_map(s) && is_avro_string(deref(avro_schema_map_values(s)));
+    case LR_F_STR: case LR_F_CSTR: case LR_F_VERSION: return is_avro_string(s);
+    case LR_F_OPT_STR: case LR_F_OPT_CSTR: return is_opt_of(s, AVRO_STRING);
+    case LR_F_LONG: return is_avro_int64(s);
+    case LR_F_OPT_LONG: case LR_F_OPT_TIME: return is_opt_of(s, AVRO_INT64);
+    case LR_F_INT: case LR_F_COUNT: return is_avro_int32(s);
+    case LR_F_DOUBLE: return is_avro_double(s);
+    case LR_F_OPT_DOUBLE: return is_opt_of(s, AVRO_DOUBLE);
+    case LR_F_OPT_BOOL: return is_opt_of(s, AVRO_BOOLEAN);
+    case LR_F_ENUM: return is_avro_enum(s);
+    case LR_F_ARRAY: return is_avro_array(s) && is_avro_record(deref(avro_schema_array_items(s)));
+    case LR_F_MAP: return is_avro_map(s) && is_avro_string(deref(avro_schema_map_values(s)));
     }
     return false;
 }
 
+/* A field type of the form {"type": "long", "logicalType": "timestamp-millis"}. */
+static bool is_timestamp(json_t *type) {
+    const char *lt = json_string_value(json_object_get(type, "logicalType"));
+    return lt && strcmp(lt, "timestamp-millis") == 0;
+}
+
 /* s: the avro-c record; j: the same record as JSON, for the defaults avro-c
  * does not expose. */
-static int verify_record(const rdesc *rd, avro_schema_t s, json_t *j, lr_err *err) {
+static int verify_record(const lr_wire_record *rd, avro_schema_t s, json_t *j, lr_err *err) {
     json_t *jf = json_object_get(j, "fields");
     if (!is_avro_record(s) || strcmp(avro_schema_name(s), rd->name) != 0) {
         lr_err_set(err, LR_ERR_FATAL, "embedded schema: %s is not a record named so", rd->name);
@@ -1405,7 +1131,7 @@ static int verify_record(const rdesc *rd, avro_schema_t s, json_t *j, lr_err *er
         return -1;
     }
     for (uint32_t i = 0; i < rd->n; i++) {
-        const fdesc *f = &rd->f[i];
+        const lr_wire_field *f = &rd->f[i];
         const char *name = avro_schema_record_field_name(s, (int)i);
         avro_schema_t t = deref(avro_schema_record_field_get_by_index(s, (int)i));
         json_t *fj = json_array_get(jf, i);
@@ -1416,7 +1142,13 @@ static int verify_record(const rdesc *rd, avro_schema_t s, json_t *j, lr_err *er
         }
         if (!type_agrees(f, t)) {
             lr_err_set(err, LR_ERR_FATAL, "embedded schema %s.%s: type %s, the codec writes %s",
-                       rd->name, name, type_name(t), ftype_name(f->type));
+                       rd->name, name, type_name(t), lr_wire_type_name(f->type));
+            return -1;
+        }
+        if (f->type == LR_F_LONG && is_timestamp(json_object_get(fj, "type")) != f->is_time) {
+            lr_err_set(err, LR_ERR_FATAL, "embedded schema %s.%s: %s, the tables say %s",
+                       rd->name, name, f->is_time ? "a plain long" : "a timestamp",
+                       f->is_time ? "a time" : "a plain long");
             return -1;
         }
         if ((json_object_get(fj, "default") != NULL) != f->has_default) {
@@ -1425,7 +1157,7 @@ static int verify_record(const rdesc *rd, avro_schema_t s, json_t *j, lr_err *er
                        f->has_default ? "assumes one" : "requires the field");
             return -1;
         }
-        if (f->type == F_ENUM) {
+        if (f->type == LR_F_ENUM) {
             int n = avro_schema_enum_number_of_symbols(t);
             if (n != f->nsym) {
                 lr_err_set(err, LR_ERR_FATAL, "embedded schema %s.%s: %d symbols, our enum %d",
@@ -1450,7 +1182,7 @@ static int verify_record(const rdesc *rd, avro_schema_t s, json_t *j, lr_err *er
                 return -1;
             }
         }
-        if (f->type == F_ARRAY &&
+        if (f->type == LR_F_ARRAY &&
             verify_record(f->items, deref(avro_schema_array_items(t)),
                           json_object_get(json_object_get(fj, "type"), "items"), err))
             return -1;
@@ -1473,7 +1205,7 @@ static int load_reader(lr_codec *c, lr_schema_kind k, lr_err *err) {
         lr_err_set(err, LR_ERR_FATAL, "embedded schema %s: %s", lr_schemas_file(k), jerr.text);
         return -1;
     }
-    int rc = verify_record(records[k], c->reader[k], j, err);
+    int rc = verify_record(lr_wire_record_of(k), c->reader[k], j, err);
     json_decref(j);
     return rc;
 }
@@ -1730,7 +1462,7 @@ static inline void wr_cstr(lr_buf *b, const char *s) {
 
 static inline void wr_double(lr_buf *b, double x) { lr_buf_append(b, &x, 8); }
 
-/* An optional string as the union [null, string]: the bytes of F_OPT_CSTR. */
+/* An optional string as the union [null, string]: the bytes of LR_F_OPT_CSTR. */
 static inline uint8_t *put_ocstr(uint8_t *p, const char *s, size_t len) {
     if (!s) {
         *p = 0;
@@ -1744,12 +1476,12 @@ static inline uint8_t *put_ocstr(uint8_t *p, const char *s, size_t len) {
 
 /* A decision's reasons (10-15 each) are most of what the router encodes:
  * each is written with one capacity check and no per-field dispatch. The
- * bytes are those enc_record writes from reason_fields, field for field:
+ * bytes are those enc_record writes from lr_wire_reason_fields, field for field:
  * kind (enum, out of range as 0), rule, rep (optional strings), points
  * (double), detail (optional string). */
 static void enc_reasons(const lr_reason *r, uint32_t n, lr_buf *b) {
-    _Static_assert(sizeof(reason_fields) / sizeof(reason_fields[0]) == 5,
-                   "enc_reasons writes exactly the fields of reason_fields");
+    _Static_assert(sizeof(lr_wire_reason_fields) / sizeof(lr_wire_reason_fields[0]) == 5,
+                   "enc_reasons writes exactly the fields of lr_wire_reason_fields");
     for (uint32_t k = 0; k < n; k++, r++) {
         size_t l_rule = r->rule ? strlen(r->rule) : 0, l_rep = r->rep ? strlen(r->rep) : 0,
                l_detail = r->detail ? strlen(r->detail) : 0;
@@ -1765,21 +1497,21 @@ static void enc_reasons(const lr_reason *r, uint32_t n, lr_buf *b) {
     }
 }
 
-static void enc_record(const rdesc *rd, const void *base, lr_buf *b);
+static void enc_record(const lr_wire_record *rd, const void *base, lr_buf *b);
 
 /* One field; inlined into the generic loop and into the unrolled encoders
  * of the three events. */
-static inline __attribute__((always_inline)) void enc_field(const fdesc *f, const void *base,
+static inline __attribute__((always_inline)) void enc_field(const lr_wire_field *f, const void *base,
                                                             lr_buf *b) {
     switch (f->type) {
-    case F_STR: {
-        lr_str s = *CSLOT(base, f->off, lr_str);
+    case LR_F_STR: {
+        lr_str s = *LR_CSLOT(base, f->off, lr_str);
         if (s.s) wr_bytes(b, s.s, s.len);
         else wr_long(b, 0);
         break;
     }
-    case F_OPT_STR: {
-        lr_str s = *CSLOT(base, f->off, lr_str);
+    case LR_F_OPT_STR: {
+        lr_str s = *LR_CSLOT(base, f->off, lr_str);
         if (s.s) {
             lr_buf_putc(b, 2); /* branch 1, zig-zag */
             wr_bytes(b, s.s, s.len);
@@ -1788,9 +1520,9 @@ static inline __attribute__((always_inline)) void enc_field(const fdesc *f, cons
         }
         break;
     }
-    case F_CSTR: wr_cstr(b, *CSLOT(base, f->off, const char *)); break;
-    case F_OPT_CSTR: {
-        const char *s = *CSLOT(base, f->off, const char *);
+    case LR_F_CSTR: wr_cstr(b, *LR_CSLOT(base, f->off, const char *)); break;
+    case LR_F_OPT_CSTR: {
+        const char *s = *LR_CSLOT(base, f->off, const char *);
         if (s) {
             lr_buf_putc(b, 2);
             wr_cstr(b, s);
@@ -1799,12 +1531,12 @@ static inline __attribute__((always_inline)) void enc_field(const fdesc *f, cons
         }
         break;
     }
-    case F_VERSION: wr_cstr(b, LR_VERSION); break;
-    case F_LONG: wr_long(b, *CSLOT(base, f->off, int64_t)); break;
-    case F_OPT_LONG:
-    case F_OPT_TIME: {
-        int64_t v = *CSLOT(base, f->off, int64_t);
-        bool null = f->type == F_OPT_LONG ? v < 0 : v == LR_TIME_NONE;
+    case LR_F_VERSION: wr_cstr(b, LR_VERSION); break;
+    case LR_F_LONG: wr_long(b, *LR_CSLOT(base, f->off, int64_t)); break;
+    case LR_F_OPT_LONG:
+    case LR_F_OPT_TIME: {
+        int64_t v = *LR_CSLOT(base, f->off, int64_t);
+        bool null = f->type == LR_F_OPT_LONG ? v < 0 : v == LR_TIME_NONE;
         if (null) {
             lr_buf_putc(b, 0);
         } else {
@@ -1813,46 +1545,46 @@ static inline __attribute__((always_inline)) void enc_field(const fdesc *f, cons
         }
         break;
     }
-    case F_INT: wr_long(b, *CSLOT(base, f->off, int32_t)); break;
-    case F_COUNT: {
-        uint32_t v = *CSLOT(base, f->off, uint32_t);
+    case LR_F_INT: wr_long(b, *LR_CSLOT(base, f->off, int32_t)); break;
+    case LR_F_COUNT: {
+        uint32_t v = *LR_CSLOT(base, f->off, uint32_t);
         wr_long(b, v > INT32_MAX ? INT32_MAX : (int64_t)v);
         break;
     }
-    case F_DOUBLE: wr_double(b, *CSLOT(base, f->off, double)); break;
-    case F_OPT_DOUBLE:
-        if (*CSLOT(base, f->flag, bool)) {
+    case LR_F_DOUBLE: wr_double(b, *LR_CSLOT(base, f->off, double)); break;
+    case LR_F_OPT_DOUBLE:
+        if (*LR_CSLOT(base, f->flag, bool)) {
             lr_buf_putc(b, 2);
-            wr_double(b, *CSLOT(base, f->off, double));
+            wr_double(b, *LR_CSLOT(base, f->off, double));
         } else {
             lr_buf_putc(b, 0);
         }
         break;
-    case F_OPT_BOOL: {
-        bool present = (f->flag == NO_OFF || *CSLOT(base, f->flag, bool)) &&
-                       (f->flag2 == NO_OFF || *CSLOT(base, f->flag2, int64_t) >= 0);
+    case LR_F_OPT_BOOL: {
+        bool present = (f->flag == LR_NO_OFF || *LR_CSLOT(base, f->flag, bool)) &&
+                       (f->flag2 == LR_NO_OFF || *LR_CSLOT(base, f->flag2, int64_t) >= 0);
         if (present) {
             lr_buf_putc(b, 2);
-            lr_buf_putc(b, *CSLOT(base, f->off, bool) ? 1 : 0);
+            lr_buf_putc(b, *LR_CSLOT(base, f->off, bool) ? 1 : 0);
         } else {
             lr_buf_putc(b, 0);
         }
         break;
     }
-    case F_ENUM: {
-        int v = *CSLOT(base, f->off, int);
+    case LR_F_ENUM: {
+        int v = *LR_CSLOT(base, f->off, int);
         /* a value outside our enum is a bug upstream; keep the output valid */
         if (v < 0 || v >= f->nsym) v = f->unknown_as > 0 ? f->unknown_as : 0;
         wr_long(b, v);
         break;
     }
-    case F_ARRAY: {
-        uint32_t n = *CSLOT(base, f->flag, uint32_t);
+    case LR_F_ARRAY: {
+        uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
         if (n > f->max) n = f->max;
         if (n) {
             wr_long(b, n);
-            const uint8_t *items = CSLOT(base, f->off, uint8_t);
-            if (f->items == &reason_rec)
+            const uint8_t *items = LR_CSLOT(base, f->off, uint8_t);
+            if (f->items == &lr_wire_reason)
                 enc_reasons((const lr_reason *)items, n, b);
             else
                 for (uint32_t k = 0; k < n; k++)
@@ -1861,12 +1593,12 @@ static inline __attribute__((always_inline)) void enc_field(const fdesc *f, cons
         wr_long(b, 0);
         break;
     }
-    case F_MAP: {
-        uint32_t n = *CSLOT(base, f->flag, uint32_t);
+    case LR_F_MAP: {
+        uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
         if (n > f->max) n = f->max;
         if (n) {
             wr_long(b, n);
-            const lr_attr *a = CSLOT(base, f->off, lr_attr);
+            const lr_attr *a = LR_CSLOT(base, f->off, lr_attr);
             for (uint32_t k = 0; k < n; k++) {
                 wr_bytes(b, a[k].key.s ? a[k].key.s : "", a[k].key.s ? a[k].key.len : 0);
                 wr_bytes(b, a[k].value.s ? a[k].value.s : "",
@@ -1879,7 +1611,7 @@ static inline __attribute__((always_inline)) void enc_field(const fdesc *f, cons
     }
 }
 
-static void enc_record(const rdesc *rd, const void *base, lr_buf *b) {
+static void enc_record(const lr_wire_record *rd, const void *base, lr_buf *b) {
     for (uint32_t i = 0; i < rd->n; i++) enc_field(&rd->f[i], base, b);
 }
 
@@ -1893,9 +1625,9 @@ static void enc_record(const rdesc *rd, const void *base, lr_buf *b) {
         _Pragma("GCC unroll 64") for (uint32_t i = 0; i < (desc).n; i++)          \
             enc_field(&(desc).f[i], base, b);                                     \
     }
-ENC_UNROLLED(enc_decision, decision_rec)
-ENC_UNROLLED(enc_status, status_rec)
-ENC_UNROLLED(enc_alert, alert_rec)
+ENC_UNROLLED(enc_decision, lr_wire_decision)
+ENC_UNROLLED(enc_status, lr_wire_status)
+ENC_UNROLLED(enc_alert, lr_wire_alert)
 
 static void enc_header(lr_buf *b, int32_t id) {
     uint8_t *p = lr_buf_reserve(b, LR_CODEC_HEADER_BYTES);
@@ -1927,10 +1659,10 @@ void lr_codec_encode_event(lr_codec *c, const lr_event *ev, lr_buf *out) {
 
 void lr_codec_encode_lead(lr_codec *c, const lr_lead *lead, lr_buf *out) {
     enc_header(out, c->ids[LR_SCHEMA_LEAD]);
-    enc_record(&lead_rec, lead, out);
+    enc_record(&lr_wire_lead, lead, out);
 }
 
 void lr_codec_encode_sales(lr_codec *c, const lr_sales_activity *a, lr_buf *out) {
     enc_header(out, c->ids[LR_SCHEMA_SALES_ACTIVITY]);
-    enc_record(&sales_rec, a, out);
+    enc_record(&lr_wire_sales, a, out);
 }

@@ -4,6 +4,8 @@
  * Input lines mirror schemas/Lead.avsc and schemas/SalesActivity.avsc with a
  * "type" key ("lead" or "activity"); output lines mirror LeadDecision,
  * LeadStatus and SlaAlert with a "type" key ("decision", "status", "alert").
+ * Both directions walk the field tables of wire.h, so a line has exactly the
+ * schema's fields.
  * The format is described in docs/scoring.md. Output is byte-identical for
  * identical events: keys in schema order, doubles rounded to 4 decimals and
  * printed without exponent. */
@@ -31,10 +33,17 @@ typedef struct lr_json_input {
 /* Parses one line (len bytes; a trailing newline is fine). Returns 0 when
  * *out holds an event, 1 for a blank line or a comment (first non-blank
  * character '#'), -1 on error with err->msg "NAME:LINE: message" (bad JSON,
- * unknown or missing field, wrong type, contract violation). Strings are
- * copied into `arena`, which must outlive the use of *out. */
-int lr_jsonio_parse_line(const char *line, size_t len, const char *name, long lineno,
-                         lr_json_input *out, lr_arena *arena, lr_err *err);
+ * unknown or missing field, wrong type, contract violation, or a line over
+ * max_bytes). Strings are copied into `arena`, which must outlive the use
+ * of *out.
+ *
+ * The input contract is Kafka's (docs/events.md): fields are those of the
+ * wire tables (wire.h); company_size and annual_revenue of -1 mean unknown;
+ * an activity type we do not know is read as OTHER; a line longer than
+ * max_bytes (kafka.max_message_bytes; 0: no limit) is refused, as the live
+ * path dead-letters such a message. */
+int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const char *name,
+                         long lineno, lr_json_input *out, lr_arena *arena, lr_err *err);
 
 /* Appends one event as a single JSON line ending in '\n'. Deterministic;
  * allocates only when `out` has to grow. */

@@ -146,12 +146,6 @@ static int load_reader(lr_codec *c, lr_schema_kind k, lr_err *err) {
     return rc;
 }
 
-lr_writer *lr_codec_find_writer(lr_codec *c, lr_schema_kind k, int32_t id) {
-    for (uint32_t i = 0; i < c->n_writers[k]; i++)
-        if (c->writers[k][i].id == id) return &c->writers[k][i];
-    return NULL;
-}
-
 static int add_plan(lr_codec *c, lr_schema_kind which, int32_t id, avro_schema_t w, lr_err *err) {
     for (int k = 0; k < LR_SCHEMA__COUNT; k++) {
         if (k != (int)which && lr_codec_find_writer(c, (lr_schema_kind)k, id)) {

@@ -171,7 +171,12 @@ const char *lr_avro_type_name(avro_schema_t s);
 lr_plan *lr_plan_compile(avro_schema_t w, avro_schema_t r, lr_schema_kind which, lr_err *err);
 void lr_plan_free(lr_plan *p);
 
-/* The writer schema registered under id for record type k, or NULL. */
-lr_writer *lr_codec_find_writer(lr_codec *c, lr_schema_kind k, int32_t id);
+/* The writer schema registered under id for record type k, or NULL. Inline:
+ * framing looks it up for every message. */
+static inline lr_writer *lr_codec_find_writer(lr_codec *c, lr_schema_kind k, int32_t id) {
+    for (uint32_t i = 0; i < c->n_writers[k]; i++)
+        if (c->writers[k][i].id == id) return &c->writers[k][i];
+    return NULL;
+}
 
 #endif

@@ -201,12 +201,36 @@ static inline __attribute__((always_inline)) int rd_opt(dec *d, const lr_node *n
     return v != n->n;
 }
 
+/* Marks an optional value present (flag: a bool slot, or LR_NO_OFF). */
+static inline __attribute__((always_inline)) int present(const lr_node *n, void *base) {
+    if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
+    return 0;
+}
+
+static inline __attribute__((always_inline)) int rd_enum(dec *d, const lr_node *n, void *base) {
+    const lr_plan *pl = d->pl;
+    int64_t v;
+    if (rd_long(d, n, &v)) return -1;
+    if (v < 0 || v >= n->n) return fail(d, n, "enum index out of range");
+    int32_t mine = pl->enums[n->kids + v];
+    if (mine < 0) {
+        d->detail = pl->enum_syms[n->kids + v];
+        return fail(d, n, "enum symbol we do not know:");
+    }
+    *LR_SLOT(base, n->off, int) = mine;
+    return 0;
+}
+
+static int run_skip(dec *d, const lr_node *n, void *base);
+
 /* One value: union branches and leaves here, inlined into every caller;
- * records, arrays and maps in run_composite. Keeping the per-field path free
- * of calls is most of the decoder's speed. */
+ * records, arrays and maps in run_composite, values the writer has and we do
+ * not in run_skip (evolved writers only). Keeping the per-field path free of
+ * calls is most of the decoder's speed. */
 static inline __attribute__((always_inline)) int step(dec *d, const lr_node *n, void *base) {
     const lr_plan *pl = d->pl;
     int64_t v;
+    int b;
     for (;;) {
         switch ((lr_op)n->op) {
         case OP_UNION:
@@ -216,53 +240,25 @@ static inline __attribute__((always_inline)) int step(dec *d, const lr_node *n, 
             if (v < 0 || v >= n->n) return fail(d, n, "union branch out of range");
             n = &pl->nodes[pl->kids[n->kids + v]];
             continue;
-        /* [null, T] unions: the branch, then T unless null (the default stays).
-         * One case per T, so a field costs one dispatch, not two. */
-        case OP_OPT_STR: {
-            int b = rd_opt(d, n);
-            if (b <= 0) return b;
-            lr_str *s = LR_SLOT(base, n->off, lr_str);
-            return rd_str(d, n, &s->s, &s->len);
-        }
-        case OP_OPT_CSTR: {
-            int b = rd_opt(d, n);
-            if (b <= 0) return b;
-            uint32_t len;
-            return rd_str(d, n, LR_SLOT(base, n->off, const char *), &len);
-        }
-        case OP_OPT_LONG: {
-            int b = rd_opt(d, n);
-            if (b <= 0) return b;
-            if (rd_long(d, n, &v)) return -1;
-            *LR_SLOT(base, n->off, int64_t) = v;
-            return 0;
-        }
-        case OP_OPT_DOUBLE: {
-            int b = rd_opt(d, n);
-            if (b <= 0) return b;
-            if (need(d, n, 8)) return -1;
-            memcpy(LR_SLOT(base, n->off, double), d->p, 8);
-            d->p += 8;
-            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
-            return 0;
-        }
-        case OP_OPT_BOOL: {
-            int b = rd_opt(d, n);
-            if (b <= 0) return b;
-            if (need(d, n, 1)) return -1;
-            if (*d->p > 1) return fail(d, n, "boolean byte is neither 0 nor 1");
-            *LR_SLOT(base, n->off, bool) = *d->p++ == 1;
-            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
-            return 0;
-        }
+        /* [null, T] unions: the branch, then (unless null, when the default
+         * stays) T's case below, so a field costs one dispatch, not two. */
+        case OP_OPT_STR:
+            if ((b = rd_opt(d, n)) <= 0) return b;
+            /* fallthrough */
         case OP_STR: {
             lr_str *s = LR_SLOT(base, n->off, lr_str);
             return rd_str(d, n, &s->s, &s->len);
         }
+        case OP_OPT_CSTR:
+            if ((b = rd_opt(d, n)) <= 0) return b;
+            /* fallthrough */
         case OP_CSTR: {
             uint32_t len;
             return rd_str(d, n, LR_SLOT(base, n->off, const char *), &len);
         }
+        case OP_OPT_LONG:
+            if ((b = rd_opt(d, n)) <= 0) return b;
+            /* fallthrough */
         case OP_LONG:
             if (rd_long(d, n, &v)) return -1;
             *LR_SLOT(base, n->off, int64_t) = v;
@@ -280,82 +276,45 @@ static inline __attribute__((always_inline)) int step(dec *d, const lr_node *n, 
             if (v < 0) return fail(d, n, "negative count");
             *LR_SLOT(base, n->off, uint32_t) = (uint32_t)v;
             return 0;
-        case OP_DOUBLE: {
-            double x;
+        case OP_OPT_DOUBLE:
+            if ((b = rd_opt(d, n)) <= 0) return b;
+            /* fallthrough */
+        case OP_DOUBLE:
             if (need(d, n, 8)) return -1;
-            memcpy(&x, d->p, 8);
+            memcpy(LR_SLOT(base, n->off, double), d->p, 8);
             d->p += 8;
-            *LR_SLOT(base, n->off, double) = x;
-            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
-            return 0;
-        }
+            return present(n, base);
         case OP_DOUBLE_FROM_FLOAT: {
             float x;
             if (need(d, n, 4)) return -1;
             memcpy(&x, d->p, 4);
             d->p += 4;
             *LR_SLOT(base, n->off, double) = x;
-            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
-            return 0;
+            return present(n, base);
         }
         case OP_DOUBLE_FROM_LONG:
             if (rd_long(d, n, &v)) return -1;
             *LR_SLOT(base, n->off, double) = (double)v;
-            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
-            return 0;
+            return present(n, base);
+        case OP_OPT_BOOL:
+            if ((b = rd_opt(d, n)) <= 0) return b;
+            /* fallthrough */
         case OP_BOOL:
             if (need(d, n, 1)) return -1;
             if (*d->p > 1) return fail(d, n, "boolean byte is neither 0 nor 1");
             *LR_SLOT(base, n->off, bool) = *d->p++ == 1;
-            if (n->flag != LR_NO_OFF) *LR_SLOT(base, n->flag, bool) = true;
-            return 0;
-        case OP_ENUM: {
-            if (rd_long(d, n, &v)) return -1;
-            if (v < 0 || v >= n->n) return fail(d, n, "enum index out of range");
-            int32_t mine = pl->enums[n->kids + v];
-            if (mine < 0) {
-                d->detail = pl->enum_syms[n->kids + v];
-                return fail(d, n, "enum symbol we do not know:");
-            }
-            *LR_SLOT(base, n->off, int) = mine;
-            return 0;
-        }
-        case OP_FAIL:
-            return fail(d, n, n->why);
-        case OP_SKIP_NONE:
-            return 0;
-        case OP_SKIP_BOOL:
-            if (need(d, n, 1)) return -1;
-            if (*d->p > 1) return fail(d, n, "boolean byte is neither 0 nor 1");
-            d->p++;
-            return 0;
-        case OP_SKIP_LONG:
-            return rd_long(d, n, &v);
-        case OP_SKIP_INT:
-            return rd_int(d, n, &v);
-        case OP_SKIP_FIXED:
-            if (need(d, n, n->n)) return -1;
-            d->p += n->n;
-            return 0;
-        case OP_SKIP_BYTES:
-            if (rd_long(d, n, &v)) return -1;
-            if (v < 0) return fail(d, n, "negative length");
-            if ((uint64_t)v > (uint64_t)(d->end - d->p)) return fail(d, n, "bytes run past the end");
-            d->p += v;
-            return 0;
-        case OP_SKIP_ENUM:
-            if (rd_long(d, n, &v)) return -1;
-            if (v < 0 || v >= n->n) return fail(d, n, "enum index out of range");
-            return 0;
-        default:
-            return run_composite(d, n, base);
+            return present(n, base);
+        case OP_ENUM: return rd_enum(d, n, base);
+        case OP_ARRAY:
+        case OP_MAP:
+        case OP_RECORD: return run_composite(d, n, base);
+        default: return run_skip(d, n, base);
         }
     }
 }
 
 static int run_composite(dec *d, const lr_node *n, void *base) {
     const lr_plan *pl = d->pl;
-    int64_t v;
     switch ((lr_op)n->op) {
     case OP_ARRAY: {
         if (++d->depth > LR_CODEC_MAX_DEPTH) return fail(d, n, "nested too deeply");
@@ -410,37 +369,71 @@ static int run_composite(dec *d, const lr_node *n, void *base) {
         d->depth--;
         return 0;
     }
-    case OP_SKIP_ARRAY:
-    case OP_SKIP_MAP: {
-        if (++d->depth > LR_CODEC_MAX_DEPTH) return fail(d, n, "nested too deeply");
-        const lr_node *item = &pl->nodes[pl->kids[n->kids]];
-        int64_t k;
-        for (;;) {
-            if (rd_block(d, n, &k)) return -1;
-            if (k == 0) break;
-            for (int64_t i = 0; i < k; i++) {
-                if (n->op == OP_SKIP_MAP) {
-                    if (rd_long(d, n, &v)) return -1;
-                    if (v < 0 || (uint64_t)v > (uint64_t)(d->end - d->p))
-                        return fail(d, n, "map key runs past the end");
-                    d->p += v;
-                }
-                if (step(d, item, base)) return -1;
-            }
-        }
-        d->depth--;
-        return 0;
+    default:
+        return run_skip(d, n, base);
     }
+}
+
+/* Arrays and maps the writer has and we do not: each item skipped. */
+static int skip_block(dec *d, const lr_node *n, void *base) {
+    if (++d->depth > LR_CODEC_MAX_DEPTH) return fail(d, n, "nested too deeply");
+    const lr_node *item = &d->pl->nodes[d->pl->kids[n->kids]];
+    int64_t k, v;
+    for (;;) {
+        if (rd_block(d, n, &k)) return -1;
+        if (k == 0) break;
+        for (int64_t i = 0; i < k; i++) {
+            if (n->op == OP_SKIP_MAP) {
+                if (rd_long(d, n, &v)) return -1;
+                if (v < 0 || (uint64_t)v > (uint64_t)(d->end - d->p))
+                    return fail(d, n, "map key runs past the end");
+                d->p += v;
+            }
+            if (step(d, item, base)) return -1;
+        }
+    }
+    d->depth--;
+    return 0;
+}
+
+/* Values read only to be passed over, and union branches we cannot read. */
+static int run_skip(dec *d, const lr_node *n, void *base) {
+    int64_t v;
+    switch ((lr_op)n->op) {
+    case OP_FAIL: return fail(d, n, n->why);
+    case OP_SKIP_NONE: return 0;
+    case OP_SKIP_BOOL:
+        if (need(d, n, 1)) return -1;
+        if (*d->p > 1) return fail(d, n, "boolean byte is neither 0 nor 1");
+        d->p++;
+        return 0;
+    case OP_SKIP_LONG: return rd_long(d, n, &v);
+    case OP_SKIP_INT: return rd_int(d, n, &v);
+    case OP_SKIP_FIXED:
+        if (need(d, n, n->n)) return -1;
+        d->p += n->n;
+        return 0;
+    case OP_SKIP_BYTES:
+        if (rd_long(d, n, &v)) return -1;
+        if (v < 0) return fail(d, n, "negative length");
+        if ((uint64_t)v > (uint64_t)(d->end - d->p)) return fail(d, n, "bytes run past the end");
+        d->p += v;
+        return 0;
+    case OP_SKIP_ENUM:
+        if (rd_long(d, n, &v)) return -1;
+        if (v < 0 || v >= n->n) return fail(d, n, "enum index out of range");
+        return 0;
+    case OP_SKIP_ARRAY:
+    case OP_SKIP_MAP: return skip_block(d, n, base);
     case OP_SKIP_RECORD: {
         if (++d->depth > LR_CODEC_MAX_DEPTH) return fail(d, n, "nested too deeply");
-        const uint32_t *k = pl->kids + n->kids;
+        const uint32_t *k = d->pl->kids + n->kids;
         for (uint32_t i = 0; i < n->n; i++)
-            if (step(d, &pl->nodes[k[i]], base)) return -1;
+            if (step(d, &d->pl->nodes[k[i]], base)) return -1;
         d->depth--;
         return 0;
     }
-    default:
-        return fail(d, n, "corrupt plan");
+    default: return fail(d, n, "corrupt plan");
     }
 }
 

@@ -79,6 +79,39 @@ static void enc_reasons(const lr_reason *r, uint32_t n, lr_buf *b) {
 
 static void enc_record(const lr_wire_record *rd, const void *base, lr_buf *b);
 
+/* An array of records: one block of n items, then the end marker. */
+static inline __attribute__((always_inline)) void enc_array(const lr_wire_field *f,
+                                                            const void *base, lr_buf *b) {
+    uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
+    if (n > f->max) n = f->max;
+    if (n) {
+        wr_long(b, n);
+        const uint8_t *items = LR_CSLOT(base, f->off, uint8_t);
+        if (f->items == &lr_wire_reason)
+            enc_reasons((const lr_reason *)items, n, b);
+        else
+            for (uint32_t k = 0; k < n; k++)
+                enc_record(f->items, items + (size_t)k * f->items->size, b);
+    }
+    wr_long(b, 0);
+}
+
+/* A map of strings (lr_attr[]): one block, then the end marker. */
+static inline __attribute__((always_inline)) void enc_map(const lr_wire_field *f,
+                                                          const void *base, lr_buf *b) {
+    uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
+    if (n > f->max) n = f->max;
+    if (n) {
+        wr_long(b, n);
+        const lr_attr *a = LR_CSLOT(base, f->off, lr_attr);
+        for (uint32_t k = 0; k < n; k++) {
+            wr_bytes(b, a[k].key.s ? a[k].key.s : "", a[k].key.s ? a[k].key.len : 0);
+            wr_bytes(b, a[k].value.s ? a[k].value.s : "", a[k].value.s ? a[k].value.len : 0);
+        }
+    }
+    wr_long(b, 0);
+}
+
 /* One field; inlined into the generic loop and into the unrolled encoders
  * of the three events. */
 static inline __attribute__((always_inline)) void enc_field(const lr_wire_field *f, const void *base,
@@ -158,36 +191,8 @@ static inline __attribute__((always_inline)) void enc_field(const lr_wire_field 
         wr_long(b, v);
         break;
     }
-    case LR_F_ARRAY: {
-        uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
-        if (n > f->max) n = f->max;
-        if (n) {
-            wr_long(b, n);
-            const uint8_t *items = LR_CSLOT(base, f->off, uint8_t);
-            if (f->items == &lr_wire_reason)
-                enc_reasons((const lr_reason *)items, n, b);
-            else
-                for (uint32_t k = 0; k < n; k++)
-                    enc_record(f->items, items + (size_t)k * f->items->size, b);
-        }
-        wr_long(b, 0);
-        break;
-    }
-    case LR_F_MAP: {
-        uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
-        if (n > f->max) n = f->max;
-        if (n) {
-            wr_long(b, n);
-            const lr_attr *a = LR_CSLOT(base, f->off, lr_attr);
-            for (uint32_t k = 0; k < n; k++) {
-                wr_bytes(b, a[k].key.s ? a[k].key.s : "", a[k].key.s ? a[k].key.len : 0);
-                wr_bytes(b, a[k].value.s ? a[k].value.s : "",
-                         a[k].value.s ? a[k].value.len : 0);
-            }
-        }
-        wr_long(b, 0);
-        break;
-    }
+    case LR_F_ARRAY: enc_array(f, base, b); break;
+    case LR_F_MAP: enc_map(f, base, b); break;
     }
 }
 

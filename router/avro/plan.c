@@ -89,6 +89,36 @@ const char *lr_avro_type_name(avro_schema_t s) {
     }
 }
 
+static int compile_skip(cc *c, avro_schema_t w, const char *name, uint32_t *out);
+
+/* A writer record we have no slot for: each field skipped. Memoized per
+ * schema, so a recursive record refers to its own node. */
+static int compile_skip_record(cc *c, avro_schema_t w, const char *name, uint32_t *out) {
+    lr_plan *p = c->p;
+    for (uint32_t i = 0; i < c->n_memo; i++) {
+        if (c->memo[i].schema == w) {
+            *out = c->memo[i].node;
+            return 0;
+        }
+    }
+    uint32_t id = node_new(p, OP_SKIP_RECORD, name);
+    c->memo = grow(c->memo, &c->cap_memo, c->n_memo + 1, sizeof(skip_memo));
+    c->memo[c->n_memo++] = (skip_memo){w, id};
+    uint32_t nf = (uint32_t)avro_schema_record_size(w);
+    uint32_t k = kids_reserve(p, nf);
+    p->nodes[id].n = nf;
+    p->nodes[id].kids = k;
+    for (uint32_t i = 0; i < nf; i++) {
+        uint32_t kid;
+        if (compile_skip(c, avro_schema_record_field_get_by_index(w, (int)i),
+                         avro_schema_record_field_name(w, (int)i), &kid))
+            return -1;
+        p->kids[k + i] = kid;
+    }
+    *out = id;
+    return 0;
+}
+
 static int compile_skip(cc *c, avro_schema_t w, const char *name, uint32_t *out) {
     lr_plan *p = c->p;
     w = lr_avro_deref(w);
@@ -140,29 +170,7 @@ static int compile_skip(cc *c, avro_schema_t w, const char *name, uint32_t *out)
         p->kids[k] = kid;
         break;
     }
-    case AVRO_RECORD: {
-        for (uint32_t i = 0; i < c->n_memo; i++) {
-            if (c->memo[i].schema == w) {
-                *out = c->memo[i].node;
-                return 0;
-            }
-        }
-        id = node_new(p, OP_SKIP_RECORD, name);
-        c->memo = grow(c->memo, &c->cap_memo, c->n_memo + 1, sizeof(skip_memo));
-        c->memo[c->n_memo++] = (skip_memo){w, id};
-        uint32_t nf = (uint32_t)avro_schema_record_size(w);
-        uint32_t k = kids_reserve(p, nf);
-        p->nodes[id].n = nf;
-        p->nodes[id].kids = k;
-        for (uint32_t i = 0; i < nf; i++) {
-            uint32_t kid;
-            if (compile_skip(c, avro_schema_record_field_get_by_index(w, (int)i),
-                             avro_schema_record_field_name(w, (int)i), &kid))
-                return -1;
-            p->kids[k + i] = kid;
-        }
-        break;
-    }
+    case AVRO_RECORD: return compile_skip_record(c, w, name, out);
     case AVRO_UNION: {
         uint32_t nb = (uint32_t)avro_schema_union_size(w);
         id = node_new(p, OP_SKIP_UNION, name);
@@ -186,6 +194,61 @@ static int compile_skip(cc *c, avro_schema_t w, const char *name, uint32_t *out)
 
 static int compile_record(cc *c, avro_schema_t w, avro_schema_t r, const lr_wire_record *rd,
                           const char *name, uint32_t *out);
+
+/* A writer enum: each writer symbol mapped to our value by name, once. */
+static uint32_t compile_enum(lr_plan *p, avro_schema_t w, const lr_wire_field *f,
+                             avro_schema_t r) {
+    uint32_t nw = (uint32_t)avro_schema_enum_number_of_symbols(w);
+    uint32_t first = p->n_enums;
+    p->enums = grow(p->enums, &p->cap_enums, p->n_enums + nw, sizeof(int32_t));
+    p->enum_syms = grow(p->enum_syms, &p->cap_syms, p->n_enums + nw, sizeof(const char *));
+    for (uint32_t i = 0; i < nw; i++) {
+        const char *s = avro_schema_enum_get(w, (int)i);
+        /* exact symbol match against our reader schema, as Avro resolves */
+        int v = avro_schema_enum_get_by_name(r, s);
+        p->enums[first + i] = v >= 0 && v < f->nsym ? v : f->unknown_as;
+        p->enum_syms[first + i] = s;
+    }
+    p->n_enums += nw;
+    uint32_t id = node_new(p, OP_ENUM, f->name);
+    p->nodes[id].off = f->off;
+    p->nodes[id].n = nw;
+    p->nodes[id].kids = first;
+    return id;
+}
+
+/* An array or map node of field f whose items are read by node kid. */
+static uint32_t container_node(lr_plan *p, lr_op o, const lr_wire_field *f, uint32_t kid) {
+    uint32_t id = node_new(p, o, f->name), k = kids_reserve(p, 1);
+    lr_node *n = &p->nodes[id];
+    n->off = f->off;
+    n->flag = f->flag;
+    n->flag2 = f->flag2;
+    n->n = f->max;
+    n->kids = k;
+    n->rd = o == OP_ARRAY ? f->items : NULL;
+    p->kids[k] = kid;
+    return id;
+}
+
+static int compile_value(cc *c, avro_schema_t w, const lr_wire_field *f, avro_schema_t r,
+                         uint32_t *out, const char **why);
+
+/* A writer map into f's lr_attr[]: its values must read as strings. */
+static int compile_map(cc *c, avro_schema_t w, const lr_wire_field *f, uint32_t *out,
+                       const char **why) {
+    avro_schema_t wv = lr_avro_deref(avro_schema_map_values(w));
+    uint32_t val;
+    const char *vwhy;
+    int rc = is_avro_union(wv) ? -1 : compile_value(c, wv, lr_wire_attr_value(), NULL, &val, &vwhy);
+    if (rc == -2) return -2; /* err is set */
+    if (rc < 0) {
+        *why = "map values must be strings";
+        return -1;
+    }
+    *out = container_node(c->p, OP_MAP, f, val);
+    return 0;
+}
 
 /* A non-union writer type read into field f (reader type r, needed for enums
  * and arrays). Returns the node, or -1 with *why set to a static reason when
@@ -246,26 +309,10 @@ static int compile_value(cc *c, avro_schema_t w, const lr_wire_field *f, avro_sc
         p->nodes[*out].off = f->off;
         p->nodes[*out].flag = f->flag;
         return 0;
-    case LR_F_ENUM: {
+    case LR_F_ENUM:
         if (wt != AVRO_ENUM) break;
-        uint32_t nw = (uint32_t)avro_schema_enum_number_of_symbols(w);
-        uint32_t first = p->n_enums;
-        p->enums = grow(p->enums, &p->cap_enums, p->n_enums + nw, sizeof(int32_t));
-        p->enum_syms = grow(p->enum_syms, &p->cap_syms, p->n_enums + nw, sizeof(const char *));
-        for (uint32_t i = 0; i < nw; i++) {
-            const char *s = avro_schema_enum_get(w, (int)i);
-            /* exact symbol match against our reader schema, as Avro resolves */
-            int v = avro_schema_enum_get_by_name(r, s);
-            p->enums[first + i] = v >= 0 && v < f->nsym ? v : f->unknown_as;
-            p->enum_syms[first + i] = s;
-        }
-        p->n_enums += nw;
-        *out = node_new(p, OP_ENUM, f->name);
-        p->nodes[*out].off = f->off;
-        p->nodes[*out].n = nw;
-        p->nodes[*out].kids = first;
+        *out = compile_enum(p, w, f, r);
         return 0;
-    }
     case LR_F_ARRAY: {
         if (wt != AVRO_ARRAY) break;
         avro_schema_t wi = lr_avro_deref(avro_schema_array_items(w));
@@ -276,45 +323,12 @@ static int compile_value(cc *c, avro_schema_t w, const lr_wire_field *f, avro_sc
         uint32_t item;
         if (compile_record(c, wi, lr_avro_deref(avro_schema_array_items(r)), f->items, f->name, &item))
             return -2;
-        uint32_t id = node_new(p, OP_ARRAY, f->name), k = kids_reserve(p, 1);
-        lr_node *n = &p->nodes[id];
-        n->off = f->off;
-        n->flag = f->flag;
-        n->flag2 = f->flag2;
-        n->n = f->max;
-        n->kids = k;
-        n->rd = f->items;
-        p->kids[k] = item;
-        *out = id;
+        *out = container_node(p, OP_ARRAY, f, item);
         return 0;
     }
-    case LR_F_MAP: {
+    case LR_F_MAP:
         if (wt != AVRO_MAP) break;
-        avro_schema_t wv = lr_avro_deref(avro_schema_map_values(w));
-        uint32_t val;
-        const char *vwhy;
-        int rc = -1;
-        if (is_avro_union(wv)) {
-            *why = "map values must be strings";
-            return -1;
-        }
-        rc = compile_value(c, wv, lr_wire_attr_value(), NULL, &val, &vwhy);
-        if (rc == -2) return -2;
-        if (rc < 0) {
-            *why = "map values must be strings";
-            return -1;
-        }
-        uint32_t id = node_new(p, OP_MAP, f->name), k = kids_reserve(p, 1);
-        lr_node *n = &p->nodes[id];
-        n->off = f->off;
-        n->flag = f->flag;
-        n->flag2 = f->flag2;
-        n->n = f->max;
-        n->kids = k;
-        p->kids[k] = val;
-        *out = id;
-        return 0;
-    }
+        return compile_map(c, w, f, out, why);
     }
     *why = "types do not match";
     return -1;

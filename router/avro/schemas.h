@@ -8,14 +8,9 @@
 
 #include <stddef.h>
 
-typedef enum lr_schema_kind {
-    LR_SCHEMA_LEAD = 0,         /* schemas/Lead.avsc: input */
-    LR_SCHEMA_SALES_ACTIVITY,   /* schemas/SalesActivity.avsc: input */
-    LR_SCHEMA_DECISION,         /* schemas/LeadDecision.avsc: output */
-    LR_SCHEMA_STATUS,           /* schemas/LeadStatus.avsc: output */
-    LR_SCHEMA_ALERT,            /* schemas/SlaAlert.avsc: output */
-    LR_SCHEMA__COUNT
-} lr_schema_kind;
+#include "wire.h"
+
+/* lr_schema_kind, the five records, is part of the field tables (wire.h). */
 
 /* JSON text of the schema (NUL-terminated); *len, when not NULL, gets its
  * length without the NUL. NULL for an unknown kind. */

@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "arena.h"
+#include "isotime.h"
 #include "tz.h"
 
 struct lr_cfg_doc {
@@ -409,21 +410,17 @@ int lr_cfg_as_local_date(const lr_cfg_node *n, const char *what, int64_t *day, l
 
 int lr_cfg_as_time_ms(const lr_cfg_node *n, lr_time_ms *out, lr_err *err) {
     if (need_scalar(n, "a date (YYYY-MM-DD)", err)) return -1;
-    int y, mo, d, h = 0, mi = 0, s = 0;
-    int used = 0;
-    const char *t = n->scalar;
-    if (sscanf(t, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3) goto bad;
-    if (t[used] == 'T' || t[used] == ' ') {
-        int used2 = 0;
-        if (sscanf(t + used + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &used2) != 3) goto bad;
-        used += 1 + used2;
-        if (t[used] == 'Z') used++;
+    /* A bare date is midnight UTC; a date-time must name its zone, exactly as
+     * in event lines (one parser for both). */
+    size_t len = strlen(n->scalar);
+    int64_t day;
+    if (lr_isotime_parse_date(n->scalar, len, &day)) {
+        *out = day * 86400 * 1000;
+        return 0;
     }
-    if (t[used] || !valid_date(y, mo, d) || h > 23 || mi > 59 || s > 60) goto bad;
-    *out = (lr_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000;
-    return 0;
-bad:
-    return lr_cfg_fail(err, n, "'%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", t);
+    if (lr_isotime_parse(n->scalar, len, out)) return 0;
+    return lr_cfg_fail(err, n, "'%s' is not a date (YYYY-MM-DD) or an ISO-8601 time with "
+                       "a zone (YYYY-MM-DDTHH:MM:SSZ)", n->scalar);
 }
 
 /* ---- field maps ------------------------------------------------------------ */

@@ -57,7 +57,7 @@ int lr_cfg_as_clock_minutes(const lr_cfg_node *n, int *out, lr_err *err);
  * 1970-01-01; a date that does not exist is refused. `what` names the value in
  * the error: "holiday '2026-13-01' is not a calendar date". */
 int lr_cfg_as_local_date(const lr_cfg_node *n, const char *what, int64_t *day, lr_err *err);
-/* "2026-12-25" or "2026-11-22T10:00:00Z" (UTC) -> ms. */
+/* "2026-12-25" (midnight UTC) or an lr_isotime_parse instant -> ms. */
 int lr_cfg_as_time_ms(const lr_cfg_node *n, lr_time_ms *out, lr_err *err);
 
 /* Declarative field maps, after Fluent Bit's config maps: one table per

@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tz.h"
+#include "isotime.h"
+#include "wire.h"
 
 /* ======================================================================
  * Input
@@ -61,33 +62,20 @@ static lr_str copy_str(rd *r, const json_t *v) {
     return (lr_str){lr_arena_strndup(r->arena, json_string_value(v), n), (uint32_t)n};
 }
 
-/* Required string: present and a string. */
-static int get_str(rd *r, const char *field, const json_t *v, lr_str *out) {
-    if (!json_is_string(v)) return wrong_type(r, field, "a string", v);
-    *out = copy_str(r, v);
-    return 0;
+/* A field's key as errors name it: "company_size", "activities[].at". */
+static const char *label(const char *prefix, const char *name, char *buf, size_t cap) {
+    if (!prefix) return name;
+    snprintf(buf, cap, "%s[].%s", prefix, name);
+    return buf;
 }
 
-/* Optional string: a string or null. */
-static int get_opt_str(rd *r, const char *field, const json_t *v, lr_str *out) {
-    if (json_is_null(v)) {
-        *out = LR_STR_NULL;
-        return 0;
-    }
-    return get_str(r, field, v, out);
-}
-
-static int get_opt_long(rd *r, const char *field, const json_t *v, int64_t *out) {
-    if (json_is_null(v)) {
-        *out = -1;
-        return 0;
-    }
-    if (!json_is_integer(v)) return wrong_type(r, field, "an integer or null", v);
-    /* -1 stands for "absent" inside the router: a negative count is refused
-     * rather than silently read as null. */
-    if (json_integer_value(v) < 0) return rd_fail(r, "field '%s' must not be negative", field);
-    *out = (int64_t)json_integer_value(v);
-    return 0;
+/* Comma-separated field names of a record, after `first` when not NULL. */
+static const char *known_keys(const lr_wire_record *rec, const char *first, char *buf,
+                              size_t cap) {
+    size_t at = (size_t)snprintf(buf, cap, "%s", first ? first : "");
+    for (uint32_t i = 0; i < rec->n && at < cap; i++)
+        at += (size_t)snprintf(buf + at, cap - at, "%s%s", at ? ", " : "", rec->f[i].name);
+    return buf;
 }
 
 static int get_time(rd *r, const char *field, const json_t *v, lr_time_ms *out) {
@@ -96,268 +84,169 @@ static int get_time(rd *r, const char *field, const json_t *v, lr_time_ms *out) 
         return 0;
     }
     if (json_is_string(v)) {
-        if (lr_jsonio_parse_time(json_string_value(v), json_string_length(v), out)) return 0;
+        if (lr_isotime_parse(json_string_value(v), json_string_length(v), out)) return 0;
         return rd_fail(r, "field '%s': '%s' is not an ISO-8601 UTC time "
                        "(e.g. 2026-11-20T10:15:00Z)", field, json_string_value(v));
     }
     return wrong_type(r, field, "integer ms since the epoch or an ISO-8601 string", v);
 }
 
-/* ---- ISO-8601 */
-
-static bool digits(const char *s, size_t n, size_t at, size_t count, int *out) {
-    if (at + count > n) return false;
-    int v = 0;
-    for (size_t i = 0; i < count; i++) {
-        char c = s[at + i];
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
+/* An optional count (company_size, annual_revenue): -1 is the wire's
+ * "unknown" (docs/events.md), as on Kafka; other negatives are refused. */
+static int get_opt_long(rd *r, const char *field, const json_t *v, int64_t *out) {
+    if (json_is_null(v)) {
+        *out = -1;
+        return 0;
     }
-    *out = v;
-    return true;
-}
-
-static bool valid_date(int y, int m, int d) {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1) return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out) {
-    int y, mo, d, h, mi, sec, ms = 0, off_s = 0;
-    /* YYYY-MM-DDTHH:MM:SS */
-    if (!digits(s, n, 0, 4, &y) || n < 19 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
-        s[7] != '-' || !digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !digits(s, n, 11, 2, &h) || s[13] != ':' || !digits(s, n, 14, 2, &mi) ||
-        s[16] != ':' || !digits(s, n, 17, 2, &sec))
-        return false;
-    if (!valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 59) return false;
-    size_t i = 19;
-    if (i < n && s[i] == '.') {
-        size_t start = ++i;
-        int scale = 100;
-        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            ms += (s[i] - '0') * scale; /* digits past the millisecond are dropped */
-            scale /= 10;
-        }
-        if (i == start) return false;
-    }
-    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-        int oh, om;
-        if (!digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
-            !digits(s, n, i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        off_s = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-        i += 6;
-    } else {
-        return false; /* no zone: refusing beats guessing local time */
-    }
-    if (i != n) return false;
-    int64_t days = lr_days_from_civil(y, mo, d);
-    *out = (days * 86400 + h * 3600 + mi * 60 + sec - off_s) * 1000 + ms;
-    return true;
-}
-
-/* ---- enums, in either case */
-
-static int get_activity_type(rd *r, const json_t *v, lr_activity_type *out) {
-    if (!json_is_string(v)) return wrong_type(r, "activities[].type", "a string", v);
-    if (!lr_activity_type_parse(json_string_value(v), out))
-        return rd_fail(r, "unknown activity type '%s'", json_string_value(v));
+    if (!json_is_integer(v)) return wrong_type(r, field, "an integer or null", v);
+    if (json_integer_value(v) < -1) return rd_fail(r, "field '%s' must not be negative", field);
+    *out = (int64_t)json_integer_value(v);
     return 0;
 }
 
-/* ---- lead */
-
-typedef struct str_field {
-    const char *name;
-    size_t off;
-} str_field;
-
-#define LEAD_STR(f) {#f, offsetof(lr_lead, f)}
-static const str_field lead_opt_strs[] = {
-    LEAD_STR(source),       LEAD_STR(channel),        LEAD_STR(campaign),
-    LEAD_STR(email),        LEAD_STR(first_name),     LEAD_STR(last_name),
-    LEAD_STR(job_title),    LEAD_STR(phone),          LEAD_STR(company_name),
-    LEAD_STR(company_domain), LEAD_STR(industry),     LEAD_STR(country),
-    LEAD_STR(region),       LEAD_STR(language),       LEAD_STR(product_interest),
-};
-
-static const char *const lead_keys =
-    "type, lead_id, event_time, source, channel, campaign, email, first_name, last_name, "
-    "job_title, phone, company_name, company_domain, industry, company_size, "
-    "annual_revenue, country, region, language, product_interest, consent, activities, "
-    "attributes";
-
-static int parse_activity(rd *r, const json_t *obj, size_t idx, lr_activity *a) {
-    if (!json_is_object(obj)) return rd_fail(r, "activities[%zu] must be an object", idx);
-    bool have_type = false, have_at = false;
-    const char *k;
-    json_t *v;
-    a->detail = LR_STR_NULL;
-    json_object_foreach((json_t *)obj, k, v) {
-        if (strcmp(k, "type") == 0) {
-            if (get_activity_type(r, v, &a->type) < 0) return -1;
-            have_type = true;
-        } else if (strcmp(k, "at") == 0) {
-            if (get_time(r, "activities[].at", v, &a->at) < 0) return -1;
-            have_at = true;
-        } else if (strcmp(k, "detail") == 0) {
-            if (get_opt_str(r, "activities[].detail", v, &a->detail) < 0) return -1;
-        } else {
-            return rd_fail(r, "unknown field 'activities[%zu].%s' (known: type, at, detail)",
-                           idx, k);
-        }
+/* An enum symbol in any case; one we do not know becomes the field's
+ * unknown_as (Activity.type: OTHER), as the Avro decoder does. */
+static int get_enum(rd *r, const char *field, const lr_wire_field *f, const json_t *v,
+                    int *out) {
+    if (!json_is_string(v)) return wrong_type(r, field, "a string", v);
+    if (lr_wire_enum_parse(f, json_string_value(v), out)) return 0;
+    if (f->unknown_as >= 0) {
+        *out = f->unknown_as;
+        return 0;
     }
-    if (!have_type) return rd_fail(r, "activities[%zu]: missing field 'type'", idx);
-    if (!have_at) return rd_fail(r, "activities[%zu]: missing field 'at'", idx);
-    return 0;
+    char known[256];
+    size_t at = 0;
+    for (int k = 0; k < f->nsym && at < sizeof(known); k++)
+        at += (size_t)snprintf(known + at, sizeof(known) - at, "%s%s", k ? ", " : "",
+                               f->sym(k));
+    return rd_fail(r, "field '%s': unknown value '%s' (known: %s)", field, json_string_value(v),
+                   known);
 }
 
-static int parse_activities(rd *r, const json_t *v, lr_lead *l) {
-    if (!json_is_array(v)) return wrong_type(r, "activities", "an array", v);
+static int parse_record(rd *r, const json_t *obj, const lr_wire_record *rec, void *base,
+                        const char *prefix, const char *what);
+
+static int parse_array(rd *r, const char *field, const lr_wire_field *f, const json_t *v,
+                       void *base) {
+    if (!json_is_array(v)) return wrong_type(r, field, "an array", v);
+    uint32_t *n = LR_SLOT(base, f->flag, uint32_t), *dropped = LR_SLOT(base, f->flag2, uint32_t);
+    uint8_t item[512];
+    _Static_assert(sizeof(lr_activity) <= sizeof(item), "array items fit the scratch item");
+    if (f->items->size > sizeof(item)) return rd_fail(r, "field '%s': items too large", field);
     for (size_t i = 0; i < json_array_size(v); i++) {
-        lr_activity tmp;
-        if (parse_activity(r, json_array_get(v, i), i, &tmp) < 0) return -1;
-        if (l->n_activities < LR_MAX_ACTIVITIES)
-            l->activities[l->n_activities++] = tmp;
+        char what[64];
+        snprintf(what, sizeof(what), "%s[%zu]", f->name, i);
+        if (parse_record(r, json_array_get(v, i), f->items, item, f->name, what) < 0) return -1;
+        if (*n < f->max)
+            memcpy(LR_SLOT(base, f->off, uint8_t) + (size_t)(*n)++ * f->items->size, item,
+                   f->items->size);
         else
-            l->activities_dropped++;
+            (*dropped)++;
     }
     return 0;
 }
 
-static int parse_attributes(rd *r, const json_t *v, lr_lead *l) {
-    if (!json_is_object(v)) return wrong_type(r, "attributes", "an object of strings", v);
+static int parse_map(rd *r, const char *field, const lr_wire_field *f, const json_t *v,
+                     void *base) {
+    if (!json_is_object(v)) return wrong_type(r, field, "an object of strings", v);
+    uint32_t *n = LR_SLOT(base, f->flag, uint32_t), *dropped = LR_SLOT(base, f->flag2, uint32_t);
     const char *k;
     json_t *val;
     json_object_foreach((json_t *)v, k, val) {
         if (!json_is_string(val))
-            return rd_fail(r, "attributes.%s must be a string, not %s", k, json_kind(val));
-        if (l->n_attrs >= LR_MAX_ATTRS) {
-            l->attrs_dropped++;
+            return rd_fail(r, "%s.%s must be a string, not %s", field, k, json_kind(val));
+        if (*n >= f->max) {
+            (*dropped)++;
             continue;
         }
-        lr_attr *a = &l->attrs[l->n_attrs++];
+        lr_attr *a = LR_SLOT(base, f->off, lr_attr) + (*n)++;
         a->key = (lr_str){lr_arena_strndup(r->arena, k, strlen(k)), (uint32_t)strlen(k)};
         a->value = copy_str(r, val);
     }
     return 0;
 }
 
-static int parse_lead_field(rd *r, const char *k, const json_t *v, lr_lead *l, bool *have_id,
-                            bool *have_time) {
-    for (size_t i = 0; i < sizeof(lead_opt_strs) / sizeof(lead_opt_strs[0]); i++)
-        if (strcmp(k, lead_opt_strs[i].name) == 0)
-            return get_opt_str(r, k, v, (lr_str *)((char *)l + lead_opt_strs[i].off));
-    if (strcmp(k, "lead_id") == 0) {
-        *have_id = true;
-        return get_str(r, k, v, &l->lead_id);
-    }
-    if (strcmp(k, "event_time") == 0) {
-        *have_time = true;
-        return get_time(r, k, v, &l->event_time);
-    }
-    if (strcmp(k, "company_size") == 0) return get_opt_long(r, k, v, &l->company_size);
-    if (strcmp(k, "annual_revenue") == 0) return get_opt_long(r, k, v, &l->annual_revenue);
-    if (strcmp(k, "consent") == 0) {
-        if (json_is_null(v)) return 0;
-        if (!json_is_boolean(v)) return wrong_type(r, k, "true, false or null", v);
-        l->consent_known = true;
-        l->consent = json_is_true(v);
+/* One field's value into its slot. Strings, times, counts, enums, arrays and
+ * maps are what the input records hold; the other types are output-only. */
+static int parse_field(rd *r, const char *field, const lr_wire_field *f, const json_t *v,
+                       void *base) {
+    bool null_ok = lr_wire_optional(f->type);
+    if (null_ok && json_is_null(v)) return 0; /* stays at its default: absent */
+    switch (f->type) {
+    case LR_F_STR:
+    case LR_F_OPT_STR:
+        if (!json_is_string(v)) return wrong_type(r, field, "a string", v);
+        *LR_SLOT(base, f->off, lr_str) = copy_str(r, v);
         return 0;
+    case LR_F_LONG:
+        if (f->is_time) return get_time(r, field, v, LR_SLOT(base, f->off, lr_time_ms));
+        if (!json_is_integer(v)) return wrong_type(r, field, "an integer", v);
+        *LR_SLOT(base, f->off, int64_t) = (int64_t)json_integer_value(v);
+        return 0;
+    case LR_F_OPT_LONG: return get_opt_long(r, field, v, LR_SLOT(base, f->off, int64_t));
+    case LR_F_OPT_TIME: return get_time(r, field, v, LR_SLOT(base, f->off, lr_time_ms));
+    case LR_F_OPT_DOUBLE:
+        if (!json_is_number(v)) return wrong_type(r, field, "a number or null", v);
+        *LR_SLOT(base, f->off, double) = json_number_value(v);
+        *LR_SLOT(base, f->flag, bool) = true;
+        return 0;
+    case LR_F_OPT_BOOL:
+        if (!json_is_boolean(v)) return wrong_type(r, field, "true, false or null", v);
+        *LR_SLOT(base, f->off, bool) = json_is_true(v);
+        if (f->flag != LR_NO_OFF) *LR_SLOT(base, f->flag, bool) = true;
+        return 0;
+    case LR_F_ENUM: return get_enum(r, field, f, v, LR_SLOT(base, f->off, int));
+    case LR_F_ARRAY: return parse_array(r, field, f, v, base);
+    case LR_F_MAP: return parse_map(r, field, f, v, base);
+    default: return rd_fail(r, "field '%s' cannot be read from a line", field);
     }
-    if (strcmp(k, "activities") == 0) return parse_activities(r, v, l);
-    if (strcmp(k, "attributes") == 0) return parse_attributes(r, v, l);
-    return rd_fail(r, "unknown field '%s' in a lead (known: %s)", k, lead_keys);
 }
 
-static int parse_lead(rd *r, const json_t *obj, lr_lead *l) {
-    memset(l, 0, sizeof(*l));
-    l->company_size = l->annual_revenue = -1;
-    bool have_id = false, have_time = false;
+/* An object of `rec`, keyed by the table's field names. prefix: the array
+ * the object is an item of (for error names), NULL at the top level, where
+ * the "type" key is the line's and skipped. what: the object, for errors. */
+static int parse_record(rd *r, const json_t *obj, const lr_wire_record *rec, void *base,
+                        const char *prefix, const char *what) {
+    if (!json_is_object(obj)) return rd_fail(r, "%s must be an object", what);
+    memset(base, 0, rec->size);
+    lr_wire_defaults(rec, base);
+    uint64_t seen = 0; /* fields given, as bits (records have fewer than 64) */
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
-        if (strcmp(k, "type") == 0) continue;
-        if (parse_lead_field(r, k, v, l, &have_id, &have_time) < 0) return -1;
+        if (!prefix && strcmp(k, "type") == 0) continue;
+        uint32_t i = 0;
+        while (i < rec->n && strcmp(rec->f[i].name, k) != 0) i++;
+        char known[600], name[96];
+        if (i == rec->n && prefix)
+            return rd_fail(r, "unknown field '%s.%s' (known: %s)", what, k,
+                           known_keys(rec, NULL, known, sizeof(known)));
+        if (i == rec->n)
+            return rd_fail(r, "unknown field '%s' in %s %s (known: %s)", k,
+                           strchr("aeiou", what[0]) ? "an" : "a", what,
+                           known_keys(rec, "type", known, sizeof(known)));
+        if (i < 64) seen |= 1ull << i;
+        if (parse_field(r, label(prefix, k, name, sizeof(name)), &rec->f[i], v, base) < 0)
+            return -1;
     }
-    if (!have_id) return rd_fail(r, "lead: missing field 'lead_id'");
-    if (!have_time) return rd_fail(r, "lead: missing field 'event_time'");
+    for (uint32_t i = 0; i < rec->n && i < 64; i++)
+        if (!rec->f[i].has_default && !(seen & (1ull << i)))
+            return rd_fail(r, "%s: missing field '%s'", what, rec->f[i].name);
+    return 0;
+}
+
+static int parse_lead(rd *r, const json_t *obj, lr_lead *l) {
+    if (parse_record(r, obj, lr_wire_record_of(LR_SCHEMA_LEAD), l, NULL, "lead") < 0)
+        return -1;
     const char *why = lr_lead_contract_violation(l);
     if (why) return rd_fail(r, "contract violation: %s", why);
     return 0;
 }
 
-/* ---- sales activity */
-
-static const char *const sales_keys =
-    "type, activity_id, lead_id, kind, rep_id, occurred_at, assignment_id, reason, "
-    "opportunity_value";
-
-/* Required fields seen, as bits; the order matches `required` below. */
-enum {
-    HAVE_ACTIVITY_ID = 1,
-    HAVE_LEAD_ID = 2,
-    HAVE_REP_ID = 4,
-    HAVE_OCCURRED_AT = 8,
-    HAVE_KIND = 16,
-};
-
-static int parse_sales_field(rd *r, const char *k, const json_t *v, lr_sales_activity *a,
-                             unsigned *have) {
-    if (strcmp(k, "activity_id") == 0) {
-        *have |= HAVE_ACTIVITY_ID;
-        return get_str(r, k, v, &a->activity_id);
-    }
-    if (strcmp(k, "lead_id") == 0) {
-        *have |= HAVE_LEAD_ID;
-        return get_str(r, k, v, &a->lead_id);
-    }
-    if (strcmp(k, "rep_id") == 0) {
-        *have |= HAVE_REP_ID;
-        return get_str(r, k, v, &a->rep_id);
-    }
-    if (strcmp(k, "occurred_at") == 0) {
-        *have |= HAVE_OCCURRED_AT;
-        return get_time(r, k, v, &a->occurred_at);
-    }
-    if (strcmp(k, "kind") == 0) {
-        *have |= HAVE_KIND;
-        if (!json_is_string(v)) return wrong_type(r, k, "a string", v);
-        if (!lr_sales_kind_parse(json_string_value(v), &a->kind))
-            return rd_fail(r, "unknown sales activity kind '%s' (known: CONTACTED, ACCEPTED, "
-                           "REJECTED, CONVERTED, RECYCLED)", json_string_value(v));
-        return 0;
-    }
-    if (strcmp(k, "assignment_id") == 0) return get_opt_str(r, k, v, &a->assignment_id);
-    if (strcmp(k, "reason") == 0) return get_opt_str(r, k, v, &a->reason);
-    if (strcmp(k, "opportunity_value") == 0) {
-        if (json_is_null(v)) return 0;
-        if (!json_is_number(v)) return wrong_type(r, k, "a number or null", v);
-        a->has_value = true;
-        a->opportunity_value = json_number_value(v);
-        return 0;
-    }
-    return rd_fail(r, "unknown field '%s' in an activity (known: %s)", k, sales_keys);
-}
-
 static int parse_sales(rd *r, const json_t *obj, lr_sales_activity *a) {
-    static const char *const required[] = {"activity_id", "lead_id", "rep_id", "occurred_at",
-                                           "kind"};
-    memset(a, 0, sizeof(*a));
-    unsigned have = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)obj, k, v) {
-        if (strcmp(k, "type") == 0) continue;
-        if (parse_sales_field(r, k, v, a, &have) < 0) return -1;
-    }
-    for (unsigned i = 0; i < 5; i++)
-        if (!(have & (1u << i))) return rd_fail(r, "activity: missing field '%s'", required[i]);
+    if (parse_record(r, obj, lr_wire_record_of(LR_SCHEMA_SALES_ACTIVITY), a, NULL,
+                     "activity") < 0)
+        return -1;
     const char *why = lr_sales_contract_violation(a);
     if (why) return rd_fail(r, "contract violation: %s", why);
     return 0;
@@ -396,10 +285,15 @@ static int parse_object(rd *r, const json_t *root, lr_json_input *out) {
     return rd_fail(r, "unknown type '%s' (known: lead, activity)", t);
 }
 
-int lr_jsonio_parse_line(const char *line, size_t len, const char *name, long lineno,
-                         lr_json_input *out, lr_arena *arena, lr_err *err) {
-    if (skippable(line, len)) return 1;
+int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const char *name,
+                         long lineno, lr_json_input *out, lr_arena *arena, lr_err *err) {
     rd r = {name, lineno, arena, err};
+    size_t body = len;
+    while (body && (line[body - 1] == '\n' || line[body - 1] == '\r')) body--;
+    if (max_bytes && body > max_bytes)
+        return rd_fail(&r, "line of %zu bytes is over the limit of %zu "
+                       "(kafka.max_message_bytes)", body, max_bytes);
+    if (skippable(line, len)) return 1;
     json_error_t jerr;
     json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return rd_fail(&r, "invalid JSON at column %d: %s", jerr.column, jerr.text);
@@ -495,39 +389,10 @@ static void key(wr *w, const char *k) {
     put_lit(w->b, "\":");
 }
 
-/* Required string: NULL prints as "" so the line still fits the schema. */
-static void kv_str(wr *w, const char *k, const char *v) {
-    key(w, k);
-    put_json_str(w->b, v ? v : "", v ? strlen(v) : 0);
-}
-
-static void kv_opt(wr *w, const char *k, const char *v) {
-    key(w, k);
-    if (v) put_json_str(w->b, v, strlen(v));
-    else put_lit(w->b, "null");
-}
-
-static void kv_lrstr(wr *w, const char *k, lr_str v, bool optional) {
-    key(w, k);
-    if (v.s) put_json_str(w->b, v.s, v.len);
-    else put_lit(w->b, optional ? "null" : "\"\"");
-}
-
 static void put_int(lr_buf *b, int64_t v) {
     char tmp[24];
     int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
     lr_buf_append(b, tmp, (size_t)n);
-}
-
-static void kv_int(wr *w, const char *k, int64_t v) {
-    key(w, k);
-    put_int(w->b, v);
-}
-
-static void kv_time_opt(wr *w, const char *k, lr_time_ms v) {
-    key(w, k);
-    if (v == LR_TIME_NONE) put_lit(w->b, "null");
-    else put_int(w->b, v);
 }
 
 void lr_jsonio_put_double(lr_buf *b, double v) {
@@ -563,106 +428,128 @@ void lr_jsonio_put_double(lr_buf *b, double v) {
     lr_buf_append(b, tmp, (size_t)n);
 }
 
-static void kv_double(wr *w, const char *k, double v) {
-    key(w, k);
-    lr_jsonio_put_double(w->b, v);
+static void put_lrstr(lr_buf *b, lr_str v, bool optional) {
+    if (v.s) put_json_str(b, v.s, v.len);
+    else put_lit(b, optional ? "null" : "\"\"");
 }
 
-static void write_reason(lr_buf *b, const lr_reason *r) {
+static void put_cstr(lr_buf *b, const char *v, bool optional) {
+    if (v) put_json_str(b, v, strlen(v));
+    else put_lit(b, optional ? "null" : "\"\"");
+}
+
+static void put_record(lr_buf *b, const lr_wire_record *rec, const void *base, bool lead_first,
+                       const char *type);
+
+/* One field's value, as the Avro encoder writes it but in JSON: a required
+ * string that is NULL prints as "" so the line still fits the schema; an
+ * absent optional value prints as null. */
+static void put_value(lr_buf *b, const lr_wire_field *f, const void *base) {
+    switch (f->type) {
+    case LR_F_STR:
+    case LR_F_OPT_STR:
+        put_lrstr(b, *LR_CSLOT(base, f->off, lr_str), f->type == LR_F_OPT_STR);
+        break;
+    case LR_F_CSTR:
+    case LR_F_OPT_CSTR:
+        put_cstr(b, *LR_CSLOT(base, f->off, const char *), f->type == LR_F_OPT_CSTR);
+        break;
+    case LR_F_VERSION: put_json_str(b, LR_VERSION, strlen(LR_VERSION)); break;
+    case LR_F_LONG: put_int(b, *LR_CSLOT(base, f->off, int64_t)); break;
+    case LR_F_OPT_LONG: {
+        int64_t v = *LR_CSLOT(base, f->off, int64_t);
+        if (v >= 0) put_int(b, v);
+        else put_lit(b, "null");
+        break;
+    }
+    case LR_F_OPT_TIME: {
+        lr_time_ms v = *LR_CSLOT(base, f->off, lr_time_ms);
+        if (v != LR_TIME_NONE) put_int(b, v);
+        else put_lit(b, "null");
+        break;
+    }
+    case LR_F_INT: put_int(b, *LR_CSLOT(base, f->off, int32_t)); break;
+    case LR_F_COUNT: put_int(b, *LR_CSLOT(base, f->off, uint32_t)); break;
+    case LR_F_DOUBLE: lr_jsonio_put_double(b, *LR_CSLOT(base, f->off, double)); break;
+    case LR_F_OPT_DOUBLE:
+        if (*LR_CSLOT(base, f->flag, bool)) lr_jsonio_put_double(b, *LR_CSLOT(base, f->off, double));
+        else put_lit(b, "null");
+        break;
+    case LR_F_OPT_BOOL: {
+        /* e.g. sla_met means something only when sla_elapsed_ms does */
+        bool present = (f->flag == LR_NO_OFF || *LR_CSLOT(base, f->flag, bool)) &&
+                       (f->flag2 == LR_NO_OFF || *LR_CSLOT(base, f->flag2, int64_t) >= 0);
+        if (!present) put_lit(b, "null");
+        else put_lit(b, *LR_CSLOT(base, f->off, bool) ? "true" : "false");
+        break;
+    }
+    case LR_F_ENUM: put_cstr(b, f->sym(*LR_CSLOT(base, f->off, int)), false); break;
+    case LR_F_ARRAY: {
+        uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
+        if (n > f->max) n = f->max;
+        const uint8_t *items = LR_CSLOT(base, f->off, uint8_t);
+        lr_buf_putc(b, '[');
+        for (uint32_t i = 0; i < n; i++) {
+            if (i) lr_buf_putc(b, ',');
+            put_record(b, f->items, items + (size_t)i * f->items->size, false, NULL);
+        }
+        lr_buf_putc(b, ']');
+        break;
+    }
+    case LR_F_MAP: {
+        uint32_t n = *LR_CSLOT(base, f->flag, uint32_t);
+        if (n > f->max) n = f->max;
+        const lr_attr *a = LR_CSLOT(base, f->off, lr_attr);
+        lr_buf_putc(b, '{');
+        for (uint32_t i = 0; i < n; i++) {
+            if (i) lr_buf_putc(b, ',');
+            put_lrstr(b, a[i].key, false);
+            lr_buf_putc(b, ':');
+            put_lrstr(b, a[i].value, false);
+        }
+        lr_buf_putc(b, '}');
+        break;
+    }
+    }
+}
+
+/* An object with the record's fields in schema order. Output lines put
+ * "type" first and lead_id second, so that a line says what it is and whose
+ * it is before anything else. */
+static void put_record(lr_buf *b, const lr_wire_record *rec, const void *base, bool lead_first,
+                       const char *type) {
     wr w = {b, true};
     lr_buf_putc(b, '{');
-    kv_str(&w, "kind", lr_reason_kind_name(r->kind));
-    kv_opt(&w, "rule", r->rule);
-    kv_opt(&w, "rep", r->rep);
-    kv_double(&w, "points", r->points);
-    kv_opt(&w, "detail", r->detail);
+    if (type) {
+        key(&w, "type");
+        put_cstr(b, type, false);
+    }
+    const lr_wire_field *lead = NULL;
+    for (uint32_t i = 0; lead_first && i < rec->n; i++)
+        if (strcmp(rec->f[i].name, "lead_id") == 0) lead = &rec->f[i];
+    if (lead) {
+        key(&w, lead->name);
+        put_value(b, lead, base);
+    }
+    for (uint32_t i = 0; i < rec->n; i++) {
+        if (&rec->f[i] == lead) continue;
+        key(&w, rec->f[i].name);
+        put_value(b, &rec->f[i], base);
+    }
     lr_buf_putc(b, '}');
 }
 
-static void write_decision(wr *w, const lr_decision *d) {
-    kv_str(w, "type", "decision");
-    kv_lrstr(w, "lead_id", d->lead_id, false);
-    kv_str(w, "event_id", d->event_id);
-    kv_int(w, "seq", d->seq);
-    kv_str(w, "stage", lr_stage_name(d->stage));
-    kv_opt(w, "tier", d->tier);
-    kv_opt(w, "team", d->team);
-    kv_opt(w, "rep", d->rep);
-    kv_opt(w, "queue", d->queue);
-    kv_double(w, "score", d->score);
-    kv_double(w, "fit_score", d->fit);
-    kv_double(w, "engagement_score", d->engagement);
-    kv_str(w, "cause", lr_cause_name(d->cause));
-    kv_int(w, "attempt", d->attempt);
-    kv_int(w, "event_time", d->event_time);
-    kv_int(w, "decided_at", d->decided_at);
-    kv_time_opt(w, "sla_due_at", d->sla_due_at);
-    kv_lrstr(w, "source", d->source, true);
-    kv_lrstr(w, "campaign", d->campaign, true);
-    key(w, "reasons");
-    lr_buf_putc(w->b, '[');
-    uint32_t n = d->n_reasons < LR_MAX_REASONS ? d->n_reasons : LR_MAX_REASONS;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i) lr_buf_putc(w->b, ',');
-        write_reason(w->b, &d->reasons[i]);
-    }
-    lr_buf_putc(w->b, ']');
-    kv_int(w, "reasons_dropped", d->reasons_dropped);
-    kv_str(w, "router_version", LR_VERSION);
-}
-
-static void write_status(wr *w, const lr_status *s) {
-    kv_str(w, "type", "status");
-    kv_lrstr(w, "lead_id", s->lead_id, false);
-    kv_str(w, "event_id", s->event_id);
-    kv_int(w, "seq", s->seq);
-    kv_str(w, "status", lr_status_kind_name(s->status));
-    kv_int(w, "at", s->at);
-    kv_int(w, "occurred_at", s->occurred_at);
-    kv_opt(w, "team", s->team);
-    kv_opt(w, "rep", s->rep);
-    kv_lrstr(w, "source", s->source, true);
-    kv_lrstr(w, "campaign", s->campaign, true);
-    kv_opt(w, "tier", s->tier);
-    kv_opt(w, "reason", s->reason);
-    key(w, "value");
-    if (s->has_value) lr_jsonio_put_double(w->b, s->value);
-    else put_lit(w->b, "null");
-    /* sla_elapsed_ms < 0 means "no SLA clock here": both fields are null. */
-    key(w, "sla_elapsed_ms");
-    if (s->sla_elapsed_ms >= 0) put_int(w->b, s->sla_elapsed_ms);
-    else put_lit(w->b, "null");
-    key(w, "sla_met");
-    if (s->sla_elapsed_ms >= 0) put_lit(w->b, s->sla_met ? "true" : "false");
-    else put_lit(w->b, "null");
-}
-
-static void write_alert(wr *w, const lr_alert *a) {
-    kv_str(w, "type", "alert");
-    kv_lrstr(w, "lead_id", a->lead_id, false);
-    kv_str(w, "event_id", a->event_id);
-    kv_int(w, "seq", a->seq);
-    kv_str(w, "kind", lr_alert_kind_name(a->kind));
-    kv_str(w, "policy", a->policy);
-    kv_opt(w, "tier", a->tier);
-    kv_opt(w, "team", a->team);
-    kv_opt(w, "owner", a->owner);
-    kv_opt(w, "addressed_to", a->addressed_to);
-    kv_str(w, "action", a->action);
-    kv_int(w, "step", a->step);
-    kv_int(w, "assigned_at", a->assigned_at);
-    kv_int(w, "due_at", a->due_at);
-    kv_int(w, "fired_at", a->fired_at);
-    kv_int(w, "late_by_ms", a->late_by_ms);
-}
-
 void lr_jsonio_write_event(const lr_event *ev, lr_buf *out) {
-    wr w = {out, true};
-    lr_buf_putc(out, '{');
     switch (ev->kind) {
-    case LR_EVENT_DECISION: write_decision(&w, &ev->u.decision); break;
-    case LR_EVENT_STATUS: write_status(&w, &ev->u.status); break;
-    case LR_EVENT_ALERT: write_alert(&w, &ev->u.alert); break;
+    case LR_EVENT_DECISION:
+        put_record(out, lr_wire_record_of(LR_SCHEMA_DECISION), &ev->u.decision, true, "decision");
+        break;
+    case LR_EVENT_STATUS:
+        put_record(out, lr_wire_record_of(LR_SCHEMA_STATUS), &ev->u.status, true, "status");
+        break;
+    case LR_EVENT_ALERT:
+        put_record(out, lr_wire_record_of(LR_SCHEMA_ALERT), &ev->u.alert, true, "alert");
+        break;
     }
-    put_lit(out, "}\n");
+    lr_buf_putc(out, '\n');
 }

@@ -4,6 +4,8 @@
  * Input lines mirror schemas/Lead.avsc and schemas/SalesActivity.avsc with a
  * "type" key ("lead" or "activity"); output lines mirror LeadDecision,
  * LeadStatus and SlaAlert with a "type" key ("decision", "status", "alert").
+ * Both directions walk the field tables of wire.h, so a line has exactly the
+ * schema's fields.
  * The format is described in docs/scoring.md. Output is byte-identical for
  * identical events: keys in schema order, doubles rounded to 4 decimals and
  * printed without exponent. */
@@ -14,6 +16,7 @@
 #include "buf.h"
 #include "common.h"
 #include "event.h"
+#include "isotime.h"
 #include "lead.h"
 
 typedef enum { LR_JSON_LEAD, LR_JSON_SALES } lr_json_kind;
@@ -30,19 +33,27 @@ typedef struct lr_json_input {
 /* Parses one line (len bytes; a trailing newline is fine). Returns 0 when
  * *out holds an event, 1 for a blank line or a comment (first non-blank
  * character '#'), -1 on error with err->msg "NAME:LINE: message" (bad JSON,
- * unknown or missing field, wrong type, contract violation). Strings are
- * copied into `arena`, which must outlive the use of *out. */
-int lr_jsonio_parse_line(const char *line, size_t len, const char *name, long lineno,
-                         lr_json_input *out, lr_arena *arena, lr_err *err);
+ * unknown or missing field, wrong type, contract violation, or a line over
+ * max_bytes). Strings are copied into `arena`, which must outlive the use
+ * of *out.
+ *
+ * The input contract is Kafka's (docs/events.md): fields are those of the
+ * wire tables (wire.h); company_size and annual_revenue of -1 mean unknown;
+ * an activity type we do not know is read as OTHER; a line longer than
+ * max_bytes (kafka.max_message_bytes; 0: no limit) is refused, as the live
+ * path dead-letters such a message. */
+int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const char *name,
+                         long lineno, lr_json_input *out, lr_arena *arena, lr_err *err);
 
 /* Appends one event as a single JSON line ending in '\n'. Deterministic;
  * allocates only when `out` has to grow. */
 void lr_jsonio_write_event(const lr_event *ev, lr_buf *out);
 
-/* Parses an ISO-8601 UTC instant, "2026-11-20T10:15:00Z", with optional
- * fractional seconds (truncated to ms) and "Z" or a "+HH:MM"/"-HH:MM" offset.
- * s need not be NUL-terminated. Returns false when it is not one. */
-bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out);
+/* An instant as every input line gives it: lr_isotime_parse (isotime.h). Kept
+ * under this name for the command line's --until. */
+static inline bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out) {
+    return lr_isotime_parse(s, n, out);
+}
 
 /* Appends a double the way output lines print it: rounded to 4 decimals,
  * no exponent, no trailing zeros ("72.5", "40", "-12.3456"). */

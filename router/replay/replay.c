@@ -213,7 +213,8 @@ static int read_events(run *r, lr_err *err) {
     while ((len = getline(&text, &cap, r->in)) >= 0) {
         lineno++;
         lr_arena_reset(&r->arena);
-        int p = lr_jsonio_parse_line(text, (size_t)len, r->in_name, lineno, r->ev, &r->arena, err);
+        int p = lr_jsonio_parse_line(text, (size_t)len, (size_t)r->cfg->kafka.max_message_bytes,
+                                     r->in_name, lineno, r->ev, &r->arena, err);
         if (p < 0 || (p == 0 && feed_event(r, lineno, err))) {
             rc = 1;
             break;

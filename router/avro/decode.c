@@ -222,6 +222,7 @@ static inline __attribute__((always_inline)) int rd_enum(dec *d, const lr_node *
 }
 
 static int run_skip(dec *d, const lr_node *n, void *base);
+static int run_promoted(dec *d, const lr_node *n, void *base);
 
 /* One value: union branches and leaves here, inlined into every caller;
  * records, arrays and maps in run_composite, values the writer has and we do
@@ -263,10 +264,6 @@ static inline __attribute__((always_inline)) int step(dec *d, const lr_node *n, 
             if (rd_long(d, n, &v)) return -1;
             *LR_SLOT(base, n->off, int64_t) = v;
             return 0;
-        case OP_LONG_FROM_INT:
-            if (rd_int(d, n, &v)) return -1;
-            *LR_SLOT(base, n->off, int64_t) = v;
-            return 0;
         case OP_INT:
             if (rd_int(d, n, &v)) return -1;
             *LR_SLOT(base, n->off, int32_t) = (int32_t)v;
@@ -284,18 +281,9 @@ static inline __attribute__((always_inline)) int step(dec *d, const lr_node *n, 
             memcpy(LR_SLOT(base, n->off, double), d->p, 8);
             d->p += 8;
             return present(n, base);
-        case OP_DOUBLE_FROM_FLOAT: {
-            float x;
-            if (need(d, n, 4)) return -1;
-            memcpy(&x, d->p, 4);
-            d->p += 4;
-            *LR_SLOT(base, n->off, double) = x;
-            return present(n, base);
-        }
-        case OP_DOUBLE_FROM_LONG:
-            if (rd_long(d, n, &v)) return -1;
-            *LR_SLOT(base, n->off, double) = (double)v;
-            return present(n, base);
+        case OP_LONG_FROM_INT:
+        case OP_DOUBLE_FROM_FLOAT:
+        case OP_DOUBLE_FROM_LONG: return run_promoted(d, n, base);
         case OP_OPT_BOOL:
             if ((b = rd_opt(d, n)) <= 0) return b;
             /* fallthrough */
@@ -310,6 +298,31 @@ static inline __attribute__((always_inline)) int step(dec *d, const lr_node *n, 
         case OP_RECORD: return run_composite(d, n, base);
         default: return run_skip(d, n, base);
         }
+    }
+}
+
+/* Values a writer wrote in a narrower type than ours, promoted as Avro allows
+ * (evolved writers only, so kept out of step's inlined switch). */
+static int run_promoted(dec *d, const lr_node *n, void *base) {
+    int64_t v;
+    switch ((lr_op)n->op) {
+    case OP_LONG_FROM_INT:
+        if (rd_int(d, n, &v)) return -1;
+        *LR_SLOT(base, n->off, int64_t) = v;
+        return 0;
+    case OP_DOUBLE_FROM_FLOAT: {
+        float x;
+        if (need(d, n, 4)) return -1;
+        memcpy(&x, d->p, 4);
+        d->p += 4;
+        *LR_SLOT(base, n->off, double) = x;
+        return present(n, base);
+    }
+    case OP_DOUBLE_FROM_LONG:
+        if (rd_long(d, n, &v)) return -1;
+        *LR_SLOT(base, n->off, double) = (double)v;
+        return present(n, base);
+    default: return fail(d, n, "not a promotion");
     }
 }
 

@@ -114,6 +114,17 @@ static inline __attribute__((always_inline)) void enc_map(const lr_wire_field *f
 
 /* One field; inlined into the generic loop and into the unrolled encoders
  * of the three events. */
+/* A [null, string] union: branch 0 for null, else branch 1 (zig-zag 2) and the bytes. */
+static inline __attribute__((always_inline)) void wr_opt_bytes(lr_buf *b, const char *s,
+                                                               size_t len) {
+    if (!s) {
+        lr_buf_putc(b, 0);
+        return;
+    }
+    lr_buf_putc(b, 2);
+    wr_bytes(b, s, len);
+}
+
 static inline __attribute__((always_inline)) void enc_field(const lr_wire_field *f, const void *base,
                                                             lr_buf *b) {
     switch (f->type) {
@@ -125,23 +136,13 @@ static inline __attribute__((always_inline)) void enc_field(const lr_wire_field 
     }
     case LR_F_OPT_STR: {
         lr_str s = *LR_CSLOT(base, f->off, lr_str);
-        if (s.s) {
-            lr_buf_putc(b, 2); /* branch 1, zig-zag */
-            wr_bytes(b, s.s, s.len);
-        } else {
-            lr_buf_putc(b, 0);
-        }
+        wr_opt_bytes(b, s.s, s.len);
         break;
     }
     case LR_F_CSTR: wr_cstr(b, *LR_CSLOT(base, f->off, const char *)); break;
     case LR_F_OPT_CSTR: {
         const char *s = *LR_CSLOT(base, f->off, const char *);
-        if (s) {
-            lr_buf_putc(b, 2);
-            wr_cstr(b, s);
-        } else {
-            lr_buf_putc(b, 0);
-        }
+        wr_opt_bytes(b, s, s ? strlen(s) : 0);
         break;
     }
     case LR_F_VERSION: wr_cstr(b, LR_VERSION); break;

@@ -258,6 +258,38 @@ typedef struct gen_ctx {
     lr_codec *codec;
 } gen_ctx;
 
+/* The simulated reps' answers that fell due by sim_now, as sales activity. */
+static void send_due_sales(gen_ctx *g, lr_time_ms sim_now, lr_buf *buf) {
+    demo *d = g->d;
+    const lr_kafka_topics *t = &d->cfg->kafka.topics;
+    pending p;
+    for (;;) {
+        pthread_mutex_lock(&d->lock);
+        bool got = heap_pop_due(d, sim_now, &p);
+        pthread_mutex_unlock(&d->lock);
+        if (!got) break;
+        char act_id[160];
+        snprintf(act_id, sizeof(act_id), "%s:%s:%s", p.lead_id, lr_sales_kind_name(p.kind),
+                 p.rep);
+        lr_sales_activity a = {0};
+        a.activity_id = (lr_str){act_id, (uint32_t)strlen(act_id)};
+        a.lead_id = (lr_str){p.lead_id, (uint32_t)strlen(p.lead_id)};
+        a.kind = p.kind;
+        a.rep_id = (lr_str){p.rep, (uint32_t)strlen(p.rep)};
+        a.occurred_at = p.due;
+        a.assignment_id = (lr_str){p.assignment_id, (uint32_t)strlen(p.assignment_id)};
+        if (p.reason) a.reason = (lr_str){p.reason, (uint32_t)strlen(p.reason)};
+        if (p.kind == LR_SALES_CONVERTED) {
+            a.has_value = true;
+            a.opportunity_value = p.value;
+        }
+        lr_buf_reset(buf);
+        lr_codec_encode_sales(g->codec, &a, buf);
+        send_msg(g->rk, t->sales_activity, a.lead_id.s, a.lead_id.len, buf->data, buf->len);
+        d->produced_sales++;
+    }
+}
+
 static void *generator(void *arg) {
     gen_ctx *g = arg;
     demo *d = g->d;
@@ -307,32 +339,7 @@ static void *generator(void *arg) {
                 snprintf(prev_key, sizeof(prev_key), "%s", lead.lead_id.s);
             }
         }
-        pending p;
-        for (;;) {
-            pthread_mutex_lock(&d->lock);
-            bool got = heap_pop_due(d, sim_now, &p);
-            pthread_mutex_unlock(&d->lock);
-            if (!got) break;
-            char act_id[160];
-            snprintf(act_id, sizeof(act_id), "%s:%s:%s", p.lead_id, lr_sales_kind_name(p.kind),
-                     p.rep);
-            lr_sales_activity a = {0};
-            a.activity_id = (lr_str){act_id, (uint32_t)strlen(act_id)};
-            a.lead_id = (lr_str){p.lead_id, (uint32_t)strlen(p.lead_id)};
-            a.kind = p.kind;
-            a.rep_id = (lr_str){p.rep, (uint32_t)strlen(p.rep)};
-            a.occurred_at = p.due;
-            a.assignment_id = (lr_str){p.assignment_id, (uint32_t)strlen(p.assignment_id)};
-            if (p.reason) a.reason = (lr_str){p.reason, (uint32_t)strlen(p.reason)};
-            if (p.kind == LR_SALES_CONVERTED) {
-                a.has_value = true;
-                a.opportunity_value = p.value;
-            }
-            lr_buf_reset(&buf);
-            lr_codec_encode_sales(g->codec, &a, &buf);
-            send_msg(g->rk, t->sales_activity, a.lead_id.s, a.lead_id.len, buf.data, buf.len);
-            d->produced_sales++;
-        }
+        send_due_sales(g, sim_now, &buf);
         rd_kafka_poll(g->rk, 0);
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);

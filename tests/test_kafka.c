@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "config.h"
 #include "gen.h"
+#include "hash.h"
 #include "kafka.h"
 #include "leadtab.h"
 #include "qualify.h"
@@ -302,7 +303,7 @@ static lr_config *several_domains_config(void) {
 /* The repartition partition of a domain, as kafka.c maps it (docs/design.md). */
 /* The repartition partition of a domain's name, as kafka.c computes it. */
 static int partition_of_name(const char *name, int np) {
-    return (int)(lr_leadtab_hash(name, strlen(name)) % (uint64_t)np);
+    return (int)(lr_hash64(name, strlen(name)) % (uint64_t)np);
 }
 
 static int domain_partition(const lr_config *cfg, int32_t d, int np) {

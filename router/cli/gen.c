@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 /* ---- PRNG: splitmix64, small and good enough for synthetic data ---- */
 
 typedef struct rng {
@@ -379,17 +381,10 @@ void lr_gen_next_lead(lr_gen *g, lr_lead *l, lr_arena *a) {
     g->count++;
 }
 
-/* FNV-1a: turns an event id into a seed. */
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
 size_t lr_gen_answer(const lr_gen *g, const lr_decision *d, lr_sales_activity *out, size_t max,
                      lr_arena *a) {
     if (!d->rep || !d->event_id || max == 0) return 0;
-    rng r = {mix64(g->seed ^ hash_str(d->event_id))};
+    rng r = {mix64(g->seed ^ lr_hash64(d->event_id, strlen(d->event_id)))};
     if (rng_chance(&r, 0.10)) return 0; /* never touched: the SLA clock runs out */
 
     lr_str rep = cs(d->rep), assignment = cs(d->event_id);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "demo.h"
+#include "isotime.h"
 #include "jsonio.h"
 #include "kafka.h"
 #include "replay.h"
@@ -263,7 +264,7 @@ static bool parse_until(const char *s, lr_time_ms *out) {
     if (end != s && *end == '\0') {
         if (errno == ERANGE) return false;
         *out = ms;
-    } else if (!lr_jsonio_parse_time(s, strlen(s), out)) {
+    } else if (!lr_isotime_parse(s, strlen(s), out)) {
         return false;
     }
     return lr_lead_time_in_range(*out);

@@ -389,23 +389,19 @@ int lr_cfg_as_clock_minutes(const lr_cfg_node *n, int *out, lr_err *err) {
     return 0;
 }
 
-static bool valid_date(int y, int m, int d) {
-    if (m < 1 || m > 12 || d < 1) return false;
-    int ry, rm, rd;
-    lr_civil_from_days(lr_days_from_civil(y, m, d), &ry, &rm, &rd);
-    return ry == y && rm == m && rd == d;
+/* "DDDD-DD-DD": shaped like a date, whether or not the calendar has it. */
+static bool date_shaped(const char *s) {
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return false;
+    return s[10] == '\0';
 }
 
 int lr_cfg_as_local_date(const lr_cfg_node *n, const char *what, int64_t *day, lr_err *err) {
     if (need_scalar(n, "a date (YYYY-MM-DD)", err)) return -1;
-    int y, m, d, used = 0;
-    if (sscanf(n->scalar, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 ||
-        n->scalar[used])
+    if (lr_isotime_parse_date(n->scalar, strlen(n->scalar), day)) return 0;
+    if (!date_shaped(n->scalar))
         return lr_cfg_fail(err, n, "%s '%s' is not a date (YYYY-MM-DD)", what, n->scalar);
-    if (!valid_date(y, m, d))
-        return lr_cfg_fail(err, n, "%s '%s' is not a calendar date", what, n->scalar);
-    *day = lr_days_from_civil(y, m, d);
-    return 0;
+    return lr_cfg_fail(err, n, "%s '%s' is not a calendar date", what, n->scalar);
 }
 
 int lr_cfg_as_time_ms(const lr_cfg_node *n, lr_time_ms *out, lr_err *err) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define CHUNK_BITS 12
 #define CHUNK (1u << CHUNK_BITS)  /* records per chunk: ~1 MB, allocated as needed */
 
@@ -39,27 +41,12 @@ static void *xrealloc(void *p, size_t n) {
     return q;
 }
 
-uint64_t lr_leadtab_hash(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    /* FNV's low bits mix poorly; the index uses them, so finish with a mixer */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static inline size_t clamp_len(size_t len) { return len > LR_MAX_ID_LEN ? LR_MAX_ID_LEN : len; }
 
-/* lr_leadtab_hash(id, len) (len already clamped). */
+/* lr_hash64(id, len) (len already clamped). */
 static inline uint64_t id_hash(const lr_leadtab *t, const char *id, size_t len) {
     if (len && len == t->pf_len && !memcmp(id, t->pf_id, len)) return t->pf_hash;
-    return lr_leadtab_hash(id, len);
+    return lr_hash64(id, len);
 }
 
 lr_lead_rec *lr_leadtab_at(const lr_leadtab *t, uint32_t idx) {
@@ -118,7 +105,7 @@ uint32_t lr_leadtab_find(const lr_leadtab *t, const char *id, size_t len) {
 void lr_leadtab_prefetch(lr_leadtab *t, const char *id, size_t len) {
     len = clamp_len(len);
     if (!len) return;
-    uint64_t h = lr_leadtab_hash(id, len);
+    uint64_t h = lr_hash64(id, len);
     memcpy(t->pf_id, id, len);
     t->pf_len = len;
     t->pf_hash = h;
@@ -166,7 +153,7 @@ static void index_delete(lr_leadtab *t, size_t i) {
 void lr_leadtab_remove(lr_leadtab *t, uint32_t idx) {
     lr_lead_rec *r = lr_leadtab_at(t, idx);
     size_t len = strlen(r->id);
-    uint32_t tag = (uint32_t)lr_leadtab_hash(r->id, len);
+    uint32_t tag = (uint32_t)lr_hash64(r->id, len);
     size_t mask = t->cap - 1;
     for (size_t i = tag & mask; t->index[i].ref; i = (i + 1) & mask) {
         if (t->index[i].ref == idx + 1) {

@@ -41,8 +41,4 @@ size_t lr_leadtab_sweep(lr_leadtab *t);
 size_t lr_leadtab_count(const lr_leadtab *t);
 size_t lr_leadtab_bytes(const lr_leadtab *t);
 
-/* 64-bit hash of a byte string (FNV-1a with a final mix); also used for
- * activity ids. Fixed, so that runs are reproducible. */
-uint64_t lr_leadtab_hash(const char *s, size_t n);
-
 #endif

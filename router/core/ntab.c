@@ -1,20 +1,17 @@
-/* ntab.c - name -> index tables; see ntab.h. FNV-1a over the bytes (ASCII
- * lower case for a nocase table), linear probing. */
+/* ntab.c - name -> index tables; see ntab.h. lr_hash64 over the bytes
+ * (lr_hash64_nocase for a nocase table), linear probing. */
 #include "ntab.h"
 
 #include <string.h>
+
+#include "hash.h"
 
 static inline unsigned char lower(unsigned char c) {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-static uint64_t hash(const lr_ntab *t, const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= t->nocase ? lower((unsigned char)s[i]) : (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+static inline uint64_t hash(const lr_ntab *t, const char *s, size_t n) {
+    return t->nocase ? lr_hash64_nocase(s, n) : lr_hash64(s, n);
 }
 
 static bool eq(const lr_ntab *t, size_t slot, const char *s, size_t n) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "leadtab.h"
 
 _Static_assert(LR_SLA_MAX_REASSIGNMENTS < LR_MAX_OWNERS,
@@ -111,7 +112,7 @@ void lr_records_prefetch(const lr_records *rs, uint32_t idx) {
 
 bool lr_records_remember(lr_lead_rec *r, lr_str activity_id) {
     if (!activity_id.s) return true; /* required by the contract; nothing to compare */
-    uint64_t h = lr_leadtab_hash(activity_id.s, activity_id.len);
+    uint64_t h = lr_hash64(activity_id.s, activity_id.len);
     if (!h) h = 1; /* 0 marks an empty slot */
     for (int i = 0; i < LR_RECENT_ACTIVITIES; i++)
         if (r->recent[i] == h) return false;

@@ -16,7 +16,6 @@
 #include "buf.h"
 #include "common.h"
 #include "event.h"
-#include "isotime.h"
 #include "lead.h"
 
 typedef enum { LR_JSON_LEAD, LR_JSON_SALES } lr_json_kind;
@@ -48,12 +47,6 @@ int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const c
 /* Appends one event as a single JSON line ending in '\n'. Deterministic;
  * allocates only when `out` has to grow. */
 void lr_jsonio_write_event(const lr_event *ev, lr_buf *out);
-
-/* An instant as every input line gives it: lr_isotime_parse (isotime.h). Kept
- * under this name for the command line's --until. */
-static inline bool lr_jsonio_parse_time(const char *s, size_t n, lr_time_ms *out) {
-    return lr_isotime_parse(s, n, out);
-}
 
 /* Appends a double the way output lines print it: rounded to 4 decimals,
  * no exponent, no trailing zeros ("72.5", "40", "-12.3456"). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "leadtab.h"
 
 typedef struct entry {
@@ -37,21 +38,6 @@ struct lr_domaintab {
     size_t ring_head, ring_len, ring_cap; /* ring_cap: a power of two */
     size_t ring_stale;   /* items whose entry has moved on */
 };
-
-/* A second hash, of another construction than lr_leadtab_hash, so that two
- * ids colliding in one are not more likely to collide in the other: with
- * 128 bits in all, a million live leads collide with odds of about 1e-27. */
-static uint64_t hash2(const char *s, size_t n) {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xc6a4a7935bd1e995ULL);
-    for (size_t i = 0; i < n; i++) {
-        h = (h + (unsigned char)s[i]) * 0xc6a4a7935bd1e995ULL;
-        h ^= h >> 47;
-    }
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 32;
-    return h;
-}
 
 lr_domaintab *lr_domaintab_new(int64_t window_ms) {
     lr_domaintab *t = calloc(1, sizeof(*t));
@@ -91,7 +77,7 @@ static uint32_t lookup(const lr_domaintab *t, uint64_t h1, uint64_t h2) {
 }
 
 int32_t lr_domaintab_find(const lr_domaintab *t, const char *id, size_t len, lr_time_ms now) {
-    uint32_t i = lookup(t, lr_leadtab_hash(id, len), hash2(id, len));
+    uint32_t i = lookup(t, lr_hash64(id, len), lr_hash64_second(id, len));
     if (!i) return -1;
     const entry *e = &t->e[i - 1];
     return now - e->since < t->window ? e->dest : -1;
@@ -223,14 +209,14 @@ void lr_domaintab_put(lr_domaintab *t, const char *id, size_t len, int32_t dest,
                       lr_time_ms since, lr_time_ms now) {
     expire(t, now);
     if (now - since >= t->window) return;
-    uint64_t h1 = lr_leadtab_hash(id, len), h2 = hash2(id, len);
+    uint64_t h1 = lr_hash64(id, len), h2 = lr_hash64_second(id, len);
     store(t, lookup(t, h1, h2), h1, h2, dest, part, since);
 }
 
 int32_t lr_domaintab_claim(lr_domaintab *t, const char *id, size_t len, int32_t dest,
                            int32_t part, lr_time_ms now, int64_t fresh_ms) {
     expire(t, now);
-    uint64_t h1 = lr_leadtab_hash(id, len), h2 = hash2(id, len);
+    uint64_t h1 = lr_hash64(id, len), h2 = lr_hash64_second(id, len);
     uint32_t i = lookup(t, h1, h2);
     if (i && now - t->e[i - 1].since < fresh_ms) return t->e[i - 1].dest;
     store(t, i, h1, h2, dest, part, now);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "kafka_int.h"
 #include "leadtab.h"
 
@@ -25,7 +26,7 @@
  * and must not move when other domains come or go (its state would stay
  * behind), so it is a fixed function of the domain's name alone. */
 static int32_t domain_partition_of(const char *name, size_t len, int np) {
-    return (int32_t)(lr_leadtab_hash(name, len) % (uint64_t)np);
+    return (int32_t)(lr_hash64(name, len) % (uint64_t)np);
 }
 
 typedef struct domain_restore {

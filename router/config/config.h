@@ -6,9 +6,8 @@
 
 #include "cfg.h"
 #include "rulebook.h"
-#include "rules_sla.h"
-#include "tzdb.h"
 #include "rules.h"
+#include "tzdb.h"
 
 typedef enum lr_processing {
     LR_PROCESSING_EXACTLY_ONCE = 0,

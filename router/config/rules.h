@@ -1,5 +1,5 @@
 /* rules.h - the decision sections of the YAML file (scoring, qualification,
- * routing with its teams and reps, calendars, conditions) turned into the
+ * routing with its teams and reps, SLA policies, calendars, conditions) turned into the
  * core's plain rule objects.
  *
  * The core modules (predicate, calendar, score, qualify, route) know nothing
@@ -19,6 +19,7 @@
 #include "roster.h"
 #include "route.h"
 #include "score.h"
+#include "sla.h"
 #include "tzdb.h"
 
 /* One condition: a map holding `field` plus exactly one test key; other keys
@@ -45,5 +46,14 @@ lr_qualify_config *lr_qualify_config_parse(const lr_cfg_node *qualification, lr_
 
 /* `routing:`, `teams:` and `reps:` from the root map; zones by name from tzdb. */
 lr_route_config *lr_route_config_parse(const lr_cfg_node *root, lr_tz_db *tzdb, lr_err *err);
+
+/* `sla:`; policies name tiers from qualification and teams from routing,
+ * which are checked here. NULL node: no SLA (no clocks). The result owns its
+ * calendars and policy arrays; its strings point into the configuration
+ * document, which must outlive it. */
+lr_sla_config *lr_sla_config_parse(const lr_cfg_node *sla, lr_tz_db *tzdb,
+                                   const lr_qualify_config *qcfg,
+                                   const lr_route_config *rcfg, lr_err *err);
+void lr_sla_config_free(lr_sla_config *cfg);
 
 #endif

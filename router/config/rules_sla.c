@@ -1,7 +1,6 @@
-/* rules_sla.c - `sla:` into lr_sla_config; see rules_sla.h and docs/sla.md.
+/* rules_sla.c - `sla:` into lr_sla_config; see rules.h and docs/sla.md.
  * The field maps below are the whole vocabulary of the section: an unknown
  * key is refused with its line. */
-#include "rules_sla.h"
 
 #include "rules.h"
 

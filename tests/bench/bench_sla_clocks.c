@@ -25,7 +25,7 @@
 #include "lifecycle.h"
 #include "qualify.h"
 #include "route.h"
-#include "rules_sla.h"
+#include "rules.h"
 #include "tz.h"
 #include "wheel.h"
 

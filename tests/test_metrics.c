@@ -1,5 +1,4 @@
-/* test_metrics.c - the `http:` section (config.c) and the metrics snapshot
- * (metrics/): defaults, unknown keys refused with FILE:LINE, bounds; what a
+/* test_metrics.c - the metrics snapshot (metrics/): what a
  * published snapshot renders in the text format, labels escaped, histogram
  * buckets cumulative, readiness and health flags. The HTTP listener and the
  * whole path through Kafka are tested against a real Prometheus in
@@ -12,68 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
 #include "hist.h"
 #include "metrics.h"
-
-static const char rules[] =
-    "routing:\n"
-    "  rules: [{ name: all, team: sales }]\n"
-    "teams:\n"
-    "  - { name: sales, strategy: round_robin, timezone: UTC, members: [{ rep: ann }] }\n"
-    "reps:\n"
-    "  - { id: ann, timezone: UTC }\n";
-
-static lr_config *load(const char *http, lr_err *err) {
-    char yaml[4096];
-    snprintf(yaml, sizeof(yaml), "%s%s", http, rules);
-    memset(err, 0, sizeof(*err));
-    return lr_config_load_string("h.yaml", yaml, err);
-}
-
-static void test_http_off_when_absent(void **state) {
-    lr_err err;
-    lr_config *cfg = load("", &err);
-    assert_non_null(cfg);
-    assert_false(cfg->http.enabled);
-    lr_config_free(cfg);
-}
-
-static void test_http_defaults_and_keys(void **state) {
-    lr_err err;
-    lr_config *cfg = load("http: {}\n", &err);
-    assert_non_null(cfg);
-    assert_true(cfg->http.enabled);
-    assert_string_equal(cfg->http.address, "127.0.0.1");
-    assert_int_equal(cfg->http.port, 9464);
-    assert_int_equal(cfg->http.health_timeout_ms, 10000);
-    assert_false(cfg->http.enable_reload);
-    lr_config_free(cfg);
-    cfg = load("http:\n  address: 0.0.0.0\n  port: 8080\n  health_timeout: 30s\n"
-               "  enable_reload: true\n", &err);
-    assert_non_null(cfg);
-    assert_string_equal(cfg->http.address, "0.0.0.0");
-    assert_int_equal(cfg->http.port, 8080);
-    assert_int_equal(cfg->http.health_timeout_ms, 30000);
-    assert_true(cfg->http.enable_reload);
-    lr_config_free(cfg);
-}
-
-static void refused(const char *http, const char *where, const char *part) {
-    lr_err err;
-    lr_config *cfg = load(http, &err);
-    if (cfg) fail_msg("accepted: %s", http);
-    if (strncmp(err.msg, where, strlen(where)) != 0 || !strstr(err.msg, part))
-        fail_msg("message '%s' lacks '%s' ... '%s'", err.msg, where, part);
-}
-
-static void test_http_refused(void **state) {
-    refused("http:\n  port: 9464\n  prot: 1\n", "h.yaml:3:", "prot");
-    refused("http:\n  port: 0\n", "h.yaml:2:", "out of range");
-    refused("http:\n  port: 70000\n", "h.yaml:2:", "out of range");
-    refused("http:\n  health_timeout: 10ms\n", "h.yaml:2:", "health_timeout");
-    refused("htp:\n  port: 1\n", "h.yaml:1:", "unknown section 'htp'");
-}
 
 static lr_metrics *two_teams(void) {
     const char *tiers[] = {"hot", "cold"}, *teams[] = {"emea", "na"};
@@ -175,9 +114,6 @@ static void test_ready_and_healthy(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_http_off_when_absent),
-        cmocka_unit_test(test_http_defaults_and_keys),
-        cmocka_unit_test(test_http_refused),
         cmocka_unit_test(test_render_a_snapshot),
         cmocka_unit_test(test_hist_merge_from_core_buckets),
         cmocka_unit_test(test_ready_and_healthy),

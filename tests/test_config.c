@@ -1,8 +1,8 @@
 /* test_config.c - the configuration's `kafka:` section (config.c): the
  * defaults when it is absent, every key read, unknown keys refused with
  * FILE:LINE, processing values, commit_interval and other bounds,
- * repartition needing lead_domains, schema_ids; and the `http:` section. The rule sections are
- * tested with their modules. */
+ * repartition needing lead_domains, schema_ids; and the `http:` section.
+ * The rule sections are tested with their modules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

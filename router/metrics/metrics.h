@@ -89,6 +89,10 @@ void lr_metrics_free(lr_metrics *m);
 
 /* The back snapshot, zeroed: fill it, then publish. */
 lr_metrics_snap *lr_metrics_back(lr_metrics *m);
+/* Adds a core's counts, open clocks and KPIs (metrics_core.c); a core whose
+ * rulebook has another shape than m's adds its KPIs only. */
+struct lr_core;
+void lr_metrics_add_core(lr_metrics_snap *s, const lr_metrics *m, struct lr_core *core);
 void lr_metrics_publish(lr_metrics *m);
 size_t lr_metrics_n_tiers(const lr_metrics *m);
 size_t lr_metrics_n_teams(const lr_metrics *m);

@@ -112,11 +112,33 @@ static void test_ready_and_healthy(void **state) {
     lr_metrics_free(m);
 }
 
+/* Consumer lag comes from librdkafka's statistics JSON, parsed when rendered:
+ * known lags of real partitions only. */
+static void test_consumer_lag_from_statistics(void **state) {
+    lr_metrics *m = two_teams();
+    const char *json =
+        "{\"name\":\"c\",\"brokers\":{},\"topics\":{\"leads\":{\"partitions\":{"
+        "\"0\":{\"partition\":0,\"consumer_lag\":12},"
+        "\"1\":{\"partition\":1,\"consumer_lag\":-1},"
+        "\"-1\":{\"partition\":-1,\"consumer_lag\":5}}}}}";
+    lr_metrics_consumer_stats(m, strdup(json), free);
+    lr_metrics_consumer_stats(m, strdup(json), free); /* the first one is freed */
+    char *buf = NULL;
+    size_t cap = 0;
+    lr_metrics_render(m, &buf, &cap);
+    has(buf, "lead_router_consumer_lag_messages{topic=\"leads\",partition=\"0\"} 12\n");
+    assert_null(strstr(buf, "partition=\"1\""));
+    assert_null(strstr(buf, "partition=\"-1\""));
+    free(buf);
+    lr_metrics_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_a_snapshot),
         cmocka_unit_test(test_hist_merge_from_core_buckets),
         cmocka_unit_test(test_ready_and_healthy),
+        cmocka_unit_test(test_consumer_lag_from_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

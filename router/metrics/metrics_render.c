@@ -206,7 +206,10 @@ size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
          &s->hist[LR_MH_TTFT], LR_MH_TTFT);
     hist(&o, "commit_duration_seconds", "How long each commit window took to commit.",
          &s->hist[LR_MH_COMMIT], LR_MH_COMMIT);
-    consumer_lag(&o, m->stats_json);
+    /* parsed outside the lock: a publish never waits for jansson */
+    char *stats = m->stats_json ? strdup(m->stats_json) : NULL;
     pthread_mutex_unlock(&m->lock);
+    consumer_lag(&o, stats);
+    free(stats);
     return o.len;
 }

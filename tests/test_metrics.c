@@ -103,10 +103,15 @@ static void test_ready_and_healthy(void **state) {
     assert_true(lr_metrics_healthy(m, 5000, 4000));
     assert_false(lr_metrics_healthy(m, 5001, 4000));
     lr_metrics_reload_failed(m);
+    lr_metrics_reload_succeeded(m, 1700000000.5);
+    lr_metrics_set_rulebook_hash(m, "0123456789abcdef");
     char *buf = NULL;
     size_t cap = 0;
     lr_metrics_render(m, &buf, &cap);
     has(buf, "lead_router_config_reload_failures_total 1\n");
+    has(buf, "lead_router_config_reloads_total 1\n");
+    has(buf, "lead_router_config_last_reload_success_timestamp_seconds 1700000000.5\n");
+    has(buf, "rulebook_hash=\"0123456789abcdef\"} 1\n");
     has(buf, "lead_router_ready 1\n");
     free(buf);
     lr_metrics_free(m);

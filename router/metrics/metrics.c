@@ -2,6 +2,7 @@
  * metrics.h. Rendering is in metrics_render.c. */
 #include "metrics_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,8 +89,9 @@ lr_metrics *lr_metrics_new(const lr_metrics_shape *sh) {
     m->teams = copy_names(sh->n_teams, sh->teams);
     m->reps = copy_names(sh->n_reps, sh->reps);
     m->version = strdup(sh->version ? sh->version : "");
-    m->rulebook_hash = strdup(sh->rulebook_hash ? sh->rulebook_hash : "");
-    if (!m->version || !m->rulebook_hash) abort();
+    snprintf(m->rulebook_hash, sizeof(m->rulebook_hash), "%s",
+             sh->rulebook_hash ? sh->rulebook_hash : "");
+    if (!m->version) abort();
     snap_init(&m->snaps[0], m);
     snap_init(&m->snaps[1], m);
     m->front = &m->snaps[0];
@@ -119,7 +121,6 @@ void lr_metrics_free(lr_metrics *m) {
     free_names(m->n_teams, m->teams);
     free_names(m->n_reps, m->reps);
     free(m->version);
-    free(m->rulebook_hash);
     if (m->stats_json && m->stats_free) m->stats_free(m->stats_json);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -167,6 +168,12 @@ void lr_metrics_reload_succeeded(lr_metrics *m, double unix_s) {
     atomic_store(&m->reload_ok_ms, (int64_t)(unix_s * 1000.0));
     atomic_fetch_add(&m->reloads, 1);
 }
+void lr_metrics_set_rulebook_hash(lr_metrics *m, const char *hash) {
+    pthread_mutex_lock(&m->lock);
+    snprintf(m->rulebook_hash, sizeof(m->rulebook_hash), "%s", hash ? hash : "");
+    pthread_mutex_unlock(&m->lock);
+}
+
 void lr_metrics_reload_failed(lr_metrics *m) { atomic_fetch_add(&m->reload_failures, 1); }
 
 bool lr_metrics_healthy(const lr_metrics *m, int64_t now, int64_t timeout_ms) {

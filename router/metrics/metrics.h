@@ -113,6 +113,8 @@ void lr_metrics_consumer_stats(lr_metrics *m, char *json, void (*free_fn)(void *
  * or was refused. */
 void lr_metrics_reload_succeeded(lr_metrics *m, double unix_s);
 void lr_metrics_reload_failed(lr_metrics *m);
+/* The rulebook now in force (build_info's rulebook_hash), after a reload. */
+void lr_metrics_set_rulebook_hash(lr_metrics *m, const char *hash);
 
 /* ---- HTTP thread -------------------------------------------------------------- */
 

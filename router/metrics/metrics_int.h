@@ -10,7 +10,8 @@
 struct lr_metrics {
     size_t n_tiers, n_teams, n_reps;
     char **tiers, **teams, **reps;
-    char *version, *rulebook_hash;
+    char *version;
+    char rulebook_hash[64];        /* under lock: a reload may change it */
     /* front: read by the HTTP thread under lock; back: the processing
      * thread's, swapped in by lr_metrics_publish */
     lr_metrics_snap snaps[2];

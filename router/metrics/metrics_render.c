@@ -182,8 +182,11 @@ size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
     out o = {buf, cap, 0};
     char a[256], b[256];
     head(&o, "build_info", "gauge", "Version and the hash of the configuration file's bytes.");
+    pthread_mutex_lock(&m->lock);
+    esc(m->rulebook_hash, b, sizeof(b));
+    pthread_mutex_unlock(&m->lock);
     put(&o, "lead_router_build_info{version=\"%s\",rulebook_hash=\"%s\"} 1\n",
-        esc(m->version, a, sizeof(a)), esc(m->rulebook_hash, b, sizeof(b)));
+        esc(m->version, a, sizeof(a)), b);
     const char *why;
     scalar(&o, "ready", "gauge", "1 when /readyz answers 200.", lr_metrics_ready(m, &why));
     scalar(&o, "config_last_reload_success_timestamp_seconds", "gauge",

@@ -1,8 +1,8 @@
 /* test_config.c - the configuration's `kafka:` section (config.c): the
  * defaults when it is absent, every key read, unknown keys refused with
  * FILE:LINE, processing values, commit_interval and other bounds,
- * repartition needing lead_domains, schema_ids. The rule sections are
- * tested with their modules. */
+ * repartition needing lead_domains, schema_ids; and the `http:` section.
+ * The rule sections are tested with their modules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,12 +219,39 @@ static void test_schema_ids(void **state) {
     refused("kafka:\n  schema_ids:\n    status: four\n", 3, "four");
 }
 
+/* `http:`: off when absent, defaults, every key, unknown keys and bounds. */
+static void test_http(void **state) {
+    lr_config *cfg;
+    ok("", &cfg);
+    assert_false(cfg->http.enabled);
+    lr_config_free(cfg);
+    ok("http: {}\n", &cfg);
+    assert_true(cfg->http.enabled);
+    assert_string_equal(cfg->http.address, "127.0.0.1");
+    assert_int_equal(cfg->http.port, 9464);
+    assert_int_equal(cfg->http.health_timeout_ms, 10000);
+    assert_false(cfg->http.enable_reload);
+    lr_config_free(cfg);
+    ok("http:\n  address: 0.0.0.0\n  port: 8080\n  health_timeout: 30s\n"
+       "  enable_reload: true\n", &cfg);
+    assert_string_equal(cfg->http.address, "0.0.0.0");
+    assert_int_equal(cfg->http.port, 8080);
+    assert_int_equal(cfg->http.health_timeout_ms, 30000);
+    assert_true(cfg->http.enable_reload);
+    lr_config_free(cfg);
+    refused("http:\n  port: 9464\n  prot: 1\n", 3, "prot");
+    refused("http:\n  port: 0\n", 2, "out of range");
+    refused("http:\n  port: 70000\n", 2, "out of range");
+    refused("http:\n  health_timeout: 10ms\n", 2, "health_timeout");
+    refused("htp:\n  port: 1\n", 1, "unknown section 'htp'");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_processing),
         cmocka_unit_test(test_bounds),        cmocka_unit_test(test_repartition),
-        cmocka_unit_test(test_schema_ids),
+        cmocka_unit_test(test_schema_ids),    cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

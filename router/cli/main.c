@@ -12,6 +12,7 @@
 #include "jsonio.h"
 #include "kafka.h"
 #include "replay.h"
+#include "serve.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -181,8 +182,15 @@ static int cmd_run(int argc, char **argv) {
     install_signals();
     lr_kafka_stats stats;
     lr_err err = {0};
-    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested};
+    lr_serve serve; /* the http: listener, when configured */
+    if (lr_serve_start(&serve, path, cfg, NULL, NULL, &err)) {
+        fprintf(stderr, "lead-router: %s\n", err.msg);
+        lr_config_free(cfg);
+        return 1;
+    }
+    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .metrics = serve.metrics};
     int rc = lr_kafka_run(&ko, &stats, &err);
+    lr_serve_stop(&serve);
     if (rc) fprintf(stderr, "lead-router: fatal: %s\n", err.msg);
     else
         fprintf(stderr,

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
-                                       "teams", "reps",    "sla"};
+                                       "teams", "reps",    "sla",           "http"};
 
 static int check_sections(const lr_cfg_node *root, lr_err *err) {
     for (size_t k = 0; k < root->n; k++) {
@@ -16,7 +16,7 @@ static int check_sections(const lr_cfg_node *root, lr_err *err) {
         if (!known)
             return lr_cfg_fail_key(err, root, k,
                                    "unknown section '%s' (known: kafka, scoring, qualification, "
-                                   "routing, teams, reps, sla)",
+                                   "routing, teams, reps, sla, http)",
                                    root->keys[k]);
     }
     return 0;
@@ -125,6 +125,23 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
     return parse_properties(p.properties, out, err);
 }
 
+static int parse_http(const lr_cfg_node *node, lr_http_config *h, lr_err *err) {
+    if (!node) return 0; /* off */
+    const lr_cfg_field fields[] = {
+        {"address", LR_CFG_T_STR, offsetof(lr_http_config, address), false, "127.0.0.1"},
+        {"port", LR_CFG_T_INT, offsetof(lr_http_config, port), false, "9464", 1, 65535},
+        {"health_timeout", LR_CFG_T_DURATION, offsetof(lr_http_config, health_timeout_ms), false,
+         "10s"},
+        {"enable_reload", LR_CFG_T_BOOL, offsetof(lr_http_config, enable_reload), false, "false"},
+    };
+    if (lr_cfg_apply(node, fields, LR_CFG_COUNT(fields), h, "http", err)) return -1;
+    if (h->health_timeout_ms < 1000 || h->health_timeout_ms > 3600000)
+        return lr_cfg_fail(err, lr_cfg_get(node, "health_timeout"),
+                           "http.health_timeout must be between 1s and 1h");
+    h->enabled = true;
+    return 0;
+}
+
 static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (!doc) return NULL;
     lr_config *cfg = calloc(1, sizeof(*cfg));
@@ -132,7 +149,8 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     cfg->doc = doc;
     cfg->tz = lr_tz_db_new(NULL);
     const lr_cfg_node *root = lr_cfg_root(doc);
-    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err))
+    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
+        parse_http(lr_cfg_get(root, "http"), &cfg->http, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
     if (!(cfg->rules.qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))

@@ -23,6 +23,7 @@ struct lr_core {
     lr_qualification qual;
     lr_reassign reassign[REASSIGN_BATCH];
     lr_core_stats stats;
+    lr_core_counts counts;
     /* durable state: NULL until tracking is on */
     lr_state_route *route_shadow;
     lr_buf key, val;             /* scratch for changelog records */
@@ -35,6 +36,13 @@ lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads) {
     c->rules = rules;
     c->route = lr_route_state_new(rules->route);
     c->life = lr_lifecycle_new(rules->sla, rules->qualify, rules->route, c->route, expected_leads);
+    lr_core_counts *k = &c->counts;
+    k->n_tiers = lr_qualify_tier_count(rules->qualify);
+    k->n_teams = lr_route_team_count(rules->route);
+    k->n_reps = lr_route_rep_count(rules->route);
+    k->decisions = calloc((size_t)LR_STAGE__COUNT * (k->n_tiers + 1), sizeof(uint64_t));
+    k->assignments = calloc(k->n_teams * k->n_reps + 1, sizeof(uint64_t));
+    if (!k->decisions || !k->assignments) abort();
     return c;
 }
 
@@ -45,10 +53,19 @@ void lr_core_free(lr_core *c) {
     lr_buf_free(&c->val);
     lr_lifecycle_free(c->life);
     lr_route_state_free(c->route);
+    free(c->counts.decisions);
+    free(c->counts.assignments);
     free(c);
 }
 
 const lr_core_stats *lr_core_stats_get(const lr_core *c) { return &c->stats; }
+const lr_core_counts *lr_core_counts_get(const lr_core *c) { return &c->counts; }
+
+static void count_decision(lr_core *c, lr_stage stage, int tier) {
+    lr_core_counts *k = &c->counts;
+    size_t t = tier >= 0 && (size_t)tier < k->n_tiers ? (size_t)tier + 1 : 0;
+    k->decisions[(size_t)stage * (k->n_tiers + 1) + t]++;
+}
 lr_lifecycle *lr_core_lifecycle(lr_core *c) { return c->life; }
 lr_route_state *lr_core_route_state(lr_core *c) { return c->route; }
 lr_time_ms lr_core_next_due(const lr_core *c) { return lr_lifecycle_next_due(c->life); }
@@ -88,8 +105,14 @@ static void route_and_fill(lr_core *c, const lr_lead *lead, lr_time_ms now,
     d->team = res->team_name;
     d->rep = res->rep >= 0 ? res->rep_name : NULL;
     d->queue = res->rep >= 0 ? NULL : res->queue;
-    if (res->rep >= 0) c->stats.assigned++;
-    else c->stats.queued++;
+    if (res->rep >= 0) {
+        c->stats.assigned++;
+        if (res->team >= 0 && (size_t)res->team < c->counts.n_teams &&
+            (size_t)res->rep < c->counts.n_reps)
+            c->counts.assignments[(size_t)res->team * c->counts.n_reps + (size_t)res->rep]++;
+    } else {
+        c->stats.queued++;
+    }
 }
 
 /* An escalation step asked for a new owner: route within the lead's team,
@@ -106,6 +129,7 @@ static void reassign_one(lr_core *c, const lr_reassign *r, lr_time_ms now, lr_ou
     d->tier = rec->tier >= 0 ? lr_qualify_tier_name(c->rules->qualify, (size_t)rec->tier) : NULL;
     d->score = rec->score;
     d->cause = LR_CAUSE_SLA_REASSIGN;
+    count_decision(c, d->stage, rec->tier);
     d->attempt = rec->attempt + 1;
     const char *prev = rec->owner >= 0 ? lr_route_rep_name(c->rules->route, rec->owner) : NULL;
     lr_decision_add_reason(d, LR_REASON_SLA, r->policy, prev, 0,
@@ -174,6 +198,7 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
     lr_decision_add_reason(d, c->qual.override ? LR_REASON_OVERRIDE : LR_REASON_THRESHOLD,
                            c->qual.override, NULL, 0, c->qual.why);
     c->stats.by_stage[d->stage]++;
+    count_decision(c, d->stage, c->qual.tier);
     lr_route_result res;
     const lr_route_result *routed = NULL;
     if (d->stage == LR_STAGE_SALES_READY) {

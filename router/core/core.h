@@ -18,6 +18,16 @@ typedef struct lr_core_stats {
     uint64_t assigned, queued, reassigned;
 } lr_core_stats;
 
+/* Counts by rulebook index, for /metrics (kafka/, metrics/): plain arrays
+ * sized from the rulebook when the core is made, counted without a lookup.
+ * decisions[stage * (n_tiers + 1) + tier + 1] (tier -1: untiered, slot 0);
+ * assignments[team * n_reps + rep]. */
+typedef struct lr_core_counts {
+    size_t n_tiers, n_teams, n_reps;
+    uint64_t *decisions;
+    uint64_t *assignments;
+} lr_core_counts;
+
 /* The rulebook is borrowed: it must outlive the core. */
 lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads);
 void lr_core_free(lr_core *core);
@@ -36,6 +46,7 @@ void lr_core_advance(lr_core *core, lr_time_ms now, lr_out *out);
 lr_time_ms lr_core_next_due(const lr_core *core);
 
 const lr_core_stats *lr_core_stats_get(const lr_core *core);
+const lr_core_counts *lr_core_counts_get(const lr_core *core);
 lr_lifecycle *lr_core_lifecycle(lr_core *core);
 lr_route_state *lr_core_route_state(lr_core *core);
 

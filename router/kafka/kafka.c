@@ -138,6 +138,7 @@ void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         lr_kafka_log(r, "assigned %d partition(s)", parts->cnt);
         assign_partitions(r, rk, parts);
+        if (r->opts->metrics) lr_metrics_set_assigned(r->opts->metrics, parts->cnt > 0);
     } else {
         /* Commit what was decided from these partitions before they go, so
          * the next owner starts exactly after it, with the state it made. */
@@ -150,6 +151,7 @@ void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
             if (lr_kafka_stage1_is_leads(r, tp)) lr_kafka_stage1_revoke(&r->s1, tp->partition);
         }
         rd_kafka_assign(rk, NULL);
+        if (r->opts->metrics) lr_metrics_set_assigned(r->opts->metrics, false);
     }
 }
 
@@ -320,7 +322,10 @@ static void loop(runner *r) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                     lr_kafka_log(r, "consumer: %s", rd_kafka_message_errstr(m));
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) lr_kafka_fail(r, "consumer fatal error");
+                lr_kafka_metrics_error(r, m->err);
             } else {
+                if (r->opts->metrics && lr_metrics_brokers_down(r->opts->metrics))
+                    lr_metrics_set_brokers_down(r->opts->metrics, false);
                 if (r->win.started == LR_TIME_NONE) r->win.started = now;
                 handle_message(r, m, now);
             }
@@ -340,6 +345,7 @@ static void loop(runner *r) {
             lr_kafka_txn_close_window(r);
             now = lr_kafka_now(r);
         }
+        lr_kafka_metrics_tick(r, now);
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "metrics.h"
 
 typedef lr_time_ms (*lr_clock_fn)(void *ctx);
 typedef void (*lr_observe_fn)(void *ctx, const lr_event *ev);
@@ -55,6 +56,9 @@ typedef struct lr_kafka_opts {
      * both at its in-process cluster this way). */
     const char *const *extra_props; /* key, value, key, value, ..., NULL */
     char **kpi_json_out;          /* if set: the KPIs as JSON at shutdown (malloc'd) */
+    /* if set: the run publishes its figures and readiness there a few
+     * times a second (kafka_metrics.c); borrowed */
+    lr_metrics *metrics;
 } lr_kafka_opts;
 
 /* Runs until *stop. Returns 0 after a clean shutdown (batch finished, output

@@ -160,7 +160,7 @@ int lr_kafka_client_new(runner *r) {
         set_prop(cc, "enable.auto.offset.store", "false", r->err) ||
         set_prop(cc, "auto.offset.reset", "earliest", r->err) ||
         set_prop(cc, "isolation.level", "read_committed", r->err) ||
-        consumer_defaults(r, cc)) {
+        consumer_defaults(r, cc) || lr_kafka_metrics_conf(r, cc)) {
         rd_kafka_conf_destroy(cc);
         return -1;
     }

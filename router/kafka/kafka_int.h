@@ -160,6 +160,15 @@ typedef struct lr_kafka_io {
     lr_sales_activity sales;
 } lr_kafka_io;
 
+/* What only /metrics needs, counted on the main thread (kafka_metrics.c). */
+typedef struct lr_kafka_mx {
+    lr_time_ms last_publish;
+    uint64_t dead[LR_DL__COUNT];
+    lr_metrics_hist commit;
+    uint64_t restores, restore_records;
+    double restore_seconds;
+} lr_kafka_mx;
+
 struct runner {
     const lr_kafka_opts *opts;
     const lr_config *cfg;
@@ -177,6 +186,7 @@ struct runner {
     lr_kafka_state state;
     lr_kafka_stage1 s1;
     lr_kafka_io io;
+    lr_kafka_mx mx;
 };
 
 /* Where each state partition's restore stands. The end is the high
@@ -249,6 +259,13 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
                           lr_kafka_restore_apply_fn *apply);
 int lr_kafka_restore_cores(runner *r, const bool *wanted);
 void lr_kafka_restore_drop(lr_kafka_state *st, int i);
+
+/* kafka_metrics.c: each does nothing without opts->metrics */
+void lr_kafka_metrics_tick(runner *r, lr_time_ms now);  /* once per loop turn */
+void lr_kafka_metrics_heartbeat(runner *r);             /* alive, outside the loop */
+void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e);
+void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds);
+int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf);  /* statistics for the consumer */
 
 /* kafka_stage1.c */
 int lr_kafka_stage1_setup(runner *r);

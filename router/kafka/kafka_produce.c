@@ -131,6 +131,7 @@ static void add_header(rd_kafka_headers_t *h, const char *name, const char *v) {
 /* The original key, value and headers, plus why and where it came from. */
 void lr_kafka_produce_dead_letter(runner *r, const rd_kafka_message_t *m, const char *code,
                                          const char *reason) {
+    r->mx.dead[lr_metrics_dl_of(code)]++; /* a few name compares, dead letters only */
     lr_kafka_txn_begin(r);
     rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR

@@ -350,6 +350,7 @@ void lr_kafka_txn_finish_commit(runner *r, bool block) {
                          rd_kafka_err2str(j->offsets_err));
     }
     count_commit(r->stats, j);
+    lr_metrics_hist_add(&r->mx.commit, LR_MH_COMMIT, (double)(j->done_us - j->t0) / 1e6);
     outbox_release(r);
 }
 

@@ -460,6 +460,40 @@ static void test_not_a_mapping(void **state) {
     lr_cfg_free(doc);
 }
 
+/* Patterns that would make glibc's regcomp exponential are refused with
+ * their line before regcomp runs; ordinary ones still compile. */
+static void test_regex_cost(void **state) {
+    (void)state;
+    expect_error("field: job_title\nregex: \"x++++++++++++++++++++++++\"\n", NULL,
+                 "t.yaml:2:", "repetition of a repetition at byte 2");
+    expect_error("field: job_title\nregex: \"(?i)a*{2}\"\n", NULL, "t.yaml:2:",
+                 "repetition of a repetition");
+    expect_error("field: job_title\nregex: \"a{101}\"\n", NULL, "t.yaml:2:",
+                 "a bound over 100");
+    expect_error("field: job_title\nregex: \"a{1,99999999999999999999}\"\n", NULL,
+                 "t.yaml:2:", "a bound over 100");
+    expect_error("field: job_title\nregex: \"(x{100}){21}\"\n", NULL, "t.yaml:2:",
+                 "more than 2000 copies");
+    expect_error("field: job_title\nregex: \"(((((((((x)))))))))\"\n", NULL, "t.yaml:2:",
+                 "nested deeper than 8");
+    char big[700];
+    int n = snprintf(big, sizeof(big), "field: job_title\nregex: \"");
+    memset(big + n, 'a', 513);
+    strcpy(big + n + 513, "\"\n");
+    expect_error(big, NULL, "t.yaml:2:", "longer than 512 bytes");
+    /* at the limits, and the usual shapes */
+    char why[96];
+    const char *ok[] = {"(x{100}){20}", "((((((((x+)+)+)+)+)+)+)+)", "x{2,}", "[+*]+\\++",
+                        "^(chief|vp|vice president)( |$)", "[[:alpha:]]{2,40}@[a-z.]+$", "a|*"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (lr_regex_check(ok[i], why, sizeof(why))) fail_msg("%s refused: %s", ok[i], why);
+    lr_lead l;
+    lead_init(&l);
+    l.job_title = S("xxxx");
+    assert_true(match_yaml("field: job_title\nregex: \"^(x{2}){2}$\"\n", &l));
+    assert_false(match_yaml("field: job_title\nregex: \"^(x{2}){3}$\"\n", &l));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_equals_case_insensitive),
@@ -480,6 +514,7 @@ int main(void) {
         cmocka_unit_test(test_extra_keys),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_not_a_mapping),
+        cmocka_unit_test(test_regex_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

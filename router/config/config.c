@@ -165,6 +165,13 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
         goto fail;
     }
     if (!(cfg->rules.route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
+    if (!lr_route_team_count(cfg->rules.route) && !lr_route_rep_count(cfg->rules.route)) {
+        /* an empty or truncated file would otherwise pass `check` and then send
+         * every lead to nurture or the dead-letter topic */
+        lr_err_set(err, LR_ERR_FATAL, "%s:1: the configuration routes nothing: no teams and no "
+                   "reps", root->file);
+        goto fail;
+    }
     if (!(cfg->rules.sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->rules.qualify,
                                          cfg->rules.route, err)))
         goto fail;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command line: help and version, `check` on the example and on broken
-# configurations (FILE:LINE on standard error, exit 1), usage errors (exit 2),
+# configurations (FILE:LINE on standard error, exit 1), hostile ones under a
+# 100 MB address-space cap, usage errors (exit 2),
 # and replay: standard input, read errors, times before 2000, events that go
 # back in time, --until bounds. Prints "N passed, M failed".
 set -u
@@ -70,6 +71,39 @@ sed 's/^  group_id: lead-router$/  group_idd: lead-router/' "$example" > "$tmp/l
 line=$(grep -n "group_idd" "$tmp/line.yaml" | cut -d: -f1)
 expect 1 "^$tmp/line.yaml:$line: " "$bin" check -c "$tmp/line.yaml"
 expect 1 "cannot open" "$bin" check -c "$tmp/missing.yaml"
+
+# hostile configurations: each refused at its line with a clean error (exit 1,
+# no crash) while the address space is capped at 100 MB, so the peak memory of
+# `check` on them stays under that (docs/configuration.md, "Limits")
+hostile() { # NAME PATTERN: $tmp/NAME.yaml is already written
+  expect 1 "^$tmp/$1.yaml:$2" prlimit --as=$((100 << 20)) "$bin" check -c "$tmp/$1.yaml"
+}
+sed 's/regex: "(?i)(chief|vp|vice president|head of|director)"/regex: "x++++++++++++++++++++++++"/' \
+  "$example" > "$tmp/regex.yaml"
+line=$(grep -n 'regex: "x++' "$tmp/regex.yaml" | head -n1 | cut -d: -f1)
+hostile regex "$line: regex 'x\+{24}' is too costly: repetition of a repetition at byte 2$"
+: > "$tmp/empty.yaml"
+hostile empty "1: the configuration routes nothing: no teams and no reps$"
+printf '# nothing but comments\nkafka:\n  group_id: g\n' > "$tmp/no_teams.yaml"
+hostile no_teams "1: the configuration routes nothing: no teams and no reps$"
+yes '# a comment line' | head -c $((17 << 20)) > "$tmp/huge.yaml"
+hostile huge "[0-9]+: the file is larger than 16777216 bytes \(16 MiB\)$"
+{ echo "reps:"; seq 1 200000 | sed 's/^/  - /'; } > "$tmp/long_list.yaml"
+hostile long_list "100002: more than 100000 entries in one map or list$"
+{ for l in 1 2 3 4 5 6; do echo "l$l:"; seq 1 99999 | sed 's/^/  - /'; done; } > "$tmp/many_nodes.yaml"
+hostile many_nodes "[0-9]+: more than 500000 keys, values and items in the file$"
+{ printf 'reps: '; head -c 100000 /dev/zero | tr '\0' '['; } > "$tmp/deep.yaml"
+hostile deep "1: nested deeper than 64 levels$"
+{ printf 'kafka:\n  group_id: "'; head -c $((1 << 20)) /dev/zero | tr '\0' x; printf '"\n'; } > "$tmp/long_value.yaml"
+hostile long_value "2: a value longer than 65536 bytes$"
+printf 'kafka:\n  group_id: g\n\n  transactional_id: \xff\xfe\n' > "$tmp/bad_utf8.yaml"
+hostile bad_utf8 "4: bad bytes: invalid leading UTF-8 octet"
+printf 'kafka:\n  group_id: g\n  transactional_id: a\0b\n' > "$tmp/nul.yaml"
+hostile nul "3: bad bytes: control characters are not allowed"
+# a map of 99,999 keys is within the limits: loaded in linear time
+{ echo "kafka:"; echo "  properties:"; seq 1 99999 | sed 's/.*/    p&: v/'; sed -n '/^scoring:/,$p' "$example"; } \
+  > "$tmp/wide.yaml"
+expect 0 "^$tmp/wide.yaml: ok " prlimit --as=$((100 << 20)) "$bin" check -c "$tmp/wide.yaml"
 
 # replay from standard input to standard output
 lead='{"type":"lead","lead_id":"C-1","event_time":"2026-11-17T15:00:00Z","country":"JP","region":"APAC","consent":true,"activities":[{"type":"demo_request","at":"2026-11-17T14:59:00Z"}]}'

@@ -77,7 +77,7 @@ static const char *config_yaml =
     "    - name: hot_ft\n"
     "      tier: hot\n"
     "      first_touch: 10m\n"
-    "      warn_at: 80%\n"
+    "      warn_at: 80%%\n" /* config_yaml is a printf format (fx_new) */
     "      escalation:\n"
     "        - { action: notify_manager }\n"
     "        - { action: reassign, after: 5m }\n"

@@ -123,6 +123,16 @@ expect 0 "^$tmp/back.jsonl:2: warning: event goes back in time by 3600000 ms" \
   "$bin" replay -c "$example" --input "$tmp/back.jsonl" --output "$tmp/out.jsonl"
 expect 0 "^events back in time: 1 " "$bin" replay -c "$example" --input "$tmp/back.jsonl" --output "$tmp/out.jsonl"
 expect 0 '"lead_id":"C-0"' cat "$tmp/out.jsonl"
+# a line over kafka.max_message_bytes (1 MiB in the example) is refused at its
+# line after reading just over 1 MiB of it: 150 MB on standard input do not
+# fit under a 100 MB address-space cap, and need not
+expect 1 "^<stdin>:2: line longer than 1048576 bytes \(kafka.max_message_bytes\)$" \
+  sh -c "{ echo '$lead'; printf '{\"type\":\"lead\",\"company_name\":\"'; head -c 157286400 /dev/zero | tr '\\\\0' x; } | prlimit --as=$((100 << 20)) '$bin' replay -c '$example' -q"
+# a field of 1,000,000 bytes, within the line limit, is decided
+{ printf '%s' "${lead%%\"activities\"*}\"company_name\":\""; head -c 1000000 /dev/zero | tr '\0' x
+  printf '",%s\n' "\"activities\"${lead#*\"activities\"}"; } > "$tmp/big_field.jsonl"
+expect 0 '"type":"decision","lead_id":"C-1"' \
+  prlimit --as=$((100 << 20)) "$bin" replay -c "$example" -q --input "$tmp/big_field.jsonl"
 # --until is range-checked: usage error, exit 2
 for until in 99999999999999999999 1795169700 -5 10000-01-01T00:00:00Z 2026-13-01T00:00:00Z; do
   expect 2 "--until takes an ISO-8601 UTC time or milliseconds, from 2000-01-01 to 9999-12-31" \

@@ -89,6 +89,10 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
         fprintf(f, " %s %llu", lr_stage_name((lr_stage)i), (unsigned long long)s->by_stage[i]);
     fprintf(f, "  (duplicates ignored %llu)\n",
             (unsigned long long)lr_core_stats_get(core)->duplicates);
+    uint64_t shed = lr_core_stats_get(core)->shed;
+    if (shed)
+        fprintf(f, "shed: %llu new leads, the lead table was full (qualification.max_leads)\n",
+                (unsigned long long)shed);
     fprintf(f, "tiers:");
     for (size_t t = 0; t < lr_qualify_tier_count(cfg->rules.qualify); t++)
         fprintf(f, " %s %llu", lr_qualify_tier_name(cfg->rules.qualify, t),
@@ -192,7 +196,12 @@ static int feed_event(run *r, long lineno, lr_err *err) {
     if (advance_through(r, ev->time)) return write_failed(r, err);
     if (ev->kind == LR_JSON_LEAD) {
         r->s.leads++;
-        lr_core_on_lead(r->core, &ev->u.lead, r->clock, &r->events);
+        if (!lr_core_on_lead(r->core, &ev->u.lead, r->clock, &r->events) && r->o->warnings &&
+            lr_core_stats_get(r->core)->shed == 1) /* one line, when the limit is first hit */
+            fprintf(r->o->warnings,
+                    "%s:%ld: warning: the lead table is full (qualification.max_leads %lld): "
+                    "new leads are shed (over_capacity) until records close\n",
+                    r->in_name, lineno, (long long)lr_qualify_max_leads(r->cfg->rules.qualify));
     } else {
         r->s.activities++;
         lr_core_on_sales(r->core, &ev->u.sales, r->clock, &r->events);

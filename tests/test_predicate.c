@@ -471,6 +471,7 @@ static void test_regex_cost(void **state) {
         {"a{1,99999999999999999999}", "a bound over 100"},
         {"(x{100}){21}", "more than 2000 copies"},
         {"(((((((((x)))))))))", "nested deeper than 8"},
+        {"(x*)*\\\\1y", "a back-reference at byte 5"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char yaml[128];
@@ -487,7 +488,12 @@ static void test_regex_cost(void **state) {
     const char *ok[] = {"(x{100}){20}", "((((((((x+)+)+)+)+)+)+)+)", "x{2,}", "[+*]+\\++",
                         "^(chief|vp|vice president)( |$)", "[[:alpha:]]{2,40}@[a-z.]+$", "a|*"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-        if (lr_regex_check(ok[i], why, sizeof(why))) fail_msg("%s refused: %s", ok[i], why);
+        if (lr_regex_check(ok[i], NULL, why, sizeof(why))) fail_msg("%s refused: %s", ok[i], why);
+    size_t cost = 0;
+    assert_null(lr_regex_check("(x{100}){20}", &cost, why, sizeof(why)));
+    assert_int_equal(cost, 2000);
+    assert_null(lr_regex_check("^(ab+|c)d$", &cost, why, sizeof(why)));
+    assert_int_equal(cost, 5); /* a b b c d: '+' copies b, anchors and '|' count nothing */
     lr_lead l;
     lead_init(&l);
     l.job_title = S("xxxx");

@@ -307,7 +307,7 @@ static const char *cost_repeat(regex_cost *c, int64_t times, size_t at, char *wh
     return NULL;
 }
 
-const char *lr_regex_check(const char *pat, char *why, size_t n) {
+const char *lr_regex_check(const char *pat, size_t *cost, char *why, size_t n) {
     size_t len = strlen(pat);
     if (len > LR_REGEX_MAX_LEN) {
         snprintf(why, n, "longer than %d bytes", LR_REGEX_MAX_LEN);
@@ -341,12 +341,14 @@ const char *lr_regex_check(const char *pat, char *why, size_t n) {
             c.last = c.group[c.depth--];
             c.group[c.depth] += c.last;
             c.after_rep = false;
+        } else if (ch == '\\' && pat[i + 1] >= '1' && pat[i + 1] <= '9') {
+            snprintf(why, n, "a back-reference at byte %zu", i);
+            return why;
         } else {
             step = ch == '\\' && pat[i + 1] ? 2 : ch == '[' ? bracket_len(pat + i) : 1;
-            c.last = 1;
-            c.group[c.depth] += 1;
+            c.last = ch == '|' || ch == '^' || ch == '$' ? 0 : 1; /* anchors copy nothing */
+            c.group[c.depth] += c.last;
             c.after_rep = false;
-            if (ch == '|' || ch == '^' || ch == '$') c.last = 0; /* nothing to copy */
         }
         if (bad) return bad;
         if (c.group[c.depth] > LR_REGEX_MAX_COST) {
@@ -355,6 +357,7 @@ const char *lr_regex_check(const char *pat, char *why, size_t n) {
         }
         i += step ? step : 1;
     }
+    if (cost) *cost = (size_t)c.group[0];
     return NULL;
 }
 
@@ -363,7 +366,7 @@ static int compile_regex(lr_predicate *p, const char *pattern, lr_err *err) {
     /* POSIX has no inline flags; accept the common "(?i)" spelling. */
     bool icase = strncmp(pattern, "(?i)", 4) == 0;
     char why[96];
-    if (lr_regex_check(icase ? pattern + 4 : pattern, why, sizeof(why))) {
+    if (lr_regex_check(icase ? pattern + 4 : pattern, NULL, why, sizeof(why))) {
         lr_err_set(err, LR_ERR_FATAL, "regex '%.*s%s' is too costly: %s", 40, pattern,
                    strlen(pattern) > 40 ? "..." : "", why);
         return -1;

@@ -52,10 +52,17 @@ typedef struct lr_predicate_spec {
 #define LR_REGEX_MAX_DEPTH 8
 #define LR_REGEX_MAX_REPEAT 100
 #define LR_REGEX_MAX_COST 2000
+/* Back-references (\1..\9, a glibc extension) are refused too: matching them
+ * is exponential in the subject, "(x*)*\1y" does not finish on 4,000 bytes.
+ * A configuration's patterns together may expand to LR_REGEX_MAX_TOTAL_COST
+ * atom copies (config.c checks it), so many patterns cannot add up either:
+ * glibc needs about 100 bytes per atom copy. */
+#define LR_REGEX_MAX_TOTAL_COST 20000
 
 /* NULL when `pattern` (without a leading "(?i)") is within the limits above,
- * else why not ("repetition of a repetition at byte 3"), in `why`. Pure. */
-const char *lr_regex_check(const char *pattern, char *why, size_t why_size);
+ * with its expanded size in *cost (when not NULL), else why not ("repetition
+ * of a repetition at byte 3"), in `why`. Pure. */
+const char *lr_regex_check(const char *pattern, size_t *cost, char *why, size_t why_size);
 
 /* NULL with err->msg when the field is unknown or the regex does not compile
  * ("bad regex '<pattern>': <why>"), or is over the limits above ("regex

@@ -133,6 +133,18 @@ expect 1 "^<stdin>:2: line longer than 1048576 bytes \(kafka.max_message_bytes\)
   printf '",%s\n' "\"activities\"${lead#*\"activities\"}"; } > "$tmp/big_field.jsonl"
 expect 0 '"type":"decision","lead_id":"C-1"' \
   prlimit --as=$((100 << 20)) "$bin" replay -c "$example" -q --input "$tmp/big_field.jsonl"
+# qualification.max_leads: at 1, C-1 is assigned and holds the only record, so
+# C-2 and C-3 are shed: one warning line (at the first), the count in the summary,
+# and no event of theirs
+sed 's/^  # max_leads: 5000000 .*/  max_leads: 1/' "$example" > "$tmp/max1.yaml"
+{ echo "$lead"; echo "$lead" | sed 's/C-1/C-2/'; echo "$lead" | sed 's/C-1/C-3/'; } > "$tmp/three.jsonl"
+expect 0 "^$tmp/three.jsonl:2: warning: the lead table is full \(qualification.max_leads 1\): new leads are shed \(over_capacity\) until records close$" \
+  "$bin" replay -c "$tmp/max1.yaml" --input "$tmp/three.jsonl" --output "$tmp/three.out"
+expect 0 "^shed: 2 new leads, the lead table was full \(qualification.max_leads\)$" \
+  "$bin" replay -c "$tmp/max1.yaml" --input "$tmp/three.jsonl" --output "$tmp/three.out"
+expect 0 "^1$" sh -c "'$bin' replay -c '$tmp/max1.yaml' --input '$tmp/three.jsonl' --output /dev/null 2>&1 | grep -c 'lead table is full'"
+expect 0 '"lead_id":"C-1"' cat "$tmp/three.out"
+expect 1 "^$" grep 'C-[23]' "$tmp/three.out"
 # --until is range-checked: usage error, exit 2
 for until in 99999999999999999999 1795169700 -5 10000-01-01T00:00:00Z 2026-13-01T00:00:00Z; do
   expect 2 "--until takes an ISO-8601 UTC time or milliseconds, from 2000-01-01 to 9999-12-31" \

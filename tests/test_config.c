@@ -187,6 +187,38 @@ static void test_bounds(void **state) {
     lr_config_free(cfg);
 }
 
+/* Each regex alone is bounded where it is parsed (test_predicate.c); all of
+ * a file's together too, so that many costly ones cannot add up. Ten at the
+ * single-pattern limit pass, the eleventh is refused at its line. */
+static void test_regex_budget(void **state) {
+    (void)state;
+    char yaml[2048] = "scoring:\n  fit:\n";
+    for (int i = 0; i < 11; i++) {
+        size_t n = strlen(yaml);
+        snprintf(yaml + n, sizeof(yaml) - n,
+                 "    - { name: r%d, field: job_title, regex: \"(?i)(x{100}){20}\", points: 1 }\n", i);
+        if (i == 9) {
+            lr_config *cfg;
+            ok(yaml, &cfg);
+            lr_config_free(cfg);
+        }
+    }
+    refused(yaml, 13, "the regexes of this file expand to more than 20000 atom copies together");
+}
+
+/* An empty file, or one without teams and reps, routes nothing: refused. */
+static void test_routes_nothing(void **state) {
+    (void)state;
+    lr_err err = {0};
+    const char *const files[] = {"", "# only a comment\n", "kafka:\n  group_id: g\n"};
+    for (size_t i = 0; i < 3; i++) {
+        lr_config *cfg = lr_config_load_string("e.yaml", files[i], &err);
+        assert_null(cfg);
+        assert_string_equal(err.msg, "e.yaml:1: the configuration routes nothing: no teams and "
+                                     "no reps");
+    }
+}
+
 static void test_repartition(void **state) {
     (void)state;
     refused("kafka:\n  topics:\n    repartition: rp\n", 3,
@@ -252,6 +284,7 @@ int main(void) {
         cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_processing),
         cmocka_unit_test(test_bounds),        cmocka_unit_test(test_repartition),
         cmocka_unit_test(test_schema_ids),    cmocka_unit_test(test_http),
+        cmocka_unit_test(test_regex_budget),  cmocka_unit_test(test_routes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

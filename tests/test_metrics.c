@@ -35,6 +35,8 @@ static void test_render_a_snapshot(void **state) {
     s->decisions[LR_STAGE_NURTURE * 3 + 0] = 2;     /* untiered */
     s->assignments[1 * 2 + 1] = 3;                  /* na, bo"b */
     s->dead_letters[lr_metrics_dl_of("bad_magic")] = 2;
+    s->dead_letters[lr_metrics_dl_of("over_capacity")] = 5; /* a full lead table */
+    s->shed = 5;
     s->sla_team[1 * LR_MT__COUNT + LR_MT_BREACHES] = 1;
     s->sla_total[LR_MT_BREACHES] = 3;               /* 2 without a team */
     lr_metrics_hist_add(&s->hist[LR_MH_COMMIT], LR_MH_COMMIT, 0.004);
@@ -53,6 +55,9 @@ static void test_render_a_snapshot(void **state) {
     assert_null(strstr(buf, "tier=\"cold\"")); /* no series before its first count */
     has(buf, "lead_router_assignments_total{team=\"na\",rep=\"bo\\\"b\"} 3\n");
     has(buf, "lead_router_dead_letters_total{reason=\"bad_magic\"} 2\n");
+    has(buf, "lead_router_dead_letters_total{reason=\"over_capacity\"} 5\n");
+    has(buf, "lead_router_dead_letters_total{reason=\"other\"} 0\n");
+    has(buf, "# TYPE lead_router_leads_shed_total counter\nlead_router_leads_shed_total 5\n");
     has(buf, "lead_router_sla_breaches_total{team=\"na\"} 1\n");
     has(buf, "lead_router_sla_breaches_total{team=\"emea\"} 0\n");
     has(buf, "lead_router_sla_breaches_total{team=\"none\"} 2\n");

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "predicate.h"
+
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
                                        "teams", "reps",    "sla",           "http"};
 
@@ -142,6 +144,32 @@ static int parse_http(const lr_cfg_node *node, lr_http_config *h, lr_err *err) {
     return 0;
 }
 
+/* Every `regex:` of the file together stays within LR_REGEX_MAX_TOTAL_COST
+ * (predicate.h): each pattern alone is bounded where its condition is
+ * parsed, but a file of many costly ones would still add up. One walk over
+ * the tree, before any is compiled; the error names the pattern that goes
+ * over. A pattern refused on its own is left to its condition's parser. */
+static int regex_budget(const lr_cfg_node *n, size_t *total, lr_err *err) {
+    if (n->kind == LR_CFG_SCALAR) return 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const lr_cfg_node *v = n->items[i];
+        if (n->kind == LR_CFG_MAP && strcmp(n->keys[i], "regex") == 0 &&
+            v->kind == LR_CFG_SCALAR) {
+            const char *p = v->scalar;
+            size_t cost = 0;
+            char why[96];
+            if (!lr_regex_check(strncmp(p, "(?i)", 4) ? p : p + 4, &cost, why, sizeof(why)) &&
+                (*total += cost) > LR_REGEX_MAX_TOTAL_COST)
+                return lr_cfg_fail(err, v, "the regexes of this file expand to more than %d "
+                                   "atom copies together (each '+' doubles its operand, {n,m} "
+                                   "copies it): simplify them", LR_REGEX_MAX_TOTAL_COST);
+        } else if (regex_budget(v, total, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (!doc) return NULL;
     lr_config *cfg = calloc(1, sizeof(*cfg));
@@ -149,7 +177,9 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     cfg->doc = doc;
     cfg->tz = lr_tz_db_new(NULL);
     const lr_cfg_node *root = lr_cfg_root(doc);
-    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
+    size_t regex_total = 0;
+    if (check_sections(root, err) || regex_budget(root, &regex_total, err) ||
+        parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
         parse_http(lr_cfg_get(root, "http"), &cfg->http, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
@@ -165,6 +195,13 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
         goto fail;
     }
     if (!(cfg->rules.route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
+    if (!lr_route_team_count(cfg->rules.route) && !lr_route_rep_count(cfg->rules.route)) {
+        /* an empty or truncated file would otherwise pass `check` and then send
+         * every lead to nurture or the dead-letter topic */
+        lr_err_set(err, LR_ERR_FATAL, "%s:1: the configuration routes nothing: no teams and no "
+                   "reps", root->file);
+        goto fail;
+    }
     if (!(cfg->rules.sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->rules.qualify,
                                          cfg->rules.route, err)))
         goto fail;

@@ -24,6 +24,8 @@ struct lr_core {
     lr_reassign reassign[REASSIGN_BATCH];
     lr_core_stats stats;
     lr_core_counts counts;
+    size_t max_leads;            /* qualification.max_leads; 0: no limit */
+    uint64_t shed_retry;         /* stats.shed at which make_room may run again */
     /* durable state: NULL until tracking is on */
     lr_state_route *route_shadow;
     lr_buf key, val;             /* scratch for changelog records */
@@ -43,6 +45,7 @@ lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads) {
     k->decisions = calloc((size_t)LR_STAGE__COUNT * (k->n_tiers + 1), sizeof(uint64_t));
     k->assignments = calloc(k->n_teams * k->n_reps + 1, sizeof(uint64_t));
     if (!k->decisions || !k->assignments) abort();
+    c->max_leads = rules->qualify ? (size_t)lr_qualify_max_leads(rules->qualify) : 0;
     return c;
 }
 
@@ -157,7 +160,17 @@ void lr_core_advance(lr_core *c, lr_time_ms now, lr_out *out) {
     }
 }
 
-void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
+/* The capacity rule of core.h for a lead that needs a new record: true when
+ * there is room for it, after making some if needed. */
+static bool has_room(lr_core *c) {
+    if (!c->max_leads || lr_lifecycle_count(c->life) < c->max_leads) return true;
+    if (c->stats.shed >= c->shed_retry &&
+        lr_lifecycle_make_room(c->life, c->max_leads / 8 + 1) == 0)
+        c->shed_retry = c->stats.shed + c->max_leads / 8 + 1;
+    return lr_lifecycle_count(c->life) < c->max_leads;
+}
+
+bool lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
     /* The lead's slot in a large table and the records of clocks falling due
      * are cache misses: they are requested first and used after the scoring
      * (pure: it needs no record and emits nothing), which overlaps them. A
@@ -176,9 +189,12 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
         if (now - rec->last_decided < window) {
             c->stats.duplicates++;
             lr_lifecycle_duplicate(c->life, lead, now, out);
-            return;
+            return true;
         }
         cause = LR_CAUSE_REENGAGED;
+    } else if (!has_room(c)) {
+        c->stats.shed++;
+        return false;
     }
     /* rec stays valid: next_seq (in decision_begin) adds (and so may evict)
      * only when there was no record, and a record it creates is zeroed, as a
@@ -210,6 +226,7 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
         routed = &res;
     }
     lr_lifecycle_decided(c->life, lead, d, routed, now, out);
+    return true;
 }
 
 void lr_core_on_repeated_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {

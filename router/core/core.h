@@ -16,6 +16,7 @@ typedef struct lr_core_stats {
     uint64_t leads, sales_activities, duplicates;
     uint64_t by_stage[LR_STAGE__COUNT];
     uint64_t assigned, queued, reassigned;
+    uint64_t shed;      /* new leads refused: the lead table was full (lr_core_on_lead) */
 } lr_core_stats;
 
 /* Counts by rulebook index, for /metrics (kafka/, metrics/): plain arrays
@@ -32,8 +33,18 @@ typedef struct lr_core_counts {
 lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads);
 void lr_core_free(lr_core *core);
 
-/* Each call first fires what fell due up to `now`, then handles the event. */
-void lr_core_on_lead(lr_core *core, const lr_lead *lead, lr_time_ms now, lr_out *out);
+/* Each call first fires what fell due up to `now`, then handles the event.
+ *
+ * Capacity (docs/configuration.md, "Limits"): a lead with no record while
+ * the table holds qualification.max_leads records first makes room (the
+ * unowned records decided longest ago go, about 1/8 of the table, even
+ * inside their duplicate window); when every record is held by an owner or
+ * a clock, the lead is shed: no event, stats.shed counts it and
+ * lr_core_on_lead returns false, for the caller to report (dead letter
+ * "over_capacity", a log line). Memory stays bounded; it never grows past
+ * the limit. After a pass that freed nothing, the next one waits for 1/8 of
+ * the limit in shed leads, so a full table costs O(1) amortized per lead. */
+bool lr_core_on_lead(lr_core *core, const lr_lead *lead, lr_time_ms now, lr_out *out);
 void lr_core_on_sales(lr_core *core, const lr_sales_activity *a, lr_time_ms now, lr_out *out);
 /* A lead that stage 1 of shared mode (kafka.c) found within the duplicate
  * window of its first message: reported as a duplicate, whatever this core's

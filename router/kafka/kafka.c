@@ -207,8 +207,15 @@ static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_tim
     }
     if (kind == MSG_LEAD && r->partitioned && is_repeat(m))
         lr_core_on_repeated_lead(core, &r->io.lead, now, &r->io.out);
-    else if (kind == MSG_LEAD)
-        lr_core_on_lead(core, &r->io.lead, now, &r->io.out);
+    else if (kind == MSG_LEAD && !lr_core_on_lead(core, &r->io.lead, now, &r->io.out)) {
+        /* the lead table is full and every record is held (core.h): the
+         * lead goes to the dead-letter topic, and the log says so once */
+        if (lr_core_stats_get(core)->shed == 1)
+            lr_kafka_log(r, "lead table full (qualification.max_leads): new leads are "
+                         "dead-lettered as over_capacity until records close");
+        lr_kafka_produce_dead_letter(r, m, "over_capacity",
+                                     "the lead table is full (qualification.max_leads)");
+    }
     else
         lr_core_on_sales(core, &r->io.sales, now, &r->io.out);
 }

@@ -35,7 +35,8 @@ void lr_metrics_hist_merge(lr_metrics_hist *h, lr_metrics_hist_kind k, const lr_
 
 lr_metrics_dl lr_metrics_dl_of(const char *code) {
     static const char *const names[LR_DL_OTHER] = {"too_large", "bad_magic", "unknown_schema",
-                                                   "malformed", "contract", "unexpected_topic"};
+                                                   "malformed", "contract", "unexpected_topic",
+                                                   "over_capacity"};
     for (int i = 0; i < LR_DL_OTHER; i++)
         if (strcmp(code, names[i]) == 0) return (lr_metrics_dl)i;
     return LR_DL_OTHER;

@@ -32,7 +32,7 @@ typedef struct lr_metrics lr_metrics;
 /* Dead-letter reason codes (the `lead-router-error-code` header's values). */
 typedef enum lr_metrics_dl {
     LR_DL_TOO_LARGE = 0, LR_DL_BAD_MAGIC, LR_DL_UNKNOWN_SCHEMA, LR_DL_MALFORMED,
-    LR_DL_CONTRACT, LR_DL_UNEXPECTED_TOPIC, LR_DL_OTHER, LR_DL__COUNT
+    LR_DL_CONTRACT, LR_DL_UNEXPECTED_TOPIC, LR_DL_OVER_CAPACITY, LR_DL_OTHER, LR_DL__COUNT
 } lr_metrics_dl;
 lr_metrics_dl lr_metrics_dl_of(const char *code);
 
@@ -61,7 +61,7 @@ void lr_metrics_hist_merge(lr_metrics_hist *h, lr_metrics_hist_kind k, const lr_
 /* One snapshot: what the processing thread fills at each publish. Arrays
  * are sized by the shape given to lr_metrics_new. */
 typedef struct lr_metrics_snap {
-    uint64_t leads_in, sales_in, duplicates, transactions, aborts;
+    uint64_t leads_in, sales_in, duplicates, shed, transactions, aborts;
     uint64_t dead_letters[LR_DL__COUNT];
     uint64_t *decisions;   /* [stage * (n_tiers + 1) + tier + 1], as lr_core_counts */
     uint64_t *assignments; /* [team * n_reps + rep] */

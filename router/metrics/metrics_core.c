@@ -12,6 +12,7 @@ void lr_metrics_add_core(lr_metrics_snap *s, const lr_metrics *m, lr_core *core)
     size_t n_tiers = lr_metrics_n_tiers(m), n_teams = lr_metrics_n_teams(m),
            n_reps = lr_metrics_n_reps(m);
     s->duplicates += lr_core_stats_get(core)->duplicates;
+    s->shed += lr_core_stats_get(core)->shed;
     if (k->n_tiers == n_tiers)
         for (size_t i = 0; i < (size_t)LR_STAGE__COUNT * (n_tiers + 1); i++)
             s->decisions[i] += k->decisions[i];

@@ -98,7 +98,7 @@ static void assignments(out *o, const lr_metrics *m, const lr_metrics_snap *s) {
 static void dead_letters(out *o, const lr_metrics_snap *s) {
     static const char *const names[LR_DL__COUNT] = {
         "too_large", "bad_magic", "unknown_schema", "malformed", "contract",
-        "unexpected_topic", "other"};
+        "unexpected_topic", "over_capacity", "other"};
     head(o, "dead_letters_total", "counter",
          "Input messages sent to the dead-letter topic, by reason code.");
     for (int i = 0; i < LR_DL__COUNT; i++)
@@ -158,6 +158,9 @@ static void counters(out *o, const lr_metrics_snap *s) {
            "Sales activity messages read from their topic.", (double)s->sales_in);
     scalar(o, "duplicates_total", "counter",
            "Leads seen again within their duplicate window.", (double)s->duplicates);
+    scalar(o, "leads_shed_total", "counter",
+           "New leads refused: the lead table was full (qualification.max_leads).",
+           (double)s->shed);
     scalar(o, "sla_open_clocks", "gauge", "SLA clocks running.", (double)s->open_clocks);
     scalar(o, "transactions_committed_total", "counter",
            "Commit windows committed (Kafka transactions in exactly_once).",

@@ -89,6 +89,10 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
         fprintf(f, " %s %llu", lr_stage_name((lr_stage)i), (unsigned long long)s->by_stage[i]);
     fprintf(f, "  (duplicates ignored %llu)\n",
             (unsigned long long)lr_core_stats_get(core)->duplicates);
+    uint64_t shed = lr_core_stats_get(core)->shed;
+    if (shed)
+        fprintf(f, "shed: %llu new leads, the lead table was full (qualification.max_leads)\n",
+                (unsigned long long)shed);
     fprintf(f, "tiers:");
     for (size_t t = 0; t < lr_qualify_tier_count(cfg->rules.qualify); t++)
         fprintf(f, " %s %llu", lr_qualify_tier_name(cfg->rules.qualify, t),
@@ -192,7 +196,12 @@ static int feed_event(run *r, long lineno, lr_err *err) {
     if (advance_through(r, ev->time)) return write_failed(r, err);
     if (ev->kind == LR_JSON_LEAD) {
         r->s.leads++;
-        lr_core_on_lead(r->core, &ev->u.lead, r->clock, &r->events);
+        if (!lr_core_on_lead(r->core, &ev->u.lead, r->clock, &r->events) && r->o->warnings &&
+            lr_core_stats_get(r->core)->shed == 1) /* one line, when the limit is first hit */
+            fprintf(r->o->warnings,
+                    "%s:%ld: warning: the lead table is full (qualification.max_leads %lld): "
+                    "new leads are shed (over_capacity) until records close\n",
+                    r->in_name, lineno, (long long)lr_qualify_max_leads(r->cfg->rules.qualify));
     } else {
         r->s.activities++;
         lr_core_on_sales(r->core, &ev->u.sales, r->clock, &r->events);
@@ -200,7 +209,32 @@ static int feed_event(run *r, long lineno, lr_err *err) {
     return write_out(r) ? write_failed(r, err) : 0;
 }
 
-/* Every line, in order. getline's -1 is the end of the file or a read error
+/* One line into *buf, with its '\n'; its length, or -1 at the end of the
+ * file or on a read error. A line longer than `max` (plus "\r\n") is read
+ * only that far, and the length returned is one over, which the parser
+ * refuses: so a hostile line costs at most max_message_bytes of buffer,
+ * where getline would hold all of it. */
+static ssize_t read_line(FILE *in, char **buf, size_t *cap, size_t max) {
+    size_t len = 0, limit = max + 3; /* the body, "\r\n" and one byte over */
+    int c = EOF;
+    flockfile(in);
+    while (len < limit && (c = getc_unlocked(in)) != EOF) {
+        if (len + 2 > *cap) {
+            *cap = *cap ? *cap * 2 : 4096;
+            if (*cap > limit + 2) *cap = limit + 2;
+            *buf = realloc(*buf, *cap);
+            if (!*buf) abort();
+        }
+        (*buf)[len++] = (char)c;
+        if (c == '\n') break;
+    }
+    funlockfile(in);
+    if (len == 0) return -1;
+    (*buf)[len] = '\0';
+    return (ssize_t)len;
+}
+
+/* Every line, in order. read_line's -1 is the end of the file or a read error
  * (EISDIR for a directory, EIO...): only ferror tells them apart, and a read
  * error must not pass for a short, successful replay. */
 static int read_events(run *r, lr_err *err) {
@@ -210,10 +244,17 @@ static int read_events(run *r, lr_err *err) {
     long lineno = 0;
     int rc = 0;
     errno = 0;
-    while ((len = getline(&text, &cap, r->in)) >= 0) {
+    size_t max = (size_t)r->cfg->kafka.max_message_bytes;
+    while ((len = read_line(r->in, &text, &cap, max)) >= 0) {
         lineno++;
         lr_arena_reset(&r->arena);
-        int p = lr_jsonio_parse_line(text, (size_t)len, (size_t)r->cfg->kafka.max_message_bytes,
+        if ((size_t)len > max + 2 && text[len - 1] != '\n') {
+            lr_err_set(err, LR_ERR_FATAL, "%s:%ld: line longer than %zu bytes "
+                       "(kafka.max_message_bytes)", r->in_name, lineno, max);
+            rc = 1;
+            break;
+        }
+        int p = lr_jsonio_parse_line(text, (size_t)len, max,
                                      r->in_name, lineno, r->ev, &r->arena, err);
         if (p < 0 || (p == 0 && feed_event(r, lineno, err))) {
             rc = 1;

@@ -1,0 +1,282 @@
+/* history.c - see history.h.
+ *
+ * Each partition is read from its own queue (forwarding to the consumer's
+ * queue is switched off), so the merge can ask a given partition for its next
+ * record. A partition holds at most one decoded record, its head; the head
+ * handed out is refilled at the next call, which is why its strings stay
+ * valid until then. */
+#include "history.h"
+
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+/* How long a partition may stay silent before its end (broker gone). */
+#define SILENCE_MS 30000
+#define META_TIMEOUT_MS 10000
+
+typedef struct part {
+    const char *topic;
+    int kind; /* 0 leads, 1 sales activity: the tie-break order */
+    int32_t partition;
+    int64_t end;  /* first offset past the range */
+    bool done, has_head;
+    int64_t head_offset;
+    rd_kafka_queue_t *q;
+    lr_arena arena;
+    lr_json_input head;
+} part;
+
+struct lr_history {
+    const lr_config *cfg;
+    rd_kafka_t *rk;
+    lr_codec *codec;
+    lr_time_ms since, until;
+    part *parts;
+    size_t n_parts;
+    part *taken; /* handed out at the last call: refill first */
+    uint64_t read, decided, undecodable, outside;
+};
+
+static int set(rd_kafka_conf_t *c, const char *k, const char *v, lr_err *err) {
+    char errstr[256];
+    if (rd_kafka_conf_set(c, k, v, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK) return 0;
+    lr_err_set(err, LR_ERR_FATAL, "kafka property %s=%s: %s", k, v, errstr);
+    return -1;
+}
+
+/* kafka.properties first (brokers, security), then what makes this a
+ * reader that joins nothing and commits nothing. librdkafka wants a group id
+ * even for assign(); it is never joined. */
+static rd_kafka_t *reader_new(const lr_config *cfg, lr_err *err) {
+    const lr_kafka_config *kc = &cfg->kafka;
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char group[512], errstr[512];
+    snprintf(group, sizeof(group), "%s.replay", kc->group_id ? kc->group_id : "lead-router");
+    for (size_t i = 0; i < kc->n_props; i++)
+        if (set(c, kc->prop_keys[i], kc->prop_values[i], err)) goto fail;
+    if (set(c, "group.id", group, err) || set(c, "enable.auto.commit", "false", err) ||
+        set(c, "enable.auto.offset.store", "false", err) ||
+        set(c, "enable.partition.eof", "true", err) ||
+        set(c, "isolation.level", "read_committed", err) ||
+        set(c, "allow.auto.create.topics", "false", err) ||
+        set(c, "fetch.wait.max.ms", "10", err))
+        goto fail;
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, errstr, sizeof(errstr));
+    if (!rk) lr_err_set(err, LR_ERR_FATAL, "kafka: cannot create the reader: %s", errstr);
+    return rk;
+fail:
+    rd_kafka_conf_destroy(c);
+    return NULL;
+}
+
+static int partition_count(rd_kafka_t *rk, const char *topic, lr_err *err) {
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, META_TIMEOUT_MS);
+    int n = -1;
+    if (!e && md->topic_cnt == 1 && !md->topics[0].err) n = md->topics[0].partition_cnt;
+    else if (!e) e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    if (n < 0) lr_err_set(err, LR_ERR_FATAL, "kafka: topic %s: %s", topic, rd_kafka_err2str(e));
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    return n;
+}
+
+/* Start offsets (first timestamp >= since) and ends (first timestamp >
+ * until, or the end now) of every partition, in two offsets_for_times calls. */
+static int find_range(lr_history *h, rd_kafka_topic_partition_list_t *starts, lr_err *err) {
+    rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_copy(starts);
+    for (int i = 0; i < starts->cnt; i++) {
+        starts->elems[i].offset = h->since;
+        ends->elems[i].offset = h->until == LR_TIME_NONE ? INT64_MAX : h->until + 1;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(h->rk, starts, META_TIMEOUT_MS);
+    if (!e && h->until != LR_TIME_NONE) e = rd_kafka_offsets_for_times(h->rk, ends, META_TIMEOUT_MS);
+    for (int i = 0; !e && i < starts->cnt; i++) {
+        part *p = &h->parts[i];
+        int64_t lo = 0, hi = 0;
+        e = rd_kafka_query_watermark_offsets(h->rk, p->topic, p->partition, &lo, &hi,
+                                             META_TIMEOUT_MS);
+        if (e) break;
+        e = starts->elems[i].err ? starts->elems[i].err : ends->elems[i].err;
+        int64_t end = h->until == LR_TIME_NONE || ends->elems[i].offset < 0 ? hi
+                                                                             : ends->elems[i].offset;
+        p->end = end;
+        if (starts->elems[i].offset < 0) starts->elems[i].offset = hi; /* nothing that late */
+        p->done = starts->elems[i].offset >= end;
+    }
+    if (e) lr_err_set(err, LR_ERR_FATAL, "kafka: cannot read offsets for the range: %s",
+                      rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(ends);
+    return e ? -1 : 0;
+}
+
+static int add_topic(lr_history *h, const char *topic, int kind, lr_err *err) {
+    int n = partition_count(h->rk, topic, err);
+    if (n < 0) return -1;
+    h->parts = realloc(h->parts, (h->n_parts + (size_t)n) * sizeof(*h->parts));
+    for (int i = 0; i < n; i++) {
+        part *p = &h->parts[h->n_parts++];
+        memset(p, 0, sizeof(*p));
+        p->topic = topic;
+        p->kind = kind;
+        p->partition = i;
+        lr_arena_init(&p->arena, 16 * 1024);
+    }
+    return 0;
+}
+
+/* Decodes m into p's head; false (counted) when it does not decode or lies
+ * outside the range. */
+static bool take(lr_history *h, part *p, const rd_kafka_message_t *m) {
+    h->read++;
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (ts < h->since || (h->until != LR_TIME_NONE && ts > h->until)) {
+        h->outside++;
+        return false;
+    }
+    const char *reason = NULL;
+    lr_arena_reset(&p->arena);
+    lr_codec_status st;
+    if (p->kind == 0) {
+        p->head.kind = LR_JSON_LEAD;
+        st = lr_codec_decode_lead(h->codec, m->payload, m->len, &p->head.u.lead, &p->arena, &reason);
+        p->head.time = p->head.u.lead.event_time;
+    } else {
+        p->head.kind = LR_JSON_SALES;
+        st = lr_codec_decode_sales(h->codec, m->payload, m->len, &p->head.u.sales, &p->arena,
+                                   &reason);
+        p->head.time = p->head.u.sales.occurred_at;
+    }
+    if (st != LR_CODEC_OK) {
+        h->undecodable++;
+        return false;
+    }
+    p->head_offset = m->offset;
+    return true;
+}
+
+/* Reads p up to its next record in range, or its end. */
+static int fill(lr_history *h, part *p, lr_err *err) {
+    while (!p->done && !p->has_head) {
+        rd_kafka_message_t *m = rd_kafka_consume_queue(p->q, SILENCE_MS);
+        if (!m) {
+            lr_err_set(err, LR_ERR_FATAL, "kafka: %s [%" PRId32 "]: nothing read for %d s before "
+                       "the end of the range (offset %" PRId64 ")", p->topic, p->partition,
+                       SILENCE_MS / 1000, p->end);
+            return -1;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset >= p->end)) {
+            p->done = true;
+        } else if (m->err) {
+            lr_err_set(err, LR_ERR_FATAL, "kafka: %s [%" PRId32 "]: %s", p->topic, p->partition,
+                       rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            return -1;
+        } else {
+            p->has_head = take(h, p, m);
+            if (m->offset + 1 >= p->end) p->done = true;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return 0;
+}
+
+static bool before(const part *a, const part *b) {
+    if (a->head.time != b->head.time) return a->head.time < b->head.time;
+    if (a->kind != b->kind) return a->kind < b->kind;
+    if (a->partition != b->partition) return a->partition < b->partition;
+    return a->head_offset < b->head_offset;
+}
+
+/* A linear scan for the smallest head: topics have a handful of partitions,
+ * fewer than a heap would pay off for. */
+static int next(void *ctx, lr_json_input *ev, lr_arena *arena, long *pos, lr_err *err) {
+    (void)arena;
+    lr_history *h = ctx;
+    if (h->taken && fill(h, h->taken, err)) return -1;
+    h->taken = NULL;
+    part *best = NULL;
+    for (size_t i = 0; i < h->n_parts; i++)
+        if (h->parts[i].has_head && (!best || before(&h->parts[i], best))) best = &h->parts[i];
+    if (!best) return 1;
+    *ev = best->head;
+    best->has_head = false;
+    h->taken = best;
+    *pos = (long)++h->decided;
+    return 0;
+}
+
+/* Each partition's own queue, not forwarded to the consumer's, assigned at
+ * its start offset; then every head is read. */
+static int start(lr_history *h, rd_kafka_topic_partition_list_t *list, lr_err *err) {
+    for (size_t i = 0; i < h->n_parts; i++) {
+        h->parts[i].q = rd_kafka_queue_get_partition(h->rk, h->parts[i].topic, h->parts[i].partition);
+        rd_kafka_queue_forward(h->parts[i].q, NULL);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_assign(h->rk, list);
+    if (e) {
+        lr_err_set(err, LR_ERR_FATAL, "kafka: cannot assign the partitions: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    for (size_t i = 0; i < h->n_parts; i++)
+        if (fill(h, &h->parts[i], err)) return -1;
+    return 0;
+}
+
+lr_history *lr_history_open(const lr_config *cfg, lr_time_ms since, lr_time_ms until,
+                            lr_replay_source *src, lr_err *err) {
+    lr_history *h = calloc(1, sizeof(*h));
+    h->cfg = cfg;
+    h->since = since;
+    h->until = until;
+    const lr_kafka_config *kc = &cfg->kafka;
+    lr_codec_ids ids = {(int32_t)kc->schema_ids.lead, (int32_t)kc->schema_ids.sales_activity,
+                        (int32_t)kc->schema_ids.decision, (int32_t)kc->schema_ids.status,
+                        (int32_t)kc->schema_ids.alert};
+    h->codec = lr_codec_new(&ids, (size_t)kc->max_message_bytes, err);
+    h->rk = h->codec ? reader_new(cfg, err) : NULL;
+    if (!h->rk || add_topic(h, kc->topics.leads, 0, err) ||
+        add_topic(h, kc->topics.sales_activity, 1, err)) {
+        lr_history_close(h);
+        return NULL;
+    }
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)h->n_parts);
+    for (size_t i = 0; i < h->n_parts; i++)
+        rd_kafka_topic_partition_list_add(list, h->parts[i].topic, h->parts[i].partition);
+    int rc = find_range(h, list, err);
+    if (rc == 0) rc = start(h, list, err);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (rc) {
+        lr_history_close(h);
+        return NULL;
+    }
+    *src = (lr_replay_source){.name = "kafka", .next = next, .ctx = h};
+    return h;
+}
+
+void lr_history_report(const lr_history *h, FILE *f) {
+    fprintf(f, "kafka: %zu partitions, %" PRIu64 " records read: %" PRIu64 " replayed, %" PRIu64
+               " undecodable (skipped; live they go to the dead-letter topic), %" PRIu64
+               " outside the time range\n",
+            h->n_parts, h->read, h->decided, h->undecodable, h->outside);
+}
+
+void lr_history_close(lr_history *h) {
+    if (!h) return;
+    for (size_t i = 0; i < h->n_parts; i++) {
+        if (h->parts[i].q) rd_kafka_queue_destroy(h->parts[i].q);
+        lr_arena_destroy(&h->parts[i].arena);
+    }
+    if (h->rk) {
+        rd_kafka_assign(h->rk, NULL);
+        rd_kafka_destroy(h->rk);
+    }
+    lr_codec_free(h->codec);
+    free(h->parts);
+    free(h);
+}

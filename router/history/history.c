@@ -1,10 +1,12 @@
 /* history.c - see history.h.
  *
- * Each partition is read from its own queue (forwarding to the consumer's
- * queue is switched off), so the merge can ask a given partition for its next
- * record. A partition holds at most one decoded record, its head; the head
- * handed out is refilled at the next call, which is why its strings stay
- * valid until then. */
+ * One consumer queue brings every partition's records; each goes to its
+ * partition's FIFO, so that the merge can ask a given partition for its next
+ * record. A partition whose FIFO holds many records (it runs ahead of the
+ * others in event time) is paused until the merge has drained it, which
+ * bounds memory. A partition holds at most one decoded record, its head; the
+ * head handed out is refilled at the next call, which is why its strings
+ * stay valid until then. */
 #include "history.h"
 
 #include <inttypes.h>
@@ -14,8 +16,11 @@
 
 #include "codec.h"
 
-/* How long a partition may stay silent before its end (broker gone). */
+/* How long the broker may stay silent before the range's end (broker gone). */
 #define SILENCE_MS 30000
+/* A partition this far ahead of the merge stops fetching until drained. */
+#define PAUSE_AT 2000
+#define RESUME_AT 200
 #define META_TIMEOUT_MS 10000
 
 typedef struct part {
@@ -25,7 +30,9 @@ typedef struct part {
     int64_t end;  /* first offset past the range */
     bool done, has_head;
     int64_t head_offset;
-    rd_kafka_queue_t *q;
+    rd_kafka_message_t **fifo; /* records fetched, not yet decoded: a ring */
+    size_t first, count, cap;
+    bool paused;
     lr_arena arena;
     lr_json_input head;
 } part;
@@ -86,32 +93,27 @@ static int partition_count(rd_kafka_t *rk, const char *topic, lr_err *err) {
     return n;
 }
 
-/* Start offsets (first timestamp >= since) and ends (first timestamp >
- * until, or the end now) of every partition, in two offsets_for_times calls. */
+/* Start offsets (the first record with a timestamp at or after since) and
+ * ends (the end of each partition now). The end is not looked up by time:
+ * a partition's timestamps need not grow with its offsets (a record produced
+ * late with an early time), and offsets_for_times(until) would stop at the
+ * first record past until, leaving out what follows it. Records past until
+ * are read, counted and skipped instead. */
 static int find_range(lr_history *h, rd_kafka_topic_partition_list_t *starts, lr_err *err) {
-    rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_copy(starts);
-    for (int i = 0; i < starts->cnt; i++) {
-        starts->elems[i].offset = h->since;
-        ends->elems[i].offset = h->until == LR_TIME_NONE ? INT64_MAX : h->until + 1;
-    }
+    for (int i = 0; i < starts->cnt; i++) starts->elems[i].offset = h->since;
     rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(h->rk, starts, META_TIMEOUT_MS);
-    if (!e && h->until != LR_TIME_NONE) e = rd_kafka_offsets_for_times(h->rk, ends, META_TIMEOUT_MS);
     for (int i = 0; !e && i < starts->cnt; i++) {
         part *p = &h->parts[i];
         int64_t lo = 0, hi = 0;
         e = rd_kafka_query_watermark_offsets(h->rk, p->topic, p->partition, &lo, &hi,
                                              META_TIMEOUT_MS);
-        if (e) break;
-        e = starts->elems[i].err ? starts->elems[i].err : ends->elems[i].err;
-        int64_t end = h->until == LR_TIME_NONE || ends->elems[i].offset < 0 ? hi
-                                                                             : ends->elems[i].offset;
-        p->end = end;
+        if (!e) e = starts->elems[i].err;
+        p->end = hi;
         if (starts->elems[i].offset < 0) starts->elems[i].offset = hi; /* nothing that late */
-        p->done = starts->elems[i].offset >= end;
+        p->done = starts->elems[i].offset >= hi;
     }
     if (e) lr_err_set(err, LR_ERR_FATAL, "kafka: cannot read offsets for the range: %s",
                       rd_kafka_err2str(e));
-    rd_kafka_topic_partition_list_destroy(ends);
     return e ? -1 : 0;
 }
 
@@ -160,23 +162,66 @@ static bool take(lr_history *h, part *p, const rd_kafka_message_t *m) {
     return true;
 }
 
+static void set_paused(lr_history *h, part *p, bool pause) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    if (pause) rd_kafka_pause_partitions(h->rk, l);
+    else rd_kafka_resume_partitions(h->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = pause;
+}
+
+static part *part_of(lr_history *h, const rd_kafka_message_t *m) {
+    if (!m->rkt) return NULL;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    for (size_t i = 0; i < h->n_parts; i++)
+        if (h->parts[i].partition == m->partition && strcmp(h->parts[i].topic, topic) == 0)
+            return &h->parts[i];
+    return NULL;
+}
+
+/* One record (or event) from the consumer into its partition's FIFO. */
+static int pump(lr_history *h, lr_err *err) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(h->rk, SILENCE_MS);
+    if (!m) {
+        lr_err_set(err, LR_ERR_FATAL, "kafka: nothing read for %d s before the end of the range",
+                   SILENCE_MS / 1000);
+        return -1;
+    }
+    part *p = part_of(h, m);
+    if (!p || (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
+        lr_err_set(err, LR_ERR_FATAL, "kafka: %s", m->err ? rd_kafka_message_errstr(m)
+                                                          : "a record of a partition not read");
+        rd_kafka_message_destroy(m);
+        return -1;
+    }
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        rd_kafka_message_t **f = malloc(cap * sizeof(*f));
+        for (size_t i = 0; i < p->count; i++) f[i] = p->fifo[(p->first + i) % p->cap];
+        free(p->fifo);
+        p->fifo = f;
+        p->first = 0;
+        p->cap = cap;
+    }
+    p->fifo[(p->first + p->count++) % p->cap] = m;
+    if (p->count >= PAUSE_AT && !p->paused) set_paused(h, p, true);
+    return 0;
+}
+
 /* Reads p up to its next record in range, or its end. */
 static int fill(lr_history *h, part *p, lr_err *err) {
     while (!p->done && !p->has_head) {
-        rd_kafka_message_t *m = rd_kafka_consume_queue(p->q, SILENCE_MS);
-        if (!m) {
-            lr_err_set(err, LR_ERR_FATAL, "kafka: %s [%" PRId32 "]: nothing read for %d s before "
-                       "the end of the range (offset %" PRId64 ")", p->topic, p->partition,
-                       SILENCE_MS / 1000, p->end);
-            return -1;
+        if (p->count == 0) {
+            if (pump(h, err)) return -1;
+            continue;
         }
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || (!m->err && m->offset >= p->end)) {
+        rd_kafka_message_t *m = p->fifo[p->first];
+        p->first = (p->first + 1) % p->cap;
+        p->count--;
+        if (p->paused && p->count <= RESUME_AT) set_paused(h, p, false);
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF || m->offset >= p->end) {
             p->done = true;
-        } else if (m->err) {
-            lr_err_set(err, LR_ERR_FATAL, "kafka: %s [%" PRId32 "]: %s", p->topic, p->partition,
-                       rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            return -1;
         } else {
             p->has_head = take(h, p, m);
             if (m->offset + 1 >= p->end) p->done = true;
@@ -211,13 +256,12 @@ static int next(void *ctx, lr_json_input *ev, lr_arena *arena, long *pos, lr_err
     return 0;
 }
 
-/* Each partition's own queue, not forwarded to the consumer's, assigned at
- * its start offset; then every head is read. */
+/* Every partition assigned at its start offset (those with nothing in the
+ * range are not read at all); then every head is read. */
 static int start(lr_history *h, rd_kafka_topic_partition_list_t *list, lr_err *err) {
-    for (size_t i = 0; i < h->n_parts; i++) {
-        h->parts[i].q = rd_kafka_queue_get_partition(h->rk, h->parts[i].topic, h->parts[i].partition);
-        rd_kafka_queue_forward(h->parts[i].q, NULL);
-    }
+    rd_kafka_poll_set_consumer(h->rk);
+    for (int i = list->cnt - 1; i >= 0; i--)
+        if (h->parts[i].done) rd_kafka_topic_partition_list_del_by_idx(list, i);
     rd_kafka_resp_err_t e = rd_kafka_assign(h->rk, list);
     if (e) {
         lr_err_set(err, LR_ERR_FATAL, "kafka: cannot assign the partitions: %s", rd_kafka_err2str(e));
@@ -269,8 +313,10 @@ void lr_history_report(const lr_history *h, FILE *f) {
 void lr_history_close(lr_history *h) {
     if (!h) return;
     for (size_t i = 0; i < h->n_parts; i++) {
-        if (h->parts[i].q) rd_kafka_queue_destroy(h->parts[i].q);
-        lr_arena_destroy(&h->parts[i].arena);
+        part *p = &h->parts[i];
+        for (size_t k = 0; k < p->count; k++) rd_kafka_message_destroy(p->fifo[(p->first + k) % p->cap]);
+        free(p->fifo);
+        lr_arena_destroy(&p->arena);
     }
     if (h->rk) {
         rd_kafka_assign(h->rk, NULL);

@@ -3,8 +3,8 @@
  *
  * Reads the leads and sales-activity topics of the configuration, every
  * partition, from the first offset whose timestamp is at or after `since`
- * (offsets_for_times) to the end of the range: the first offset past `until`,
- * or the end of the partition when the reader started. read_committed; a
+ * (offsets_for_times) to the end of the partition when the reader started;
+ * records stamped after `until` are read, counted and skipped. read_committed; a
  * consumer that joins no group and commits nothing (partitions assigned
  * explicitly). Records decode with the same codec and contract as `run`;
  * those that do not are counted and skipped, never fatal. Partitions are

@@ -165,6 +165,7 @@ static void html_is_one_page(void **state) {
     add(f);
     const char *h = text(f, 2);
     assert_true(strncmp(h, "<!DOCTYPE html>", 15) == 0);
+    assert_non_null(strstr(h, "</style></head><body>")); /* the style sheet whole */
     assert_non_null(strstr(h, "<b id=\"changed\">1</b>"));
     assert_non_null(strstr(h, "<svg id=\"chart-reps\""));
     assert_non_null(strstr(h, "<svg id=\"chart-flows\""));

@@ -158,12 +158,17 @@ const char *lr_diff_tier_label(const lr_diff *d, size_t t) {
 void lr_diff_puts(lr_buf *b, const char *s) { lr_buf_append(b, s, strlen(s)); }
 
 void lr_diff_printf(lr_buf *b, const char *fmt, ...) {
-    char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n > 0) lr_buf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+    if (n <= 0) return;
+    /* printed in place, however long (the page's style sheet is) */
+    char *at = (char *)lr_buf_reserve(b, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(at, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }
 
 void lr_diff_put_escaped(lr_buf *b, const char *s, size_t len, bool html) {

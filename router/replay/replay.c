@@ -129,6 +129,7 @@ struct lr_replay_file {
     char *text;
     size_t cap;
     long lineno;
+    lr_replay_readahead *ahead;
 };
 
 /* getline's -1 is the end of the file or a read error (EISDIR for a
@@ -169,12 +170,14 @@ lr_replay_file *lr_replay_file_open(const char *path, size_t max_bytes, lr_repla
         free(f);
         return NULL;
     }
-    *src = (lr_replay_source){.name = f->name, .next = file_next, .ctx = f};
+    lr_replay_source direct = {.name = f->name, .next = file_next, .ctx = f};
+    f->ahead = lr_replay_readahead_new(&direct, src);
     return f;
 }
 
 void lr_replay_file_close(lr_replay_file *f) {
     if (!f) return;
+    lr_replay_readahead_free(f->ahead); /* first: its thread reads the file */
     if (f->own) fclose(f->in);
     free(f->text);
     free(f);

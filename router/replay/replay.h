@@ -66,7 +66,16 @@ typedef struct lr_replay_drive_opts {
  * never per event. */
 int lr_replay_drive(const lr_replay_drive_opts *o, lr_replay_stats *stats, lr_err *err);
 
-/* A JSON-lines file (or standard input for NULL / "-") as a source. */
+/* Reads `inner` ahead on a thread of its own into a ring of events, so that
+ * reading and parsing overlap with deciding; *out is the source to use.
+ * Only for sources whose events live in the arena they are given (the file
+ * source does this itself). Stops the thread and frees the ring on _free. */
+typedef struct lr_replay_readahead lr_replay_readahead;
+lr_replay_readahead *lr_replay_readahead_new(const lr_replay_source *inner, lr_replay_source *out);
+void lr_replay_readahead_free(lr_replay_readahead *r);
+
+/* A JSON-lines file (or standard input for NULL / "-") as a source, read
+ * ahead on a thread (lr_replay_readahead). */
 typedef struct lr_replay_file lr_replay_file;
 lr_replay_file *lr_replay_file_open(const char *path, size_t max_bytes, lr_replay_source *src,
                                     lr_err *err);

@@ -2,7 +2,10 @@
  * write every event the router would publish as JSON lines. The same input
  * and configuration always give byte-identical output. Lines are held to the
  * same input contract as Kafka messages (docs/events.md, "One contract for
- * every input"). Not pure: reads and writes files; single-threaded. */
+ * every input"). The same driver runs two cores for `diff` (whatif.h) and
+ * reads Kafka for --from-kafka (history.h). Not pure: reads and writes files;
+ * the core and the output run on the caller's thread, a file is read ahead
+ * on a thread of its own (lr_replay_readahead). */
 #ifndef LR_REPLAY_H
 #define LR_REPLAY_H
 

@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 
@@ -46,6 +47,7 @@ struct lr_history {
     size_t n_parts;
     part *taken; /* handed out at the last call: refill first */
     uint64_t read, decided, undecodable, outside;
+    int64_t last_data; /* monotonic ms of the last record or partition event */
 };
 
 static int set(rd_kafka_conf_t *c, const char *k, const char *v, lr_err *err) {
@@ -180,15 +182,29 @@ static part *part_of(lr_history *h, const rd_kafka_message_t *m) {
     return NULL;
 }
 
-/* One record (or event) from the consumer into its partition's FIFO. */
+static int64_t mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* One record (or event) from the consumer into its partition's FIFO. An
+ * error of the client as a whole (a broker down) is retried by librdkafka:
+ * it stops the replay only once nothing has come for SILENCE_MS. */
 static int pump(lr_history *h, lr_err *err) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(h->rk, SILENCE_MS);
-    if (!m) {
-        lr_err_set(err, LR_ERR_FATAL, "kafka: nothing read for %d s before the end of the range",
-                   SILENCE_MS / 1000);
-        return -1;
+    if (!h->last_data) h->last_data = mono_ms();
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(h->rk, 1000);
+    part *p = m ? part_of(h, m) : NULL;
+    if (!m || (!p && m->err && !rd_kafka_fatal_error(h->rk, NULL, 0))) {
+        bool silent = mono_ms() - h->last_data > SILENCE_MS;
+        if (silent)
+            lr_err_set(err, LR_ERR_FATAL, "kafka: nothing read for %d s before the end of the "
+                       "range%s%s", SILENCE_MS / 1000, m ? ": " : "",
+                       m ? rd_kafka_message_errstr(m) : "");
+        if (m) rd_kafka_message_destroy(m);
+        return silent ? -1 : 0;
     }
-    part *p = part_of(h, m);
+    h->last_data = mono_ms();
     if (!p || (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
         lr_err_set(err, LR_ERR_FATAL, "kafka: %s", m->err ? rd_kafka_message_errstr(m)
                                                           : "a record of a partition not read");

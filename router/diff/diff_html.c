@@ -127,16 +127,18 @@ static void moves_table(lr_buf *b, const char *title, const char *id, const uint
                         size_t w, const char *(*name)(const lr_diff *, size_t), const lr_diff *d) {
     lr_diff_printf(b, "<h2>%s</h2><table id=\"%s\"><tr><th>from</th><th>to</th><th>leads</th></tr>\n",
                    title, id);
+    bool any = false;
     for (size_t f = 0; f < w; f++)
         for (size_t t = 0; t < w; t++) {
             if (f == t || !m[f * w + t]) continue;
+            any = true;
             lr_diff_puts(b, "<tr><td>");
             esc(b, name(d, f));
             lr_diff_puts(b, "</td><td style=\"text-align:left\">");
             esc(b, name(d, t));
             lr_diff_printf(b, "</td><td>%llu</td></tr>\n", (unsigned long long)m[f * w + t]);
         }
-    lr_diff_puts(b, "</table>\n");
+    lr_diff_puts(b, any ? "</table>\n" : "<tr><td colspan=\"3\">none</td></tr></table>\n");
 }
 
 

@@ -63,6 +63,7 @@ void lr_core_free(lr_core *c) {
 
 const lr_core_stats *lr_core_stats_get(const lr_core *c) { return &c->stats; }
 const lr_core_counts *lr_core_counts_get(const lr_core *c) { return &c->counts; }
+const lr_rulebook *lr_core_rulebook(const lr_core *c) { return c->rules; }
 
 static void count_decision(lr_core *c, lr_stage stage, int tier) {
     lr_core_counts *k = &c->counts;

@@ -56,6 +56,8 @@ void lr_core_advance(lr_core *core, lr_time_ms now, lr_out *out);
 /* Earliest instant something falls due; LR_TIME_NONE when nothing is open. */
 lr_time_ms lr_core_next_due(const lr_core *core);
 
+/* The rulebook the core was created from (borrowed, as passed to lr_core_new). */
+const lr_rulebook *lr_core_rulebook(const lr_core *core);
 const lr_core_stats *lr_core_stats_get(const lr_core *core);
 const lr_core_counts *lr_core_counts_get(const lr_core *core);
 lr_lifecycle *lr_core_lifecycle(lr_core *core);

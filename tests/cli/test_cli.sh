@@ -3,7 +3,8 @@
 # configurations (FILE:LINE on standard error, exit 1), hostile ones under a
 # 100 MB address-space cap, usage errors (exit 2),
 # and replay: standard input, read errors, times before 2000, events that go
-# back in time, --until bounds. Prints "N passed, M failed".
+# back in time, --until bounds; replay --from-kafka's and diff's usage errors,
+# diff's exit codes. Prints "N passed, M failed".
 set -u
 bin=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +28,7 @@ expect() {
 
 expect 0 "^lead-router [0-9]+\.[0-9]+\.[0-9]+$" "$bin" --version
 expect 0 "Commands:" "$bin" --help
-for cmd in run demo replay check; do
+for cmd in run demo replay diff check; do
   expect 0 "Usage: lead-router $cmd" "$bin" "$cmd" --help
 done
 expect 2 "no command given" "$bin"
@@ -151,6 +152,32 @@ for until in 99999999999999999999 1795169700 -5 10000-01-01T00:00:00Z 2026-13-01
     "$bin" replay -c "$example" -q --until "$until"
 done
 expect 0 '"lead_id":"C-1"' sh -c "echo '$lead' | '$bin' replay -c '$example' -q --until 2026-11-20T00:00:00Z"
+
+# replay --from-kafka and diff: usage errors exit 2 before anything is read
+expect 2 "--from-kafka needs --since TIME" "$bin" replay -c "$example" --from-kafka
+expect 2 "--since goes with --from-kafka" "$bin" replay -c "$example" --since 2026-11-17T00:00:00Z
+expect 2 "--input and --from-kafka exclude each other" \
+  "$bin" replay -c "$example" --from-kafka --since 2026-11-17T00:00:00Z --input x.jsonl
+expect 2 "--until must be after --since" \
+  "$bin" replay -c "$example" --from-kafka --since 2026-11-17T00:00:00Z --until 2026-11-16T00:00:00Z
+expect 2 "--since takes an ISO-8601 UTC time" "$bin" replay -c "$example" --from-kafka --since yesterday
+expect 2 "diff needs -c CURRENT -c PROPOSED" "$bin" diff -c "$example" --input x.jsonl
+expect 2 "diff takes exactly two -c" "$bin" diff -c a -c b -c c
+expect 2 "diff needs --input FILE or --from-kafka" "$bin" diff -c "$example" -c "$example"
+expect 2 "--fail-if-changed-more-than takes 0 to 100" \
+  "$bin" diff -c "$example" -c "$example" --input x.jsonl --fail-if-changed-more-than 120
+# diff: a rulebook against itself changes nothing and passes the strictest check
+echo "$lead" > "$tmp/one.jsonl"
+expect 0 "^leads decided 1: 0 change owner or stage" \
+  "$bin" diff -c "$example" -c "$example" --input "$tmp/one.jsonl" --fail-if-changed-more-than 0
+expect 0 '^\{"before":".*","decided":1,"changed":0,' \
+  "$bin" diff -c "$example" -c "$example" --input "$tmp/one.jsonl" --json
+expect 1 "$tmp/none.jsonl: No such file" "$bin" diff -c "$example" -c "$example" --input "$tmp/none.jsonl"
+expect 1 "^$tmp/bad.yaml:1: " sh -c "echo 'bogus: 1' > '$tmp/bad.yaml'; '$bin' diff -c '$example' -c '$tmp/bad.yaml' --input '$tmp/one.jsonl'"
+# a Kafka that is not there is an error (exit 1), never an empty replay
+sed 's/127.0.0.1:9092/127.0.0.1:1/' "$example" > "$tmp/nokafka.yaml"
+expect 1 "^kafka: topic leads: " \
+  "$bin" replay -q -c "$tmp/nokafka.yaml" --from-kafka --since 2026-11-17T00:00:00Z
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

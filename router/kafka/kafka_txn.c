@@ -29,10 +29,21 @@ typedef rd_kafka_error_t *(*txn_call)(runner *r, void *arg);
  * are, as a restart would, so the router does that in-process, a few times in
  * a row at most.
  *
+ * A hard broker restart (SIGKILL) does the same through the idempotent
+ * layer: a produce request in flight when the connection dropped is "possibly
+ * persisted", 2.0.2 then expects the next sequence past it, and when the
+ * broker never wrote it the retry is refused with OUT_OF_ORDER_SEQUENCE_NUMBER
+ * and taken for a fatal "sequence desynchronization" (or "rewound sequence
+ * number"; fixed in librdkafka 2.3.0, issue 4438). UNKNOWN_PRODUCER_ID and
+ * __INCONSISTENT come from the same bookkeeping. In every one of these cases
+ * the open transaction never commits (the new producer's init_transactions
+ * aborts it), and the state and the offsets are read back from what did
+ * commit, so renewing loses and repeats nothing.
+ *
  * Fencing is taken for that only when the transaction it hit had been open
  * longer than transaction.timeout.ms. A second instance started with the same
  * transactional id fences a transaction that is younger: that one, and every
- * other fatal error, still stops the router. */
+ * other fatal error (authorization, configuration), still stops the router. */
 #define MAX_RENEWALS 5
 
 static bool fenced_by_its_timeout(const runner *r, rd_kafka_resp_err_t fatal) {
@@ -46,7 +57,13 @@ static bool fenced_by_its_timeout(const runner *r, rd_kafka_resp_err_t fatal) {
 bool lr_kafka_txn_renewable(const runner *r) {
     if (!r->eos || r->txn.renewals >= MAX_RENEWALS) return false;
     rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(r->clients.producer, NULL, 0);
-    return fatal == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE || fenced_by_its_timeout(r, fatal);
+    switch (fatal) {
+    case RD_KAFKA_RESP_ERR_INVALID_TXN_STATE:
+    case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
+    case RD_KAFKA_RESP_ERR__INCONSISTENT: return true;
+    default: return fenced_by_its_timeout(r, fatal);
+    }
 }
 
 /* Calls until it succeeds or fails other than retriably. Any thread. */

@@ -72,6 +72,7 @@ static rd_kafka_error_t *txn_call_retrying(runner *r, const char *what, txn_call
     for (int attempt = 0;; attempt++) {
         rd_kafka_error_t *e = call(r, arg);
         if (!e || !rd_kafka_error_is_retriable(e) || attempt >= 50) return e;
+        if (atomic_load(&r->denied.set)) return e; /* no retry fixes that */
         lr_kafka_log(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
@@ -104,8 +105,18 @@ static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
     return txn_outcome(r, what, txn_call_retrying(r, what, call, arg));
 }
 
+/* In steps of 2 s, polling in between: with a wrong password or CA the
+ * producer never connects, and only a poll lets the error callback see why
+ * (lr_kafka_client_denied). 15 steps make the 30 s of one attempt. */
 static rd_kafka_error_t *call_init(runner *r, void *arg) {
-    return rd_kafka_init_transactions(r->clients.producer, 30000);
+    (void)arg;
+    for (int step = 1;; step++) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(r->clients.producer, 2000);
+        if (!e || !rd_kafka_error_is_retriable(e) || step == 15) return e;
+        rd_kafka_poll(r->clients.producer, 0);
+        if (lr_kafka_client_denied(r)) return e;
+        rd_kafka_error_destroy(e);
+    }
 }
 static rd_kafka_error_t *call_begin(runner *r, void *arg) {
     return rd_kafka_begin_transaction(r->clients.producer);

@@ -4,6 +4,8 @@
  * consumer, the state readers that restore changelogs, and the output topic
  * handles. kafka.properties comes first and the caller's extra properties
  * after; the defaults set here give way when kafka.properties names the key.
+ * Every client's error callback keeps the first error no retry can fix (a
+ * wrong password or CA) for the main thread to stop with.
  * Everything here runs at start, on assignment or on producer renewal,
  * except the delivery reports. */
 #include <inttypes.h>

@@ -4,8 +4,9 @@
  * then the offset commit), the pipelined commit on the worker thread, the
  * reaction to librdkafka's error classes (retriable: again; abortable: abort,
  * rebuild the state, rewind the input; fatal: stop, or renew the producer
- * after a broker outage longer than transaction.timeout.ms), and the
- * changelog records each window writes. The top of kafka.c tells the story. */
+ * after a broker outage longer than transaction.timeout.ms or a hard broker
+ * restart), and the changelog records each window writes. The top of kafka.c
+ * tells the story. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -736,6 +736,21 @@ static void test_fenced_producer_stops_with_exit_1(void **state) {
     rd_kafka_mock_clear_request_errors(f->mock, API_END_TXN);
 }
 
+/* A misspelt secret key is refused like any unknown property, but the
+ * message must not carry the secret (it lands in logs and supervisors). */
+static void test_misspelt_secret_is_refused_without_its_value(void **state) {
+    fixture *f = *state;
+    f->extra_key = "sasl.pasword";
+    f->extra_value = "s3cret-value";
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-secret", N_LEADS, &s, &err);
+    f->extra_key = f->extra_value = NULL;
+    assert_int_equal(rc, 1);
+    if (!strstr(err.msg, "sasl.pasword")) fail_msg("unexpected reason: %s", err.msg);
+    if (strstr(err.msg, "s3cret-value")) fail_msg("the secret is in the message: %s", err.msg);
+}
+
 /* The committed offset of every partition of `topic` for `group`, summed
  * (partitions without one count 0). */
 static int64_t committed_sum(fixture *f, const char *group, const char *topic) {
@@ -887,6 +902,7 @@ int main(void) {
         cmocka_unit_test(test_sequence_desync_renews_the_producer),
         cmocka_unit_test(test_fenced_after_its_timeout_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
+        cmocka_unit_test(test_misspelt_secret_is_refused_without_its_value),
         cmocka_unit_test(test_at_least_once_never_commits_past_a_lost_record),
         cmocka_unit_test(test_at_least_once_produces_while_a_commit_waits),
     };

@@ -17,17 +17,22 @@
 
 /* ---- configuration ------------------------------------------------------- */
 
-/* A secret in kafka.properties (sasl.password, ssl.key.password...) never
- * reaches a message, even when its key is misspelt. */
+/* A secret in kafka.properties (sasl.password, ssl.key.password, ssl.key.pem,
+ * sasl.oauthbearer.client.secret...) never reaches a message, even when its
+ * key is misspelt ("sasl.pasword"): every sasl.* and ssl.* value is hidden. */
 static bool is_secret(const char *key) {
-    return strstr(key, "password") || strstr(key, "secret") || strstr(key, "jaas");
+    return strncmp(key, "sasl.", 5) == 0 || strncmp(key, "ssl.", 4) == 0 || strstr(key, "pass") ||
+           strstr(key, "secret") || strstr(key, "jaas") || strstr(key, "token");
 }
 
 static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, lr_err *err) {
     char errstr[256];
     if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-        lr_err_set(err, LR_ERR_FATAL, "kafka property %s=%s: %s", k,
-                   is_secret(k) ? "(hidden)" : v, is_secret(k) ? "invalid value" : errstr);
+        /* librdkafka's "Invalid value ..." quotes the value; "No such
+         * configuration property" does not */
+        bool hide = is_secret(k), unknown = strstr(errstr, "No such") != NULL;
+        lr_err_set(err, LR_ERR_FATAL, "kafka property %s=%s: %s", k, hide ? "(hidden)" : v,
+                   hide && !unknown ? "invalid value" : errstr);
         return -1;
     }
     return 0;

@@ -251,11 +251,30 @@ int lr_kafka_client_partitions_of(rd_kafka_t *rk, const char *topic, int timeout
 int lr_kafka_client_topic_partitions(runner *r, rd_kafka_t *rk, const char *topic, const char *key,
                                             const char *how) {
     rd_kafka_resp_err_t why;
-    int n = lr_kafka_client_partitions_of(rk, topic, 30000, &why);
-    if (n > 0) return n;
-    lr_kafka_fail(r, "%s topic %s (%s) does not exist: create it with %s before starting the "
-                     "router (%s)",
-                  key + strlen("kafka.topics."), topic, key, how, rd_kafka_err2str(why));
+    int n = 0;
+    /* A router started while the broker restarts waits for it (up to 5
+     * minutes, as for a broker outage while running) instead of taking the
+     * timeout for a missing topic, which the soak saw happen. */
+    for (int waited_s = 0; waited_s < 300; waited_s += 30) {
+        n = lr_kafka_client_partitions_of(rk, topic, 30000, &why);
+        if (n > 0) return n;
+        if (why != RD_KAFKA_RESP_ERR__TIMED_OUT && why != RD_KAFKA_RESP_ERR__TRANSPORT &&
+            why != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+            break;
+        if (lr_kafka_client_denied(r) || (r->opts->stop && *r->opts->stop)) return -1;
+        lr_kafka_log(r, "topic %s: no answer from the broker yet (%s); waiting", topic,
+                     rd_kafka_err2str(why));
+    }
+    if (lr_kafka_client_denied(r)) return -1;
+    if (why == RD_KAFKA_RESP_ERR__TIMED_OUT || why == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        why == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        lr_kafka_fail(r, "cannot read the metadata of %s topic %s (%s): the broker did not "
+                         "answer for 5 minutes (%s)",
+                      key + strlen("kafka.topics."), topic, key, rd_kafka_err2str(why));
+    else
+        lr_kafka_fail(r, "%s topic %s (%s) does not exist: create it with %s before starting "
+                         "the router (%s)",
+                      key + strlen("kafka.topics."), topic, key, how, rd_kafka_err2str(why));
     return -1;
 }
 

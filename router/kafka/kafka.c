@@ -319,6 +319,10 @@ static void loop(runner *r) {
     while (!(stop && *stop) && !r->fatal) {
         int timeout_ms = poll_timeout_ms(r, now);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->clients.consumer, timeout_ms);
+        if (lr_kafka_client_denied(r)) { /* a wrong password or CA: the reason is kept */
+            if (m) rd_kafka_message_destroy(m);
+            break;
+        }
         now = lr_kafka_now(r);
         if (!m) { /* it waited out its timeout: counted without a clock read */
             r->stats->empty_polls++;

@@ -127,6 +127,15 @@ typedef struct lr_kafka_acks {
     char topic[256];
 } lr_kafka_acks;
 
+/* A broker that refuses the connection for good: a wrong password (SASL) or
+ * a certificate the CA does not vouch for. librdkafka retries those forever,
+ * so the first one is kept here by the error callback (on whichever thread
+ * serves it) and the main thread stops with it (lr_kafka_client_denied). */
+typedef struct lr_kafka_denied {
+    atomic_bool claimed, set; /* `why` is complete once `set` */
+    char why[400];
+} lr_kafka_denied;
+
 /* The decision state. Single instance: one core (cores[0]) over the whole
  * state topic. Partitioned: one core per repartition partition this instance
  * owns, NULL for the others; core i's state is state-topic partition i. */
@@ -183,6 +192,7 @@ struct runner {
     lr_kafka_txn txn;
     lr_kafka_window win;
     lr_kafka_acks acks;
+    lr_kafka_denied denied;
     lr_kafka_state state;
     lr_kafka_stage1 s1;
     lr_kafka_io io;
@@ -232,6 +242,9 @@ int lr_kafka_client_topic_partitions(runner *r, rd_kafka_t *rk, const char *topi
                                      const char *key, const char *how);
 int lr_kafka_client_topics_open(runner *r);
 void lr_kafka_client_topics_close(lr_kafka_handles *t);
+/* Main thread: true, after lr_kafka_fail() with the reason, once a broker
+ * refused a client for good (see lr_kafka_denied). One atomic load. */
+bool lr_kafka_client_denied(runner *r);
 
 /* kafka_txn.c */
 int lr_kafka_txn_init(runner *r);

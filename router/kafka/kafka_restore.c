@@ -120,6 +120,10 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
         volatile sig_atomic_t *stop = r->opts->stop;
         if (stop && *stop) return -2;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (lr_kafka_client_denied(r)) {
+            if (m) rd_kafka_message_destroy(m);
+            return -1;
+        }
         lr_time_ms now = lr_wall_clock_ms(NULL);
         if (now - last_beat >= 200) { /* alive (/healthz) while not ready (/readyz) */
             lr_kafka_metrics_heartbeat(r);

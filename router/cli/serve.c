@@ -13,7 +13,7 @@
 /* lr_hash64 of the file's bytes, as 16 hex digits ("" when unreadable). */
 static void file_hash(const char *path, char out[17]) {
     out[0] = 0;
-    FILE *f = fopen(path, "rb");
+    FILE *f = path ? fopen(path, "rb") : NULL;
     if (!f) return;
     char *buf = NULL;
     size_t len = 0, cap = 0, n;
@@ -66,14 +66,17 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
     sh.teams = teams;
     sh.reps = reps;
     s->metrics = lr_metrics_new(&sh); /* copies the names */
+    s->board = lr_board_new(sh.n_teams, teams, sh.n_reps, reps);
     free(tiers);
     free(teams);
     free(reps);
-    lr_http_opts ho = {.cfg = &cfg->http, .metrics = s->metrics, .reload = reload,
-                       .reload_ctx = reload_ctx};
+    lr_http_opts ho = {.cfg = &cfg->http, .metrics = s->metrics, .board = s->board,
+                       .reload = reload, .reload_ctx = reload_ctx};
     if (!(s->http = lr_http_start(&ho, err))) {
         lr_metrics_free(s->metrics);
+        lr_board_free(s->board);
         s->metrics = NULL;
+        s->board = NULL;
         return -1;
     }
     return 0;
@@ -82,5 +85,6 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
 void lr_serve_stop(lr_serve *s) {
     lr_http_stop(s->http);
     lr_metrics_free(s->metrics);
+    lr_board_free(s->board);
     memset(s, 0, sizeof(*s));
 }

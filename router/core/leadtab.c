@@ -222,3 +222,11 @@ size_t lr_leadtab_bytes(const lr_leadtab *t) {
     return sizeof(*t) + t->chunk_cap * sizeof(*t->chunk) +
            t->n_chunks * (size_t)CHUNK * sizeof(lr_lead_rec) + t->cap * sizeof(slot);
 }
+
+void lr_leadtab_each(const lr_leadtab *t, void (*fn)(void *ctx, const lr_lead_rec *rec),
+                     void *ctx) {
+    for (uint32_t i = 0; i < t->hw; i++) {
+        const lr_lead_rec *r = lr_leadtab_at(t, i);
+        if (r->id[0]) fn(ctx, r); /* removed records have an empty id */
+    }
+}

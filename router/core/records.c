@@ -194,3 +194,8 @@ size_t lr_records_changes(lr_records *rs, lr_records_emit_fn fn, void *ctx) {
     rs->n_dirty = 0;
     return n;
 }
+
+void lr_records_each(const lr_records *rs, void (*fn)(void *ctx, const lr_lead_rec *rec),
+                     void *ctx) {
+    lr_leadtab_each(rs->tab, fn, ctx);
+}

@@ -107,6 +107,9 @@ size_t lr_records_make_room(lr_records *rs, size_t want);
 /* Removes a record (its clock must be stopped first). */
 void lr_records_remove(lr_records *rs, uint32_t idx);
 size_t lr_records_count(const lr_records *rs);
+/* Every record held (lr_leadtab_each). */
+void lr_records_each(const lr_records *rs, void (*fn)(void *ctx, const lr_lead_rec *rec),
+                     void *ctx);
 
 /* Start loading the index slot of an id / a record, to be used soon. */
 void lr_records_prefetch_id(lr_records *rs, const char *id, size_t len);

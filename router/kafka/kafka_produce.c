@@ -124,6 +124,8 @@ void lr_kafka_produce_events(runner *r) {
     for (size_t i = 0; i < r->io.out.n && !r->fatal; i++) {
         const lr_event *ev = &r->io.out.ev[i];
         if (r->opts->observe) r->opts->observe(r->opts->observe_ctx, ev);
+        if (r->opts->board && ev->kind == LR_EVENT_DECISION)
+            lr_board_note(r->opts->board, &ev->u.decision);
         count_event(r->stats, ev);
         lr_buf_reset(&r->io.enc);
         lr_codec_encode_event(r->io.codec, ev, &r->io.enc);

@@ -128,4 +128,10 @@ bool lr_metrics_ready(const lr_metrics *m, const char **why);
 
 int64_t lr_metrics_mono_ms(void);
 
+/* A short table for a person (the demo's end): assignments per team and
+ * rep, SLA met, missed and breached, routing latency. Reads the front
+ * snapshot. */
+#include <stdio.h>
+void lr_metrics_print_summary(lr_metrics *m, FILE *f);
+
 #endif

@@ -219,3 +219,42 @@ size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
     free(stats);
     return o.len;
 }
+
+/* The mean and the bound under which 99 % of the observations fall. */
+static void latency_line(FILE *f, const char *what, const lr_metrics_hist *h,
+                         lr_metrics_hist_kind k) {
+    if (!h->count) {
+        fprintf(f, "  %-26s %8s\n", what, "-");
+        return;
+    }
+    const double *b = lr_metrics_hist_bounds(k);
+    int i = 0;
+    while (i < LR_METRICS_HIST_BOUNDS - 1 && (double)h->le[i] < 0.99 * (double)h->count) i++;
+    bool over = (double)h->le[i] < 0.99 * (double)h->count; /* past the last bound */
+    fprintf(f, "  %-26s mean %.3f s, 99 %% %s %g s\n", what, h->sum / (double)h->count,
+            over ? "not under" : "under", b[i]);
+}
+
+void lr_metrics_print_summary(lr_metrics *m, FILE *f) {
+    pthread_mutex_lock(&m->lock);
+    const lr_metrics_snap *s = m->front;
+    fprintf(f, "\n%-28s %8s\n", "assignments (team/rep)", "leads");
+    char name[96];
+    for (size_t t = 0; t < m->n_teams; t++)
+        for (size_t r = 0; r < m->n_reps; r++) {
+            uint64_t n = s->assignments[t * m->n_reps + r];
+            if (!n) continue;
+            snprintf(name, sizeof(name), "%s/%s", m->teams[t], m->reps[r]);
+            fprintf(f, "  %-26s %8llu\n", name, (unsigned long long)n);
+        }
+    const uint64_t *k = s->sla_total;
+    fprintf(f, "\n%-28s\n  %-26s %8llu\n  %-26s %8llu\n  %-26s %8llu\n  %-26s %8llu\n",
+            "SLA", "met (first touch in time)", (unsigned long long)k[LR_MT_MET],
+            "missed (touched late)", (unsigned long long)k[LR_MT_MISSED], "breaches",
+            (unsigned long long)k[LR_MT_BREACHES], "warnings", (unsigned long long)k[LR_MT_WARNINGS]);
+    fprintf(f, "\n%-28s\n", "latency");
+    latency_line(f, "routing (router only)", &s->hist[LR_MH_LATENCY], LR_MH_LATENCY);
+    latency_line(f, "first touch (the reps)", &s->hist[LR_MH_TTFT], LR_MH_TTFT);
+    pthread_mutex_unlock(&m->lock);
+    fprintf(f, "\n");
+}

@@ -89,9 +89,10 @@ void lr_board_note(lr_board *b, const lr_decision *d) {
             r->kind != LR_REASON_OVERFLOW && r->kind != LR_REASON_SLA &&
             r->kind != LR_REASON_THRESHOLD && r->kind != LR_REASON_OVERRIDE)
             continue;
-        snprintf(o->why[n++], sizeof(o->why[0]), "%s %s%s%s", lr_reason_kind_name(r->kind),
-                 r->rule ? r->rule : "", r->rule && r->detail ? ": " : "",
-                 r->detail ? r->detail : "");
+        /* a detail that names its rule already says it all */
+        const char *rule = r->rule && !(r->detail && strstr(r->detail, r->rule)) ? r->rule : "";
+        snprintf(o->why[n++], sizeof(o->why[0]), "%s %s%s%s", lr_reason_kind_name(r->kind), rule,
+                 rule[0] && r->detail ? ": " : "", r->detail ? r->detail : "");
     }
     for (; n < 3; n++) o->why[n][0] = 0;
 }
@@ -239,9 +240,16 @@ static int by_due(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int by_handed(const void *a, const void *b) {
+    uint64_t x = ((const b_name *)a)->handed, y = ((const b_name *)b)->handed;
+    return x > y ? -1 : x < y;
+}
+
 void lr_board_publish(lr_board *b) {
     b_snap *s = b->back;
     qsort(s->clocks, s->n_clocks, sizeof(b_clock), by_due);
+    for (int dim = 0; dim < LR_KPI_DIM__COUNT; dim++)
+        qsort(s->names[dim], s->n_names[dim], sizeof(b_name), by_handed);
     s->ttft_n = b->ttft.count;
     s->lat_n = b->lat.count;
     s->ttft_p50 = lr_hist_percentile(&b->ttft, 50);

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import harness as h
+from test_sla import hot_na_lead  # sales-ready, hot, routed to na_commercial
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = "dash_first_touch"
@@ -85,20 +86,6 @@ class Browser:
         h.log(f"test: screenshot {path}")
 
 
-def hot_lead(lead_id, n):
-    """A US lead with a fresh demo request: sales-ready and hot, routed to
-    na_commercial by the north_america rule (see test_sla.py)."""
-    now = h.now_ms()
-    slug = f"dash{n}{h.random_suffix(4)}"
-    return h.make_lead(
-        lead_id, event_time=now - 1_500, source="web", channel="organic",
-        campaign="dash-it", email=f"pat.doe{n}@{slug}.com", first_name="Pat", last_name="Doe",
-        job_title="Operations Lead", company_name=f"{slug.title()} Inc",
-        company_domain=f"{slug}.com", industry="logistics", company_size=120,
-        country="US", region="NA", language="en", consent=True,
-        activities=[h.activity("DEMO_REQUEST", now - 60_000, "https://example.com/demo")])
-
-
 def reps_on_page(dom):
     return {m.group(1): int(m.group(2))
             for m in re.finditer(r'<tr data-rep="([^"]+)" data-open="(\d+)"', dom)}
@@ -135,7 +122,7 @@ def test_dashboard_in_chromium(ctx):
     config = ctx.config(topics, overrides={"http": {"address": "127.0.0.1", "port": port}},
                         edit=edit)
     group, _ = h.config_group(config)
-    leads = [(f"{run}-{i}", hot_lead(f"{run}-{i}", i)) for i in range(N_LEADS)]
+    leads = [(f"{run}-{i}", hot_na_lead(f"{run}-{i}", i)) for i in range(N_LEADS)]
     with ctx.router(config) as router:
         h.prime_router(ctx.broker, router, topics, group)
         producer = ctx.producer()

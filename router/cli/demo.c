@@ -492,7 +492,8 @@ int lr_demo_run(const lr_demo_opts *o, lr_err *err) {
     lr_kafka_opts ko = {.cfg = d.cfg, .clock = sim_clock, .clock_ctx = &d, .observe = observe,
                         .observe_ctx = &d, .stop = &d.router_stop, .quiet = true,
                         .extra_props = extra, .kpi_json_out = &kpi,
-                        .metrics = serve.metrics, .board = serve.board};
+                        .metrics = serve.metrics, .board = serve.board,
+                        .webhooks = serve.webhooks};
     rc = lr_kafka_run(&ko, &stats, err);
     d.router_stop = 1;
     if (o->stop) *o->stop = 1; /* ends the generator if the router ended first */

@@ -229,7 +229,7 @@ static int cmd_run(int argc, char **argv) {
         return 1;
     }
     lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .metrics = serve.metrics,
-                        .board = serve.board};
+                        .board = serve.board, .webhooks = serve.webhooks};
     int rc = lr_kafka_run(&ko, &stats, &err);
     lr_serve_stop(&serve);
     if (rc) fprintf(stderr, "lead-router: fatal: %s\n", err.msg);

@@ -48,6 +48,9 @@ static const char *rep_name(const void *c, size_t i) { return lr_route_rep_name(
 int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
                    lr_http_reload_fn reload, void *reload_ctx, lr_err *err) {
     memset(s, 0, sizeof(*s));
+    err->msg[0] = 0;
+    s->webhooks = lr_webhook_new(&cfg->alerts, err);
+    if (!s->webhooks && err->msg[0]) return -1;
     if (!cfg->http.enabled) return 0;
     char hash[17];
     file_hash(config_path, hash);
@@ -67,6 +70,7 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
     sh.reps = reps;
     s->metrics = lr_metrics_new(&sh); /* copies the names */
     s->board = lr_board_new(sh.n_teams, teams, sh.n_reps, reps);
+    if (s->webhooks) lr_metrics_set_webhook_counts(s->metrics, lr_webhook_counts_get(s->webhooks));
     free(tiers);
     free(teams);
     free(reps);
@@ -75,8 +79,8 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
     if (!(s->http = lr_http_start(&ho, err))) {
         lr_metrics_free(s->metrics);
         lr_board_free(s->board);
-        s->metrics = NULL;
-        s->board = NULL;
+        lr_webhook_free(s->webhooks);
+        memset(s, 0, sizeof(*s));
         return -1;
     }
     return 0;
@@ -84,6 +88,7 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
 
 void lr_serve_stop(lr_serve *s) {
     lr_http_stop(s->http);
+    lr_webhook_free(s->webhooks); /* drains before the metrics that count it go */
     lr_metrics_free(s->metrics);
     lr_board_free(s->board);
     memset(s, 0, sizeof(*s));

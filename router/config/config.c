@@ -8,7 +8,8 @@
 #include "predicate.h"
 
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
-                                       "teams", "reps",    "sla",           "http"};
+                                       "teams", "reps",    "sla",           "http",
+                                       "alerts"};
 
 static int check_sections(const lr_cfg_node *root, lr_err *err) {
     for (size_t k = 0; k < root->n; k++) {
@@ -18,7 +19,7 @@ static int check_sections(const lr_cfg_node *root, lr_err *err) {
         if (!known)
             return lr_cfg_fail_key(err, root, k,
                                    "unknown section '%s' (known: kafka, scoring, qualification, "
-                                   "routing, teams, reps, sla, http)",
+                                   "routing, teams, reps, sla, http, alerts)",
                                    root->keys[k]);
     }
     return 0;
@@ -180,7 +181,8 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     size_t regex_total = 0;
     if (check_sections(root, err) || regex_budget(root, &regex_total, err) ||
         parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
-        parse_http(lr_cfg_get(root, "http"), &cfg->http, err))
+        parse_http(lr_cfg_get(root, "http"), &cfg->http, err) ||
+        lr_alerts_config_parse(lr_cfg_get(root, "alerts"), &cfg->alerts, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
     if (!(cfg->rules.qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))
@@ -227,6 +229,7 @@ void lr_config_free(lr_config *cfg) {
     if (cfg->rules.score) lr_score_config_free(cfg->rules.score);
     free(cfg->kafka.prop_keys);
     free(cfg->kafka.prop_values);
+    free(cfg->alerts.webhooks);
     lr_tz_db_free(cfg->tz);
     lr_cfg_free(cfg->doc);
     free(cfg);

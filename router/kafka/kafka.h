@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core.h"
 #include "board.h"
+#include "webhook.h"
 #include "metrics.h"
 
 typedef lr_time_ms (*lr_clock_fn)(void *ctx);
@@ -62,6 +63,8 @@ typedef struct lr_kafka_opts {
     lr_metrics *metrics;
     /* if set (with metrics): the dashboard's data, filled while viewed; borrowed */
     lr_board *board;
+    /* if set: alerts go to webhooks once their commit completed; borrowed */
+    lr_webhook *webhooks;
 } lr_kafka_opts;
 
 /* Runs until *stop. Returns 0 after a clean shutdown (batch finished, output

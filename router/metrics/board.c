@@ -13,13 +13,6 @@
 #include "kpi.h"
 #include "metrics.h"
 
-static void cpy(char *dst, size_t cap, const char *s, size_t len) {
-    if (!s) len = 0;
-    if (len >= cap) len = cap - 1;
-    if (len) memcpy(dst, s, len);
-    dst[len] = 0;
-}
-#define CPY(dst, s) cpy((dst), sizeof(dst), (s), (s) ? strlen(s) : 0)
 
 static char **copy_names(size_t n, const char *const *v) {
     char **out = calloc(n + 1, sizeof(char *));
@@ -70,11 +63,11 @@ void lr_board_note(lr_board *b, const lr_decision *d) {
     b_decision *o = &b->ring[b->ring_next];
     b->ring_next = (b->ring_next + 1) % LR_BOARD_DECISIONS;
     if (b->ring_n < LR_BOARD_DECISIONS) b->ring_n++;
-    cpy(o->lead, sizeof(o->lead), d->lead_id.s, d->lead_id.len);
-    CPY(o->team, d->team);
-    CPY(o->rep, d->rep);
-    CPY(o->tier, d->tier);
-    CPY(o->queue, d->queue);
+    lr_copy_cut(o->lead, sizeof(o->lead), d->lead_id.s, d->lead_id.len);
+    LR_COPY_CUT(o->team, d->team);
+    LR_COPY_CUT(o->rep, d->rep);
+    LR_COPY_CUT(o->tier, d->tier);
+    LR_COPY_CUT(o->queue, d->queue);
     o->stage = d->stage;
     o->score = d->score;
     o->at_ms = d->decided_at;
@@ -146,9 +139,9 @@ static void clock_seen(void *ctx, const lr_clock_view *c) {
     s->open_clocks++;
     if (c->breached) s->breached++;
     b_clock k;
-    CPY(k.lead, c->lead_id);
-    CPY(k.team, c->team);
-    CPY(k.rep, c->rep);
+    LR_COPY_CUT(k.lead, c->lead_id);
+    LR_COPY_CUT(k.team, c->team);
+    LR_COPY_CUT(k.rep, c->rep);
     k.assigned_at = c->assigned_at;
     k.due_at = c->due_at;
     if (s->n_clocks < LR_BOARD_CLOCKS) {
@@ -173,7 +166,7 @@ static void name_seen(b_snap *s, int dim, const char *name, const lr_kpi_counts 
     b_name n = {.handed = c->c[LR_KPI_HANDED_TO_SALES],
                 .converted = c->stage[LR_STATUS_CONVERTED],
                 .met = c->c[LR_KPI_SLA_MET], .missed = c->c[LR_KPI_SLA_MISSED]};
-    CPY(n.name, name);
+    LR_COPY_CUT(n.name, name);
     b_name *v = s->names[dim];
     for (size_t i = 0; i < s->n_names[dim]; i++)
         if (strcmp(v[i].name, n.name) == 0) { /* another core's share of the same name */
@@ -223,7 +216,7 @@ void lr_board_add_core(lr_board *b, lr_core *core, int64_t now_ms) {
             }
             o->now = now;
             o->seen = true;
-            CPY(o->away, now.away);
+            LR_COPY_CUT(o->away, now.away);
         }
         for (size_t t = 0; t < b->n_teams; t++)
             for (size_t r = 0; r < b->n_reps; r++)

@@ -109,6 +109,19 @@ bool lr_metrics_brokers_down(const lr_metrics *m);
  * free_fn frees the one it replaces. */
 void lr_metrics_consumer_stats(lr_metrics *m, char *json, void (*free_fn)(void *));
 
+/* Webhook deliveries (router/webhook/): counted by their owner with
+ * relaxed atomics, read when /metrics is scraped. */
+typedef struct lr_webhook_counts {
+    _Atomic uint64_t sent;     /* delivered: a 2xx answer */
+    _Atomic uint64_t retried;  /* attempts that failed and were tried again */
+    _Atomic uint64_t failed;   /* given up: a 4xx answer, or failing past give_up_after */
+    _Atomic uint64_t dropped;  /* the queue was full: never sent */
+    _Atomic uint64_t queued;   /* waiting now (gauge) */
+} lr_webhook_counts;
+/* The counts to render (borrowed; NULL: no webhook lines). Before the HTTP
+ * listener starts serving, or under no concurrent render. */
+void lr_metrics_set_webhook_counts(lr_metrics *m, const lr_webhook_counts *c);
+
 /* For the reload (any thread): a reload took effect at unix time `unix_s`,
  * or was refused. */
 void lr_metrics_reload_succeeded(lr_metrics *m, double unix_s);

@@ -177,6 +177,23 @@ static void counters(out *o, const lr_metrics_snap *s) {
            s->restore_seconds);
 }
 
+static void webhooks(out *o, const lr_webhook_counts *w) {
+    if (!w) return;
+    lr_webhook_counts *c = (lr_webhook_counts *)w;
+    scalar(o, "webhook_sent_total", "counter", "Alert deliveries a webhook answered with 2xx.",
+           (double)atomic_load_explicit(&c->sent, memory_order_relaxed));
+    scalar(o, "webhook_retried_total", "counter", "Webhook attempts that failed and were retried.",
+           (double)atomic_load_explicit(&c->retried, memory_order_relaxed));
+    scalar(o, "webhook_failed_total", "counter",
+           "Alert deliveries given up (4xx, or failing past alerts.give_up_after).",
+           (double)atomic_load_explicit(&c->failed, memory_order_relaxed));
+    scalar(o, "webhook_dropped_total", "counter",
+           "Alert deliveries never sent: the queue (alerts.queue_size) was full.",
+           (double)atomic_load_explicit(&c->dropped, memory_order_relaxed));
+    scalar(o, "webhook_queue", "gauge", "Alert deliveries waiting or being retried.",
+           (double)atomic_load_explicit(&c->queued, memory_order_relaxed));
+}
+
 size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
     if (!*buf) {
         *cap = 16384;
@@ -199,6 +216,7 @@ size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
            (double)atomic_load(&m->reloads));
     scalar(&o, "config_reload_failures_total", "counter", "Reloads refused.",
            (double)atomic_load(&m->reload_failures));
+    webhooks(&o, m->webhooks);
     pthread_mutex_lock(&m->lock);
     const lr_metrics_snap *s = m->front;
     counters(&o, s);

@@ -44,6 +44,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import string
 import struct
 import subprocess
@@ -99,6 +100,13 @@ SCHEMA_IDS = {"lead": 1, "sales_activity": 2, "decision": 3, "status": 4, "alert
 # The DLQ headers the router adds to a dead-lettered message.
 DLQ_HEADERS = ("lr.error.code", "lr.error.reason", "lr.source.topic", "lr.source.partition",
                "lr.source.offset", "lr.router.version")
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now (for a listener of the test's)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def now_ms():

@@ -18,7 +18,6 @@ Labels: integration, browser. Usage: test_dashboard.py --binary PATH/lead-router
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,12 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 POLICY = "dash_first_touch"
 FIRST_TOUCH_S = 6
 N_LEADS = 6
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def state(base):
@@ -86,6 +79,16 @@ class Browser:
         h.log(f"test: screenshot {path}")
 
 
+def send_hot_leads(ctx, topics, run, n):
+    """n hot na_commercial leads to the leads topic; returns [(id, lead)]."""
+    leads = [(f"{run}-{i}", hot_na_lead(f"{run}-{i}", i)) for i in range(n)]
+    producer = ctx.producer()
+    for lead_id, lead in leads:
+        producer.send(topics["leads"], h.encode("lead", lead), key=lead_id)
+    producer.flush()
+    return leads
+
+
 def reps_on_page(dom):
     return {m.group(1): int(m.group(2))
             for m in re.finditer(r'<tr data-rep="([^"]+)" data-open="(\d+)"', dom)}
@@ -110,7 +113,7 @@ def test_dashboard_in_chromium(ctx):
 
     run = ctx.unique("dash")
     topics = ctx.router_topics(partitions=3)
-    port = free_port()
+    port = h.free_port()
     base = f"http://127.0.0.1:{port}"
 
     def edit(cfg):
@@ -122,13 +125,9 @@ def test_dashboard_in_chromium(ctx):
     config = ctx.config(topics, overrides={"http": {"address": "127.0.0.1", "port": port}},
                         edit=edit)
     group, _ = h.config_group(config)
-    leads = [(f"{run}-{i}", hot_na_lead(f"{run}-{i}", i)) for i in range(N_LEADS)]
     with ctx.router(config) as router:
         h.prime_router(ctx.broker, router, topics, group)
-        producer = ctx.producer()
-        for lead_id, lead in leads:
-            producer.send(topics["leads"], h.encode("lead", lead), key=lead_id)
-        producer.flush()
+        leads = send_hot_leads(ctx, topics, run, N_LEADS)
         ids = {lead_id.encode() for lead_id, _ in leads}
         with ctx.reader([topics["assignments"]], watch=router) as reader:
             reader.wait(lambda msgs: ids <= {m.key for m in msgs}, timeout=120,

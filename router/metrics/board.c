@@ -59,7 +59,17 @@ void lr_board_free(lr_board *b) {
 
 /* ---- processing thread -------------------------------------------------------- */
 
+/* Appends s (at most cap - 1 - *n bytes) at buf + *n. */
+static void append(char *buf, size_t cap, size_t *n, const char *s) {
+    size_t len = s ? strlen(s) : 0;
+    if (*n + len >= cap) len = cap - 1 - *n;
+    memcpy(buf + *n, s ? s : "", len);
+    *n += len;
+    buf[*n] = 0;
+}
+
 void lr_board_note(lr_board *b, const lr_decision *d) {
+    if (!b->watching) return; /* nobody looks: no cost per decision */
     b_decision *o = &b->ring[b->ring_next];
     b->ring_next = (b->ring_next + 1) % LR_BOARD_DECISIONS;
     if (b->ring_n < LR_BOARD_DECISIONS) b->ring_n++;
@@ -84,15 +94,22 @@ void lr_board_note(lr_board *b, const lr_decision *d) {
             continue;
         /* a detail that names its rule already says it all */
         const char *rule = r->rule && !(r->detail && strstr(r->detail, r->rule)) ? r->rule : "";
-        snprintf(o->why[n++], sizeof(o->why[0]), "%s %s%s%s", lr_reason_kind_name(r->kind), rule,
-                 rule[0] && r->detail ? ": " : "", r->detail ? r->detail : "");
+        char *w = o->why[n++];
+        size_t len = 0;
+        w[0] = 0;
+        append(w, sizeof(o->why[0]), &len, lr_reason_kind_name(r->kind));
+        append(w, sizeof(o->why[0]), &len, " ");
+        append(w, sizeof(o->why[0]), &len, rule);
+        if (rule[0] && r->detail) append(w, sizeof(o->why[0]), &len, ": ");
+        append(w, sizeof(o->why[0]), &len, r->detail);
     }
     for (; n < 3; n++) o->why[n][0] = 0;
 }
 
 bool lr_board_due(lr_board *b, int64_t mono_ms) {
     int64_t v = atomic_load_explicit(&b->viewed_ms, memory_order_relaxed);
-    if (!v || mono_ms - v > LR_BOARD_IDLE_MS) return false;
+    b->watching = v && mono_ms - v <= LR_BOARD_IDLE_MS;
+    if (!b->watching) return false;
     return mono_ms - b->filled_ms >= LR_BOARD_EVERY_MS || mono_ms < b->filled_ms;
 }
 

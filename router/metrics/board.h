@@ -3,10 +3,11 @@
  * the latest decisions with their reasons, KPIs by source and campaign and
  * the partitions this instance decides.
  *
- * Cost: the processing thread notes each decision into a ring of fixed
- * slots it alone owns (a few bounded copies, no allocation, no lock). Once a
- * second at most, and only while somebody looked at the dashboard in the
- * last LR_BOARD_IDLE_MS, it fills the back snapshot (O(reps x teams + open
+ * Cost: while somebody looked at the dashboard in the last
+ * LR_BOARD_IDLE_MS (a flag lr_board_due refreshes on each loop turn), the
+ * processing thread notes each decision into a ring of fixed slots it alone
+ * owns (a few bounded copies, no allocation, no lock; nothing at all when
+ * nobody looks). Once a second at most, in that case only, it fills the back snapshot (O(reps x teams + open
  * records)) and swaps it with the front one under a mutex held for the swap.
  * The HTTP thread renders the front snapshot under the same mutex.
  *
@@ -39,7 +40,7 @@ void lr_board_free(lr_board *b);
 
 /* ---- processing thread -------------------------------------------------------- */
 
-/* One decision into the ring (O(reasons) bounded copies). */
+/* One decision into the ring (O(reasons) bounded copies), while watched. */
 void lr_board_note(lr_board *b, const lr_decision *d);
 /* Whether a fill is due: a viewer came within LR_BOARD_IDLE_MS and the last
  * fill is LR_BOARD_EVERY_MS old. */

@@ -61,6 +61,7 @@ struct lr_board {
     size_t ring_next, ring_n;   /* processing thread only */
     _Atomic int64_t viewed_ms;  /* monotonic ms of the last render; 0: never */
     int64_t filled_ms;
+    bool watching;              /* processing thread: a viewer came lately (lr_board_due) */
     lr_hist ttft, lat;          /* scratch of a fill: every core's, merged */
 };
 

@@ -7,6 +7,7 @@ the router published to Kafka.
   - every rep's open count on the page equals the assignments read back from
     the assignments topic (nobody touches the leads, so none closes);
   - a lead's countdown goes down between two loads of the page;
+  - the latest decisions show each test lead with its rep and its reasons;
   - with a first-touch SLA of a few seconds, the breach shows (a row marked
     `breach`) once the deadline has passed;
   - no console message at all (a control page that logs proves the check
@@ -127,6 +128,8 @@ def test_dashboard_in_chromium(ctx):
     group, _ = h.config_group(config)
     with ctx.router(config) as router:
         h.prime_router(ctx.broker, router, topics, group)
+        # a viewer first: decisions are noted only while somebody watches
+        poll_state(base, router, lambda s: True, 30, "a first snapshot")
         leads = send_hot_leads(ctx, topics, run, N_LEADS)
         ids = {lead_id.encode() for lead_id, _ in leads}
         with ctx.reader([topics["assignments"]], watch=router) as reader:
@@ -156,6 +159,13 @@ def test_dashboard_in_chromium(ctx):
         assert len(ours) == N_LEADS, f"the page shows clocks for {sorted(ours)} of our leads"
         assert all(v > 0 for v in ours.values()), f"breached already: {ours}"
         assert re.search(r"partitions: \S+ 0,1,2", dom1), "the page says no partitions"
+        for d in decisions:  # the latest decisions, each with its reasons
+            row = re.search(rf"<tr><td>{re.escape(d['lead_id'])}</td><td>SALES_READY</td>"
+                            rf"<td>hot</td><td>na_commercial</td><td>{d['rep']}</td>.*?</tr>",
+                            dom1)
+            assert row and "ROUTING_RULE north_america" in row.group(0) and \
+                "CHOSEN na_commercial" in row.group(0), \
+                f"decision of {d['lead_id']} to {d['rep']} not shown with its reasons"
         browser.screenshot(f"{base}/", artifacts / "dashboard-open.png")
 
         # the deadline passes: the board says breached, then the page does

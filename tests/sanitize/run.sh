@@ -20,9 +20,10 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# KAFKA: test_kafka drives librdkafka's mock cluster from several threads;
-# librdkafka (Debian's, not instrumented) keeps its own memory past
-# rd_kafka_destroy for a while, and the test takes minutes even without
-# sanitizers.
+# KAFKA: test_kafka drives librdkafka's mock cluster from several threads
+# with timeouts tuned for a normal build. Under ASan on a loaded 2-core
+# machine it ran 110 s with no sanitizer report, but one case
+# (test_invalid_txn_state_renews_the_producer) missed its timing and failed:
+# a test that can fail on speed alone does not belong in CI.
 cd "$build"
 exec ctest --output-on-failure --timeout 600 -L 'unit|cli|golden' -E '^test_kafka$' "$@"

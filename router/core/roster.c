@@ -79,7 +79,8 @@ int32_t lr_route_add_rep(lr_route_config *c, const lr_route_rep_spec *s) {
     r->skills = calloc_mem(c, s->n_skills, sizeof(*r->skills));
     for (size_t i = 0; i < s->n_skills; i++) r->skills[r->n_skills++] = intern_skill(c, s->skills[i]);
     r->ooo = calloc_mem(c, s->n_ooo, sizeof(*r->ooo));
-    memcpy(r->ooo, s->ooo, s->n_ooo * sizeof(*r->ooo));
+    /* memcpy's source may not be NULL even for 0 bytes (a rep without any) */
+    if (s->n_ooo) memcpy(r->ooo, s->ooo, s->n_ooo * sizeof(*r->ooo));
     r->n_ooo = s->n_ooo;
     return ix;
 }

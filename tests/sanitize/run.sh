@@ -19,6 +19,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLR_SANITIZE=ON 
 cmake --build "$build" -j"$(nproc)" >/dev/null
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+export LR_SANITIZED=1 # tests/cli/test_cli.sh: no address-space cap under ASan
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # KAFKA: test_kafka drives librdkafka's mock cluster from several threads
 # with timeouts tuned for a normal build. Under ASan on a loaded 2-core

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "demo.h"
 #include "isotime.h"
 #include "jsonio.h"
 #include "kafka.h"
+#include "log.h"
 #include "replay.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -160,6 +162,24 @@ static int cmd_check(int argc, char **argv) {
     return 0;
 }
 
+/* The closing line: the run's counters, one record (its fields are counts). */
+static void log_closing(const lr_kafka_stats *st) {
+    double commits = st->commits ? (double)st->commits : 1.0;
+    lr_log(LR_LOG_INFO,
+           "stopped cleanly: %llu leads, %llu sales activities, %llu decisions, %llu "
+           "dead-lettered, %llu transactions (%llu commits: mean %.1f ms, max %.1f ms, of which "
+           "offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu records, %.1f MB; %llu "
+           "empty polls, %llu ms; producer queue full %llu times)",
+           (unsigned long long)st->leads_in, (unsigned long long)st->sales_in,
+           (unsigned long long)st->decisions, (unsigned long long)st->dead_lettered,
+           (unsigned long long)st->transactions, (unsigned long long)st->commits,
+           st->commit_us_total / 1e3 / commits, st->commit_us_max / 1e3,
+           st->offsets_us_total / 1e3 / commits, st->commit_wait_us_total / 1e3,
+           (unsigned long long)st->outbox_peak_records, st->outbox_bytes / 1048576.0,
+           (unsigned long long)st->empty_polls, (unsigned long long)st->empty_poll_ms_total,
+           (unsigned long long)st->queue_full_waits);
+}
+
 static int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"transactional-id", required_argument, 0, 't'},
@@ -178,28 +198,14 @@ static int cmd_run(int argc, char **argv) {
     lr_config *cfg = load_or_report(path);
     if (!cfg) return 1;
     if (txn_id) cfg->kafka.transactional_id = txn_id;
+    lr_log_setup(cfg->log.format, cfg->log.level, STDERR_FILENO);
     install_signals();
     lr_kafka_stats stats;
     lr_err err = {0};
     lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested};
     int rc = lr_kafka_run(&ko, &stats, &err);
-    if (rc) fprintf(stderr, "lead-router: fatal: %s\n", err.msg);
-    else
-        fprintf(stderr,
-                "lead-router: stopped cleanly: %llu leads, %llu sales activities, %llu "
-                "decisions, %llu dead-lettered, %llu transactions (%llu commits: mean %.1f ms, "
-                "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu "
-                "records, %.1f MB; %llu empty polls, %llu ms; producer queue full %llu times)\n",
-                (unsigned long long)stats.leads_in, (unsigned long long)stats.sales_in,
-                (unsigned long long)stats.decisions, (unsigned long long)stats.dead_lettered,
-                (unsigned long long)stats.transactions, (unsigned long long)stats.commits,
-                stats.commits ? stats.commit_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_us_max / 1e3,
-                stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_wait_us_total / 1e3,
-                (unsigned long long)stats.outbox_peak_records, stats.outbox_bytes / 1048576.0,
-                (unsigned long long)stats.empty_polls, (unsigned long long)stats.empty_poll_ms_total,
-                (unsigned long long)stats.queue_full_waits);
+    if (rc) lr_log_kv(LR_LOG_ERROR, "fatal", LR_LOG_STR("reason", err.msg));
+    else log_closing(&stats);
     lr_config_free(cfg);
     return rc;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
-                                       "teams", "reps",    "sla"};
+                                       "teams", "reps",    "sla",           "log"};
 
 static int check_sections(const lr_cfg_node *root, lr_err *err) {
     for (size_t k = 0; k < root->n; k++) {
@@ -16,7 +16,7 @@ static int check_sections(const lr_cfg_node *root, lr_err *err) {
         if (!known)
             return lr_cfg_fail_key(err, root, k,
                                    "unknown section '%s' (known: kafka, scoring, qualification, "
-                                   "routing, teams, reps, sla)",
+                                   "routing, teams, reps, sla, log)",
                                    root->keys[k]);
     }
     return 0;
@@ -125,6 +125,31 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
     return parse_properties(p.properties, out, err);
 }
 
+/* `log:` - how the process logs (router/log/log.h); both keys may change on
+ * a reload. */
+typedef struct log_parse {
+    const char *format, *level;
+} log_parse;
+
+static int parse_log(const lr_cfg_node *node, lr_log_config *out, lr_err *err) {
+    log_parse p = {0};
+    const lr_cfg_field fields[] = {
+        {"format", LR_CFG_T_STR, offsetof(log_parse, format), false, "text", 0, 0},
+        {"level", LR_CFG_T_STR, offsetof(log_parse, level), false, "info", 0, 0},
+    };
+    if (lr_cfg_apply(node, fields, LR_CFG_COUNT(fields), &p, "log", err)) return -1;
+    int format = lr_log_format_parse(p.format), level = lr_log_level_parse(p.level);
+    if (format < 0)
+        return lr_cfg_fail(err, lr_cfg_get(node, "format"),
+                           "log.format '%s' is not one of: json, text", p.format);
+    if (level < 0)
+        return lr_cfg_fail(err, lr_cfg_get(node, "level"),
+                           "log.level '%s' is not one of: debug, info, warn, error", p.level);
+    out->format = (lr_log_format)format;
+    out->level = (lr_log_level)level;
+    return 0;
+}
+
 static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (!doc) return NULL;
     lr_config *cfg = calloc(1, sizeof(*cfg));
@@ -132,7 +157,8 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     cfg->doc = doc;
     cfg->tz = lr_tz_db_new(NULL);
     const lr_cfg_node *root = lr_cfg_root(doc);
-    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err))
+    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
+        parse_log(lr_cfg_get(root, "log"), &cfg->log, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
     if (!(cfg->rules.qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))

@@ -5,6 +5,7 @@
 #define LR_CONFIG_H
 
 #include "cfg.h"
+#include "log.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "tzdb.h"
@@ -42,10 +43,18 @@ typedef struct lr_kafka_config {
     int64_t lead_domains_memory_ms;
 } lr_kafka_config;
 
+/* `log:`: format json | text (default text), level debug | info | warn |
+ * error (default info). */
+typedef struct lr_log_config {
+    lr_log_format format;
+    lr_log_level level;
+} lr_log_config;
+
 typedef struct lr_config {
     lr_cfg_doc *doc;       /* every string below points into it */
     lr_tz_db *tz;
     lr_kafka_config kafka;
+    lr_log_config log;
     lr_rulebook rules;     /* what the decision core is built from */
 } lr_config;
 

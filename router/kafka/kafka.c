@@ -64,9 +64,15 @@ void lr_kafka_log(const runner *r, const char *fmt, ...) {
     if (r->opts->quiet) return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("lead-router: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    lr_log_v(LR_LOG_INFO, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void lr_kafka_warn(const runner *r, const char *fmt, ...) {
+    if (r->opts->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    lr_log_v(LR_LOG_WARN, NULL, 0, fmt, ap);
     va_end(ap);
 }
 
@@ -97,7 +103,7 @@ static void warn_if_not_alone(runner *r, rd_kafka_t *rk,
     int total = lr_kafka_client_partitions_of(rk, r->kc->topics.leads, 5000, &why) +
                 lr_kafka_client_partitions_of(rk, r->kc->topics.sales_activity, 5000, &why);
     if (total > 0 && parts->cnt < total)
-        lr_kafka_log(r, "WARNING: group %s has another member (this instance got %d of %d input "
+        lr_kafka_warn(r, "WARNING: group %s has another member (this instance got %d of %d input "
                         "partitions), but kafka.topics.repartition is not set: each instance keeps "
                         "its own rep loads and round robins, so caps and shares will be wrong; "
                         "see docs/operations.md, \"Several instances\"",
@@ -318,7 +324,7 @@ static void loop(runner *r) {
         if (m) {
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    lr_kafka_log(r, "consumer: %s", rd_kafka_message_errstr(m));
+                    lr_kafka_warn(r, "consumer: %s", rd_kafka_message_errstr(m));
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) lr_kafka_fail(r, "consumer fatal error");
             } else {
                 if (r->win.started == LR_TIME_NONE) r->win.started = now;

@@ -24,8 +24,22 @@ static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, lr_err 
     return 0;
 }
 
+/* librdkafka's own lines, from its threads, through the process's logger
+ * (thread-safe, one write per line). Its levels are syslog's. */
+static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    lr_log_level l = level <= 3 ? LR_LOG_ERROR : level == 4 ? LR_LOG_WARN
+                   : level <= 6 ? LR_LOG_INFO : LR_LOG_DEBUG;
+    lr_log_kv(l, buf, LR_LOG_STR("source", "librdkafka"), LR_LOG_STR("facility", fac),
+              LR_LOG_STR("client", rd_kafka_name(rk)));
+}
+
+static void drop_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
 static rd_kafka_conf_t *base_conf(runner *r) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, r->opts->quiet ? drop_rdkafka_log : on_rdkafka_log);
     for (size_t i = 0; i < r->kc->n_props; i++)
         if (set_prop(conf, r->kc->prop_keys[i], r->kc->prop_values[i], r->err)) goto fail;
     for (const char *const *p = r->opts->extra_props; p && p[0]; p += 2)
@@ -81,7 +95,7 @@ static void on_producer_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque
     } else if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
         /* what a poll would have logged (a fatal one also fails the next
          * produce, which stops the router) */
-        lr_kafka_log(r, "producer: %s", rd_kafka_event_error_string(ev));
+        lr_kafka_warn(r, "producer: %s", rd_kafka_event_error_string(ev));
     }
     rd_kafka_event_destroy(ev);
 }

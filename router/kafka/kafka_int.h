@@ -38,6 +38,7 @@
 #include "codec.h"
 #include "domaintab.h"
 #include "kafka.h"
+#include "log.h"
 #include "outbox.h"
 #include "worker.h"
 
@@ -206,7 +207,10 @@ static inline uint64_t lr_kafka_mono_us(void) {
 
 /* kafka.c */
 lr_time_ms lr_kafka_now(const runner *r);
+/* The run's log lines (router/log/log.h), none when opts->quiet: info, and
+ * warnings (something an operator should look at; the run goes on). */
 void lr_kafka_log(const runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lr_kafka_warn(const runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Stops the run, keeping the first reason in r->err. */
 void lr_kafka_fail(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,

@@ -22,6 +22,20 @@ static void on_signal(int sig) {
     stop_requested = 1;
 }
 
+static void on_hangup(int sig) {
+    (void)sig;
+    lr_kafka_request_reload(); /* sets a flag: async-signal-safe */
+}
+
+/* `run` only: SIGHUP reloads the configuration (docs/operations.md, "Reload"). */
+static void install_reload_signal(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* No SA_RESTART: a blocking poll returns promptly so the loop sees the flag. */
 static void install_signals(void) {
     struct sigaction sa;
@@ -56,6 +70,8 @@ static const char usage_run[] =
     "Joins the consumer group kafka.group_id, reads the leads and sales-activity\n"
     "topics, and publishes decisions, status events and SLA alerts. SIGINT or\n"
     "SIGTERM: finishes the message in hand, commits, leaves the group, exits 0.\n"
+    "SIGHUP: re-reads CONFIG and applies the new rules between two commit\n"
+    "windows; a broken file is refused and the old rules stay (operations.md).\n"
     "Exits 1 on a fatal error (fenced, configuration refused by the broker...).\n"
     "\n"
     "  -c, --config FILE   configuration (YAML), see docs/configuration.md\n"
@@ -200,9 +216,11 @@ static int cmd_run(int argc, char **argv) {
     if (txn_id) cfg->kafka.transactional_id = txn_id;
     lr_log_setup(cfg->log.format, cfg->log.level, STDERR_FILENO);
     install_signals();
+    install_reload_signal();
     lr_kafka_stats stats;
     lr_err err = {0};
-    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested};
+    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .config_path = path,
+                        .transactional_id_overridden = txn_id != NULL};
     int rc = lr_kafka_run(&ko, &stats, &err);
     if (rc) lr_log_kv(LR_LOG_ERROR, "fatal", LR_LOG_STR("reason", err.msg));
     else log_closing(&stats);

@@ -190,6 +190,59 @@ lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err
     return finish(lr_cfg_load_string(name, yaml, err), err);
 }
 
+/* ---- what a reload cannot change -------------------------------------------- */
+
+static bool same_str(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_props(const lr_kafka_config *a, const lr_kafka_config *b) {
+    if (a->n_props != b->n_props) return false;
+    for (size_t i = 0; i < a->n_props; i++)
+        if (!same_str(a->prop_keys[i], b->prop_keys[i]) ||
+            !same_str(a->prop_values[i], b->prop_values[i]))
+            return false;
+    return true;
+}
+
+size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
+                              bool skip_transactional_id, const char **names, size_t max) {
+    const lr_kafka_config *a = &running->kafka, *b = &loaded->kafka;
+    const lr_kafka_topics *ta = &a->topics, *tb = &b->topics;
+    const lr_kafka_schema_ids *ia = &a->schema_ids, *ib = &b->schema_ids;
+    struct {
+        const char *name;
+        bool same;
+    } keys[] = {
+        {"kafka.properties", same_props(a, b)},
+        {"kafka.group_id", same_str(a->group_id, b->group_id)},
+        {"kafka.processing", a->processing == b->processing},
+        {"kafka.transactional_id",
+         skip_transactional_id || same_str(a->transactional_id, b->transactional_id)},
+        {"kafka.commit_interval", a->commit_interval_ms == b->commit_interval_ms},
+        {"kafka.commit_max_messages", a->commit_max_messages == b->commit_max_messages},
+        {"kafka.topics",
+         same_str(ta->leads, tb->leads) && same_str(ta->sales_activity, tb->sales_activity) &&
+             same_str(ta->assignments, tb->assignments) && same_str(ta->nurture, tb->nurture) &&
+             same_str(ta->status, tb->status) && same_str(ta->alerts, tb->alerts) &&
+             same_str(ta->dead_letter, tb->dead_letter) && same_str(ta->state, tb->state) &&
+             same_str(ta->repartition, tb->repartition) &&
+             same_str(ta->lead_domains, tb->lead_domains)},
+        {"kafka.schema_ids", ia->lead == ib->lead && ia->sales_activity == ib->sales_activity &&
+                                 ia->decision == ib->decision && ia->status == ib->status &&
+                                 ia->alert == ib->alert},
+        {"kafka.max_message_bytes", a->max_message_bytes == b->max_message_bytes},
+        {"kafka.lead_domains_memory", a->lead_domains_memory_ms == b->lead_domains_memory_ms},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < LR_CFG_COUNT(keys); i++)
+        if (!keys[i].same) {
+            if (n < max) names[n] = keys[i].name;
+            n++;
+        }
+    return n;
+}
+
 void lr_config_free(lr_config *cfg) {
     if (!cfg) return;
     if (cfg->rules.sla) lr_sla_config_free(cfg->rules.sla);

@@ -163,7 +163,10 @@ typedef struct lr_kafka_io {
 
 struct runner {
     const lr_kafka_opts *opts;
+    /* the rulebook in force: opts->cfg until a reload, then the reloaded
+     * file (owned: `reloaded`). The Kafka settings stay opts->cfg's (kc). */
     const lr_config *cfg;
+    lr_config *reloaded;
     const lr_kafka_config *kc;
     lr_kafka_stats *stats;
     lr_err *err;
@@ -215,6 +218,10 @@ void lr_kafka_warn(const runner *r, const char *fmt, ...) __attribute__((format(
 void lr_kafka_fail(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                            rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* kafka_reload.c */
+bool lr_kafka_reload_pending(void);
+void lr_kafka_reload_run(runner *r);
 
 /* kafka_client.c */
 int lr_kafka_client_new(runner *r);

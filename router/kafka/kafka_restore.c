@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "kafka_int.h"
+#include "notify.h"
 
 static lr_core *core_new(runner *r) {
     lr_core *c = lr_core_new(&r->cfg->rules, 100000);
@@ -120,6 +121,7 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
         if (stop && *stop) return -2;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         lr_time_ms now = lr_wall_clock_ms(NULL);
+        lr_notify_watchdog(now); /* a long restore is progress, not a stuck loop */
         if (!m) {
             if (now - last_progress > 900000) {
                 lr_kafka_fail(r, "topic %s: no progress for 15 minutes while restoring", topic);

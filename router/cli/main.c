@@ -185,7 +185,7 @@ static void log_closing(const lr_kafka_stats *st) {
            "stopped cleanly: %llu leads, %llu sales activities, %llu decisions, %llu "
            "dead-lettered, %llu transactions (%llu commits: mean %.1f ms, max %.1f ms, of which "
            "offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu records, %.1f MB; %llu "
-           "empty polls, %llu ms; producer queue full %llu times)",
+           "empty polls, %llu ms; producer queue full %llu times; reloads %llu, refused %llu)",
            (unsigned long long)st->leads_in, (unsigned long long)st->sales_in,
            (unsigned long long)st->decisions, (unsigned long long)st->dead_lettered,
            (unsigned long long)st->transactions, (unsigned long long)st->commits,
@@ -193,7 +193,8 @@ static void log_closing(const lr_kafka_stats *st) {
            st->offsets_us_total / 1e3 / commits, st->commit_wait_us_total / 1e3,
            (unsigned long long)st->outbox_peak_records, st->outbox_bytes / 1048576.0,
            (unsigned long long)st->empty_polls, (unsigned long long)st->empty_poll_ms_total,
-           (unsigned long long)st->queue_full_waits);
+           (unsigned long long)st->queue_full_waits, (unsigned long long)st->reloads,
+           (unsigned long long)st->reload_failures);
 }
 
 static int cmd_run(int argc, char **argv) {

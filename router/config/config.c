@@ -205,6 +205,8 @@ static bool same_props(const lr_kafka_config *a, const lr_kafka_config *b) {
     return true;
 }
 
+/* Every setting the live adapter reads once at start belongs here (an HTTP
+ * listener's address would too). */
 size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
                               bool skip_transactional_id, const char **names, size_t max) {
     const lr_kafka_config *a = &running->kafka, *b = &loaded->kafka;

@@ -283,6 +283,42 @@ static void test_scale_units(void **state) {
     unload(&f);
 }
 
+/* The replay hang of issue 18: a lead at event_time INT64_MAX made the day
+ * walk spin forever. Any instant and any duration now ends, saturated. */
+static void test_extreme_times(void **state) {
+    (void)state;
+    cal_fixture f;
+    lr_err err = {0};
+    assert_int_equal(load_cal(&f, berlin_yaml, &err), 0);
+    const lr_time_ms xs[] = {INT64_MAX, INT64_MIN, INT64_MIN + 1, LR_TZ_MAX_MS, LR_TZ_MIN_MS,
+                             9223372036854775807LL / 1000};
+    for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+        lr_time_ms u = lr_calendar_add(&f.cal, xs[i], 4 * LR_HOUR_MS);
+        assert_true(u >= LR_TZ_MIN_MS && u <= LR_TZ_MAX_MS + 7 * LR_DAY_MS);
+        assert_true(u >= lr_tz_clamp(xs[i]));
+        lr_calendar_add(&f.cal, xs[i], INT64_MAX); /* ends: bounded walk */
+        assert_true(lr_calendar_elapsed(&f.cal, xs[i], INT64_MAX) >= 0);
+        assert_int_equal(lr_calendar_elapsed(&f.cal, INT64_MAX, xs[i]), 0);
+    }
+    /* a deadline past the walk saturates at the last supported instant */
+    lr_time_ms t = utc(2026, 11, 20, 15, 0);
+    assert_int_equal(lr_calendar_add(&f.cal, t, 9000000000000000LL), LR_TZ_MAX_MS);
+    assert_int_equal(lr_calendar_add(&f.cal, t, (int64_t)LR_CALENDAR_MAX_DAYS * f.cal.day_ms),
+                     LR_TZ_MAX_MS);
+    /* whole span of the supported range: exact for the walk, nominal weeks
+     * after it; never more than the wall-clock span, never negative */
+    int64_t all = lr_calendar_elapsed(&f.cal, INT64_MIN, INT64_MAX);
+    assert_true(all > 0 && all < LR_TZ_MAX_MS - LR_TZ_MIN_MS);
+    int64_t weeks = (LR_TZ_MAX_MS - LR_TZ_MIN_MS) / (7 * LR_DAY_MS);
+    assert_true(all > (weeks - 2 * LR_CALENDAR_MAX_DAYS / 7) * f.cal.week_ms);
+    assert_true(all <= (weeks + 1) * f.cal.week_ms);
+    /* no calendar: saturating, not wrapping */
+    assert_int_equal(lr_calendar_add(NULL, INT64_MAX - 5, 10), INT64_MAX);
+    assert_int_equal(lr_calendar_add(NULL, 100, 10), 110);
+    assert_int_equal(lr_calendar_elapsed(NULL, INT64_MIN, INT64_MAX), INT64_MAX);
+    unload(&f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_friday_evening_to_monday_morning),
@@ -294,6 +330,7 @@ int main(void) {
         cmocka_unit_test(test_add_elapsed_inverse),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_scale_units),
+        cmocka_unit_test(test_extreme_times),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

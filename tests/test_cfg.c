@@ -4,7 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 
@@ -43,6 +46,102 @@ static void test_syntax_errors(void **s) {
     expect_error("a: &x 1\nb: *x\n", "t.yaml:2: aliases are not supported");
     expect_error("- 1\n- 2\n", "must be a mapping");
     expect_error("a: 1\n---\nb: 2\n", "only one YAML document");
+}
+
+/* A growing YAML text for the limit tests. */
+typedef struct text {
+    char *p;
+    size_t n, cap;
+} text;
+
+static void put(text *t, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int w = vsnprintf(t->p + t->n, t->cap - t->n, fmt, ap);
+        va_end(ap);
+        if ((size_t)w < t->cap - t->n) {
+            t->n += (size_t)w;
+            return;
+        }
+        t->cap = t->cap ? t->cap * 2 : 4096;
+        t->p = realloc(t->p, t->cap);
+        assert_non_null(t->p);
+        if (t->n == 0) t->p[0] = '\0';
+    }
+}
+
+/* Loads `len` bytes through a real file, as `check` does: they may hold a NUL. */
+static lr_cfg_doc *load_bytes(const void *bytes, size_t len, lr_err *err) {
+    char path[] = "/tmp/test_cfg_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+    close(fd);
+    lr_cfg_doc *d = lr_cfg_load(path, err);
+    unlink(path);
+    return d;
+}
+
+/* A map of 40,000 keys loads (the duplicate check was quadratic: 4 s); a
+ * duplicate among them is found with both lines; one entry over the limit
+ * is refused at its line. */
+static void test_large_maps(void **s) {
+    text t = {0};
+    for (int i = 0; i < 40000; i++) put(&t, "k%d: %d\n", i, i);
+    lr_err err = {0};
+    lr_cfg_doc *d = load(t.p, &err);
+    assert_non_null(d);
+    assert_int_equal(lr_cfg_root(d)->n, 40000);
+    assert_string_equal(lr_cfg_get(lr_cfg_root(d), "k39999")->scalar, "39999");
+    lr_cfg_free(d);
+    put(&t, "k123: again\n");
+    expect_error(t.p, "t.yaml:40001: duplicate key 'k123' (first at line 124)");
+    t.n = 0;
+    for (int i = 0; i <= LR_CFG_MAX_ENTRIES; i++) put(&t, "- %d\n", i);
+    expect_error(t.p, "t.yaml:100001: more than 100000 entries in one map or list");
+    t.n = 0; /* 6 lists of 99,999 items: each within the limit, the file not */
+    for (int l = 0; l < 6; l++) {
+        put(&t, "l%d:\n", l);
+        for (int i = 0; i < LR_CFG_MAX_ENTRIES - 1; i++) put(&t, "- 1\n");
+    }
+    expect_error(t.p, "more than 500000 keys, values and items in the file");
+    free(t.p);
+}
+
+/* Depth, value length and file size each have a limit and a line. */
+static void test_limits(void **s) {
+    text t = {0};
+    put(&t, "a: 1\nb: ");
+    for (int i = 0; i <= LR_CFG_MAX_DEPTH; i++) put(&t, "[");
+    for (int i = 0; i <= LR_CFG_MAX_DEPTH; i++) put(&t, "]");
+    expect_error(t.p, "t.yaml:2: nested deeper than 64 levels");
+    t.n = 0;
+    put(&t, "a: 1\nb: \"");
+    for (int i = 0; i <= LR_CFG_MAX_SCALAR; i++) put(&t, "x");
+    put(&t, "\"\n");
+    expect_error(t.p, "t.yaml:2: a value longer than 65536 bytes");
+    t.n = 0;
+    while (t.n <= LR_CFG_MAX_BYTES) put(&t, "# a comment line of some length, again and again\n");
+    lr_err err = {0};
+    assert_null(load_bytes(t.p, t.n, &err));
+    if (!strstr(err.msg, ": the file is larger than 16777216 bytes (16 MiB)") ||
+        strncmp(err.msg, "/tmp/test_cfg_", 14) != 0)
+        fail_msg("got '%s'", err.msg);
+    /* the line is where the limit falls, not line 0 or 1 */
+    assert_non_null(strstr(err.msg, ":342393: "));
+    free(t.p);
+}
+
+/* libyaml's reader reports bad bytes by offset; the error names their line. */
+static void test_bad_bytes_lines(void **s) {
+    expect_error("a: 1\nb: 2\nc: \xff\xfe\n", "t.yaml:3: bad bytes: invalid ");
+    expect_error("a: 1\nb: \"\xc3\x28\"\n", "t.yaml:2: bad bytes:");
+    static const char nul[] = "a: 1\nb: 2\nc: 3\nd: x\0y\n";
+    lr_err err = {0};
+    assert_null(load_bytes(nul, sizeof(nul) - 1, &err));
+    if (!strstr(err.msg, ":4: bad bytes: control characters are not allowed"))
+        fail_msg("got '%s'", err.msg);
 }
 
 typedef struct target {
@@ -153,6 +252,8 @@ int main(void) {
         cmocka_unit_test(test_tree_and_lines),   cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_apply_defaults_and_values), cmocka_unit_test(test_apply_errors),
         cmocka_unit_test(test_scalars),          cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_large_maps),       cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_bad_bytes_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

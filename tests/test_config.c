@@ -1,8 +1,8 @@
 /* test_config.c - the configuration's `kafka:` section (config.c): the
  * defaults when it is absent, every key read, unknown keys refused with
  * FILE:LINE, processing values, commit_interval and other bounds,
- * repartition needing lead_domains, schema_ids. The rule sections are
- * tested with their modules. */
+ * repartition needing lead_domains, schema_ids; and the `http:` section.
+ * The rule sections are tested with their modules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +187,38 @@ static void test_bounds(void **state) {
     lr_config_free(cfg);
 }
 
+/* Each regex alone is bounded where it is parsed (test_predicate.c); all of
+ * a file's together too, so that many costly ones cannot add up. Ten at the
+ * single-pattern limit pass, the eleventh is refused at its line. */
+static void test_regex_budget(void **state) {
+    (void)state;
+    char yaml[2048] = "scoring:\n  fit:\n";
+    for (int i = 0; i < 11; i++) {
+        size_t n = strlen(yaml);
+        snprintf(yaml + n, sizeof(yaml) - n,
+                 "    - { name: r%d, field: job_title, regex: \"(?i)(x{100}){20}\", points: 1 }\n", i);
+        if (i == 9) {
+            lr_config *cfg;
+            ok(yaml, &cfg);
+            lr_config_free(cfg);
+        }
+    }
+    refused(yaml, 13, "the regexes of this file expand to more than 20000 atom copies together");
+}
+
+/* An empty file, or one without teams and reps, routes nothing: refused. */
+static void test_routes_nothing(void **state) {
+    (void)state;
+    lr_err err = {0};
+    const char *const files[] = {"", "# only a comment\n", "kafka:\n  group_id: g\n"};
+    for (size_t i = 0; i < 3; i++) {
+        lr_config *cfg = lr_config_load_string("e.yaml", files[i], &err);
+        assert_null(cfg);
+        assert_string_equal(err.msg, "e.yaml:1: the configuration routes nothing: no teams and "
+                                     "no reps");
+    }
+}
+
 static void test_repartition(void **state) {
     (void)state;
     refused("kafka:\n  topics:\n    repartition: rp\n", 3,
@@ -260,13 +292,41 @@ static void test_restart_keys(void **state) {
     lr_config_free(b);
 }
 
+/* `http:`: off when absent, defaults, every key, unknown keys and bounds. */
+static void test_http(void **state) {
+    lr_config *cfg;
+    ok("", &cfg);
+    assert_false(cfg->http.enabled);
+    lr_config_free(cfg);
+    ok("http: {}\n", &cfg);
+    assert_true(cfg->http.enabled);
+    assert_string_equal(cfg->http.address, "127.0.0.1");
+    assert_int_equal(cfg->http.port, 9464);
+    assert_int_equal(cfg->http.health_timeout_ms, 10000);
+    assert_false(cfg->http.enable_reload);
+    lr_config_free(cfg);
+    ok("http:\n  address: 0.0.0.0\n  port: 8080\n  health_timeout: 30s\n"
+       "  enable_reload: true\n", &cfg);
+    assert_string_equal(cfg->http.address, "0.0.0.0");
+    assert_int_equal(cfg->http.port, 8080);
+    assert_int_equal(cfg->http.health_timeout_ms, 30000);
+    assert_true(cfg->http.enable_reload);
+    lr_config_free(cfg);
+    refused("http:\n  port: 9464\n  prot: 1\n", 3, "prot");
+    refused("http:\n  port: 0\n", 2, "out of range");
+    refused("http:\n  port: 70000\n", 2, "out of range");
+    refused("http:\n  health_timeout: 10ms\n", 2, "health_timeout");
+    refused("htp:\n  port: 1\n", 1, "unknown section 'htp'");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_processing),
         cmocka_unit_test(test_bounds),        cmocka_unit_test(test_repartition),
         cmocka_unit_test(test_schema_ids),    cmocka_unit_test(test_log_section),
-        cmocka_unit_test(test_restart_keys),
+        cmocka_unit_test(test_restart_keys),  cmocka_unit_test(test_http),
+        cmocka_unit_test(test_regex_budget),  cmocka_unit_test(test_routes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

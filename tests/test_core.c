@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "core.h"
+#include "lifecycle.h"
 
 /* One team of two reps in round robin; size >= 100 and a demo request make a
  * hot, sales-ready lead; hot leads must be touched within 10 minutes, with a
@@ -399,6 +400,74 @@ static void test_move_renamed_team(void **state) {
     lr_config_free(cfg2);
 }
 
+#define HOUR (60 * MIN)
+
+/* A lead scoring 0: nurture, no owner, no clock. */
+static const lr_lead *cold_lead(fixture *f, const char *id, lr_time_ms t) {
+    hot_lead(f, id, t);
+    f->lead.company_size = 5;
+    f->lead.n_activities = 0;
+    return &f->lead;
+}
+
+static bool known(lr_core *core, const char *id) {
+    return lr_lifecycle_find(lr_core_lifecycle(core), id, strlen(id)) != NULL;
+}
+
+/* qualification.max_leads: a full table first drops the unowned records
+ * decided longest ago, then sheds new leads (no event, stats.shed, false)
+ * when an owner or a clock holds every record; it never grows past it. */
+static void test_capacity(void **state) {
+    fixture *f = *state;
+    char yaml[sizeof(rulebook) + 64];
+    const char *at = strstr(rulebook, "  duplicate_window: 7d\n");
+    snprintf(yaml, sizeof(yaml), "%.*s  max_leads: 8\n%s", (int)(at - rulebook), rulebook, at);
+    lr_err err = {0};
+    lr_config *cfg = lr_config_load_string("cap.yaml", yaml, &err);
+    if (!cfg) fail_msg("%s", err.msg);
+    lr_core *core = lr_core_new(&cfg->rules, 4);
+    const lr_core_stats *st = lr_core_stats_get(core);
+    lr_lifecycle *life = lr_core_lifecycle(core);
+    const char *hot[] = {"H1", "H2", "H3", "H4", "X", "Y", "Z", "W", "V", "U"};
+    for (int i = 0; i < 4; i++) assert_true(lr_core_on_lead(core, hot_lead(f, hot[i], T0), T0, &f->out));
+    /* nurture leads decided 3 h, 2 h, 1 h and 30 min before X */
+    const lr_time_ms cold_at[] = {T0, T0 + HOUR, T0 + 2 * HOUR, T0 + 5 * HOUR / 2};
+    const char *cold[] = {"N0", "N1", "N2", "N3"};
+    for (int i = 0; i < 4; i++)
+        assert_true(lr_core_on_lead(core, cold_lead(f, cold[i], cold_at[i]), cold_at[i], &f->out));
+    assert_int_equal(lr_lifecycle_count(life), 8);
+    take(f);
+    /* full: room is made from the oldest unowned records, N0 and N1 (8/8+1
+     * wanted), inside their duplicate window; owned records stay */
+    lr_time_ms t = T0 + 3 * HOUR;
+    assert_true(lr_core_on_lead(core, hot_lead(f, "X", t), t, &f->out));
+    assert_non_null(strstr(take(f), "decision X #1 SALES_READY hot sales"));
+    assert_false(known(core, "N0"));
+    assert_false(known(core, "N1"));
+    assert_true(known(core, "N2") && known(core, "N3") && known(core, "H1") && known(core, "H4"));
+    assert_int_equal(lr_lifecycle_count(life), 7);
+    assert_int_equal(st->shed, 0);
+    /* Y fits; Z makes room from N2 and N3; W fits: 8 records, all owned */
+    for (int i = 5; i < 8; i++) assert_true(lr_core_on_lead(core, hot_lead(f, hot[i], t), t, &f->out));
+    assert_false(known(core, "N2") || known(core, "N3"));
+    assert_int_equal(lr_lifecycle_count(life), 8);
+    take(f);
+    /* every record is held: V and U are shed, with no event and no record */
+    for (int i = 8; i < 10; i++) {
+        assert_false(lr_core_on_lead(core, hot_lead(f, hot[i], t), t, &f->out));
+        assert_string_equal(take(f), "");
+        assert_false(known(core, hot[i]));
+    }
+    assert_int_equal(st->shed, 2);
+    assert_int_equal(lr_lifecycle_count(life), 8);
+    /* leads the table holds are still handled: a duplicate is one */
+    assert_true(lr_core_on_lead(core, hot_lead(f, "H1", t), t, &f->out));
+    assert_non_null(strstr(take(f), "status H1 #"));
+    assert_int_equal(st->shed, 2);
+    lr_core_free(core);
+    lr_config_free(cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_routing_and_duplicate, setup, teardown),
@@ -407,6 +476,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_move_same_rulebook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_removed_rep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_renamed_team, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

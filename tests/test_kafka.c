@@ -653,25 +653,39 @@ static void test_shared_mode_survives_an_abort(void **state) {
     assert_int_equal(f->decisions, N_LEADS);
 }
 
-static void test_invalid_txn_state_renews_the_producer(void **state) {
-    fixture *f = *state;
-    /* After a long outage librdkafka 2.0.2 makes INVALID_TXN_STATE fatal (the
-     * coordinator aborted the transaction on its own timeout). The router
-     * renews its producer and redoes the window instead of exiting. */
-    rd_kafka_mock_push_request_errors(f->mock, API_END_TXN, 1,
-                                      RD_KAFKA_RESP_ERR_INVALID_TXN_STATE);
-    /* it runs on for a few seconds: stopping right after the last decision
-     * could land in the recovery, which then (rightly) commits nothing */
+/* One error injected on `api`, which librdkafka 2.0.2 makes fatal: the router
+ * renews its producer once, redoes the window and decides every lead. It
+ * runs on for a few seconds: stopping right after the last decision could
+ * land in the recovery, which then (rightly) commits nothing. */
+static void assert_renews_after(fixture *f, int16_t api, rd_kafka_resp_err_t e, const char *group) {
+    rd_kafka_mock_push_request_errors(f->mock, api, 1, e);
     f->deadline_ms = 5000;
     lr_kafka_stats s;
     lr_err err = {0};
-    int rc = run_router(f, "g-renew", N_LEADS * 100, &s, &err);
+    int rc = run_router(f, group, N_LEADS * 100, &s, &err);
     f->deadline_ms = 0;
-    rd_kafka_mock_clear_request_errors(f->mock, API_END_TXN);
+    rd_kafka_mock_clear_request_errors(f->mock, api);
     if (rc) fail_msg("router failed: %s", err.msg);
     assert_int_equal(f->decisions, N_LEADS);
     assert_int_equal(s.producer_renewals, 1);
     assert_true(s.transactions >= 1);
+}
+
+/* After a long outage librdkafka 2.0.2 makes INVALID_TXN_STATE fatal (the
+ * coordinator aborted the transaction on its own timeout). */
+static void test_invalid_txn_state_renews_the_producer(void **state) {
+    assert_renews_after(*state, API_END_TXN, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE, "g-renew");
+}
+
+/* A hard broker restart leaves a produce request "possibly persisted"; when
+ * the broker never wrote it, the retry is refused with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER and librdkafka 2.0.2 makes that a fatal
+ * "sequence desynchronization" (fixed in 2.3.0). Injected at sequence 0 the
+ * mock gives the same fatal error. Before, the router exited with "Local:
+ * Fatal error". */
+static void test_sequence_desync_renews_the_producer(void **state) {
+    assert_renews_after(*state, API_PRODUCE, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                        "g-desync");
 }
 
 /* An outage longer than transaction.timeout.ms: the coordinator aborts the
@@ -720,6 +734,21 @@ static void test_fenced_producer_stops_with_exit_1(void **state) {
     if (!strstr(err.msg, "fatal") && !strstr(err.msg, "abort"))
         fail_msg("unexpected reason: %s", err.msg);
     rd_kafka_mock_clear_request_errors(f->mock, API_END_TXN);
+}
+
+/* A misspelt secret key is refused like any unknown property, but the
+ * message must not carry the secret (it lands in logs and supervisors). */
+static void test_misspelt_secret_is_refused_without_its_value(void **state) {
+    fixture *f = *state;
+    f->extra_key = "sasl.pasword";
+    f->extra_value = "s3cret-value";
+    lr_kafka_stats s;
+    lr_err err = {0};
+    int rc = run_router(f, "g-secret", N_LEADS, &s, &err);
+    f->extra_key = f->extra_value = NULL;
+    assert_int_equal(rc, 1);
+    if (!strstr(err.msg, "sasl.pasword")) fail_msg("unexpected reason: %s", err.msg);
+    if (strstr(err.msg, "s3cret-value")) fail_msg("the secret is in the message: %s", err.msg);
 }
 
 /* The committed offset of every partition of `topic` for `group`, summed
@@ -870,8 +899,10 @@ int main(void) {
         cmocka_unit_test(test_refused_produce_aborts_instead_of_dying),
         cmocka_unit_test(test_shared_mode_survives_an_abort),
         cmocka_unit_test(test_invalid_txn_state_renews_the_producer),
+        cmocka_unit_test(test_sequence_desync_renews_the_producer),
         cmocka_unit_test(test_fenced_after_its_timeout_renews_the_producer),
         cmocka_unit_test(test_fenced_producer_stops_with_exit_1),
+        cmocka_unit_test(test_misspelt_secret_is_refused_without_its_value),
         cmocka_unit_test(test_at_least_once_never_commits_past_a_lost_record),
         cmocka_unit_test(test_at_least_once_produces_while_a_commit_waits),
     };

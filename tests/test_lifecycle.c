@@ -77,7 +77,7 @@ static const char *config_yaml =
     "    - name: hot_ft\n"
     "      tier: hot\n"
     "      first_touch: 10m\n"
-    "      warn_at: 80%\n"
+    "      warn_at: 80%%\n" /* config_yaml is a printf format (fx_new) */
     "      escalation:\n"
     "        - { action: notify_manager }\n"
     "        - { action: reassign, after: 5m }\n"
@@ -1079,6 +1079,10 @@ static void test_config_errors(void **state) {
                      "        holidays: [2026-13-01] }\n",
                      "t.yaml:34:", "holiday");
     expect_sla_error("sla:\n  escalation: []\n", "t.yaml:32:", "unknown key 'escalation'");
+    /* more business time than the core walks (calendar.h): it would never fall due */
+    expect_sla_error("sla:\n  calendars:\n    - { name: c, timezone: UTC, days: [mon], start: \"09:00\", end: \"17:00\" }\n"
+                     "  policies:\n    - { name: p, calendar: c, first_touch: 5000h }\n",
+                     "t.yaml:35:", "'5000h' is more business time than calendar 'c' has in 3660 days");
 }
 
 /* The example configuration's sla: section parses, and 2d with a calendar

@@ -460,6 +460,47 @@ static void test_not_a_mapping(void **state) {
     lr_cfg_free(doc);
 }
 
+/* Patterns that would make glibc's regcomp exponential are refused with
+ * their line before regcomp runs; ordinary ones still compile. */
+static void test_regex_cost(void **state) {
+    (void)state;
+    static const char *const bad[][2] = {
+        {"x++++++++++++++++++++++++", "repetition of a repetition at byte 2"},
+        {"(?i)a*{2}", "repetition of a repetition"},
+        {"a{101}", "a bound over 100"},
+        {"a{1,99999999999999999999}", "a bound over 100"},
+        {"(x{100}){21}", "more than 2000 copies"},
+        {"(((((((((x)))))))))", "nested deeper than 8"},
+        {"(x*)*\\\\1y", "a back-reference at byte 5"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof(yaml), "field: job_title\nregex: \"%s\"\n", bad[i][0]);
+        expect_error(yaml, NULL, "t.yaml:2:", bad[i][1]);
+    }
+    char big[700];
+    int n = snprintf(big, sizeof(big), "field: job_title\nregex: \"");
+    memset(big + n, 'a', 513);
+    strcpy(big + n + 513, "\"\n");
+    expect_error(big, NULL, "t.yaml:2:", "longer than 512 bytes");
+    /* at the limits, and the usual shapes */
+    char why[96];
+    const char *ok[] = {"(x{100}){20}", "((((((((x+)+)+)+)+)+)+)+)", "x{2,}", "[+*]+\\++",
+                        "^(chief|vp|vice president)( |$)", "[[:alpha:]]{2,40}@[a-z.]+$", "a|*"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (lr_regex_check(ok[i], NULL, why, sizeof(why))) fail_msg("%s refused: %s", ok[i], why);
+    size_t cost = 0;
+    assert_null(lr_regex_check("(x{100}){20}", &cost, why, sizeof(why)));
+    assert_int_equal(cost, 2000);
+    assert_null(lr_regex_check("^(ab+|c)d$", &cost, why, sizeof(why)));
+    assert_int_equal(cost, 5); /* a b b c d: '+' copies b, anchors and '|' count nothing */
+    lr_lead l;
+    lead_init(&l);
+    l.job_title = S("xxxx");
+    assert_true(match_yaml("field: job_title\nregex: \"^(x{2}){2}$\"\n", &l));
+    assert_false(match_yaml("field: job_title\nregex: \"^(x{2}){3}$\"\n", &l));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_equals_case_insensitive),
@@ -480,6 +521,7 @@ int main(void) {
         cmocka_unit_test(test_extra_keys),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_not_a_mapping),
+        cmocka_unit_test(test_regex_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

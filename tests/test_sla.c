@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "calendar.h"
 #include "kpi.h"
 #include "records.h"
 #include "sla.h"
@@ -100,10 +101,44 @@ static void test_reassign_ends_the_clock(void **state) {
     teardown_rules(&f);
 }
 
+/* Clocks started at the ends of int64, with and without a business calendar:
+ * deadlines saturate instead of wrapping, every call returns, and the phases
+ * still fire in order when the wheel reaches them. */
+static void test_extreme_times(void **state) {
+    (void)state;
+    lr_tz *utc = lr_tz_utc("UTC");
+    lr_calendar cal;
+    lr_calendar_init(&cal, "weekdays", utc, 0x3e, 9 * 60, 17 * 60, NULL, 0);
+    const lr_time_ms starts[] = {INT64_MAX - 500, INT64_MAX, INT64_MIN + 1, LR_TZ_MAX_MS};
+    for (int with_cal = 0; with_cal < 2; with_cal++) {
+        for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+            fixture f;
+            setup_rules(&f, 0);
+            f.cfg.cals = &cal;
+            f.cfg.n_cals = 1;
+            f.policy.calendar = with_cal ? 0 : -1;
+            uint32_t idx = assigned(&f, starts[i]);
+            const lr_lead_rec *r = lr_records_at(f.recs, idx);
+            /* a calendar clamps to the years it knows; wall-clock time saturates */
+            assert_true(r->due_at >= (with_cal ? lr_tz_clamp(starts[i]) : starts[i]));
+            assert_true(lr_sla_elapsed(f.sla, r, INT64_MAX) >= 0);
+            assert_int_equal(lr_sla_elapsed(f.sla, r, INT64_MIN), 0);
+            /* the wheel can reach every deadline: warning, then breach */
+            int32_t step;
+            assert_int_equal(pop(&f, INT64_MAX, idx, &step), LR_SLA_FIRE_WARNING);
+            assert_int_equal(pop(&f, INT64_MAX, idx, &step), LR_SLA_FIRE_BREACH);
+            teardown_rules(&f);
+        }
+    }
+    lr_calendar_destroy(&cal);
+    lr_tz_free(utc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phases_in_order),
         cmocka_unit_test(test_reassign_ends_the_clock),
+        cmocka_unit_test(test_extreme_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,40 @@ static void test_parse_from_bytes(void **s) {
     lr_tz_free(u);
 }
 
+/* Instants from anywhere in int64 are clamped to 0001..9999 before any
+ * arithmetic: no overflow (UBSan would say), sane fields, monotone. */
+static void test_extreme_instants(void **s) {
+    const lr_tz *tz = zone("Europe/Berlin");
+    const lr_time_ms xs[] = {INT64_MAX, INT64_MAX - 1, INT64_MIN, INT64_MIN + 1,
+                             LR_TZ_MAX_MS + 1, LR_TZ_MIN_MS - 1, 9223372036854775LL};
+    for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+        lr_local_time lt;
+        lr_tz_local(tz, xs[i], &lt);
+        assert_true(lt.year >= 1 && lt.year <= 10000);
+        assert_true(lt.month >= 1 && lt.month <= 12 && lt.mday >= 1 && lt.mday <= 31);
+        assert_true(lt.minute_of_day >= 0 && lt.minute_of_day < 1440);
+        assert_true(lt.wday >= 0 && lt.wday <= 6);
+        int32_t off = lr_tz_offset_s(tz, xs[i]);
+        assert_true(off == 3600 || off == 7200 || (off > 0 && off < 7200));
+    }
+    lr_local_time hi, lo;
+    lr_tz_local(tz, INT64_MAX, &hi);
+    assert_int_equal(hi.year, 10000); /* 9999-12-31T23:59Z is already next year in Berlin */
+    assert_int_equal(hi.month, 1);
+    lr_tz_local(tz, INT64_MIN, &lo);
+    assert_int_equal(lo.year, 1);
+    assert_int_equal(lr_tz_clamp(INT64_MAX), LR_TZ_MAX_MS);
+    assert_int_equal(lr_tz_clamp(INT64_MIN), LR_TZ_MIN_MS);
+    assert_int_equal(lr_tz_clamp(0), 0);
+    /* years outside 0..10000 and nonsense fields are clamped, not overflowed */
+    lr_time_ms far = lr_tz_to_utc(tz, 2147483647, 12, 31, 1439);
+    assert_int_equal(far, lr_tz_to_utc(tz, 10000, 12, 31, 1439));
+    assert_true(far > LR_TZ_MAX_MS && far < LR_TZ_MAX_MS + 400 * 86400000LL);
+    lr_time_ms early = lr_tz_to_utc(tz, -2147483647 - 1, 1, 1, 0);
+    assert_int_equal(early, lr_tz_to_utc(tz, 0, 1, 1, 0));
+    assert_int_equal(lr_tz_to_utc(tz, 2026, 13, 40, 99999), lr_tz_to_utc(tz, 2026, 1, 1, 0));
+}
+
 static int setup(void **s) {
     db = lr_tz_db_new(NULL);
     return 0;
@@ -142,6 +176,7 @@ int main(void) {
         cmocka_unit_test(test_new_york),              cmocka_unit_test(test_beyond_table_uses_rule),
         cmocka_unit_test(test_southern_hemisphere),   cmocka_unit_test(test_utc_and_unknown),
         cmocka_unit_test(test_civil_round_trip),     cmocka_unit_test(test_parse_from_bytes),
+        cmocka_unit_test(test_extreme_instants),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

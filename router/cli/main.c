@@ -1,4 +1,4 @@
-/* main.c - the lead-router command line: run, demo, replay, check. */
+/* main.c - the lead-router command line: run, demo, replay, diff, check. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,8 +12,11 @@
 #include "isotime.h"
 #include "jsonio.h"
 #include "kafka.h"
+#include "history.h"
 #include "log.h"
 #include "replay.h"
+#include "serve.h"
+#include "whatif.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -55,7 +58,8 @@ static const char usage_main[] =
     "Commands:\n"
     "  run      consume leads and sales activity, publish decisions (the daemon)\n"
     "  demo     run everything on an embedded broker with synthetic leads\n"
-    "  replay   run a rulebook over recorded events (JSON lines), offline\n"
+    "  replay   run a rulebook over recorded events (JSON lines or Kafka), offline\n"
+    "  diff     compare two rulebooks over the same events\n"
     "  check    validate a configuration file\n"
     "\n"
     "Options:\n"
@@ -100,6 +104,8 @@ static const char usage_demo[] =
 
 static const char usage_replay[] =
     "Usage: lead-router replay -c CONFIG [--input FILE] [--output FILE] [--until TIME]\n"
+    "       lead-router replay -c CONFIG --from-kafka --since TIME [--until TIME]\n"
+    "                          [--output FILE]\n"
     "\n"
     "Reads events as JSON lines ({\"type\": \"lead\", ...} or {\"type\": \"activity\",\n"
     "...}, fields as in schemas/), drives the decision core with each event's own\n"
@@ -118,9 +124,44 @@ static const char usage_replay[] =
     "  -o, --output FILE   where to write the events (default: standard output)\n"
     "  -u, --until TIME    finally advance the clock to TIME (ISO-8601 UTC or ms,\n"
     "                      2000-01-01 to 9999-12-31), so that SLA clocks due by\n"
-    "                      then fire\n"
+    "                      then fire; with --from-kafka also the range's end\n"
+    "  --from-kafka        read the leads and sales-activity topics of the\n"
+    "                      configuration instead of a file: every partition,\n"
+    "                      read_committed, no group, nothing committed, merged in\n"
+    "                      event-time order (docs/whatif.md)\n"
+    "  -s, --since TIME    with --from-kafka: the range's start (message timestamps)\n"
     "  -q, --quiet         no summary\n"
     "  -h, --help          this help\n";
+
+static const char usage_diff[] =
+    "Usage: lead-router diff -c CURRENT -c PROPOSED (--input FILE |\n"
+    "                        --from-kafka --since TIME) [--until TIME] [--json]\n"
+    "                        [--html FILE] [--leads FILE]\n"
+    "                        [--fail-if-changed-more-than PCT]\n"
+    "\n"
+    "Runs both rulebooks over the same events in one pass, each with its own\n"
+    "core, and reports what the proposed one changes: assignments per team and\n"
+    "rep, stage and tier changes, leads that get another owner with the largest\n"
+    "flows, queue, overflow and SLA outcomes before and after (docs/whatif.md).\n"
+    "\n"
+    "  -c, --config FILE   the current rulebook, then the proposed one\n"
+    "  -i, --input FILE    events as JSON lines, as replay reads them ('-': stdin)\n"
+    "  --from-kafka        read the topics of the current configuration, as\n"
+    "                      replay --from-kafka does\n"
+    "  -s, --since TIME    with --from-kafka: the range's start\n"
+    "  -u, --until TIME    advance the clock to TIME at the end (and, with\n"
+    "                      --from-kafka, the range's end)\n"
+    "  --json              the report as one JSON object instead of a table\n"
+    "  --html FILE         also write the report as one self-contained HTML page\n"
+    "  --leads FILE        JSON lines: every lead whose stage, tier or owner\n"
+    "                      differs, with the first reason that differs\n"
+    "  --fail-if-changed-more-than PCT\n"
+    "                      exit 3 when more than PCT % of the decided leads get\n"
+    "                      another owner or stage (a CI check on a rules repository)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit codes: 0 done, 1 error (configuration, input, Kafka, writing),\n"
+    "2 usage, 3 over the --fail-if-changed-more-than threshold.\n";
 
 static const char usage_check[] =
     "Usage: lead-router check -c CONFIG\n"
@@ -220,10 +261,18 @@ static int cmd_run(int argc, char **argv) {
     install_reload_signal();
     lr_kafka_stats stats;
     lr_err err = {0};
+    lr_serve serve; /* the http: listener, when configured */
+    if (lr_serve_start(&serve, path, cfg, NULL, NULL, &err)) {
+        lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
+        lr_config_free(cfg);
+        return 1;
+    }
     lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .config_path = path,
-                        .transactional_id_overridden = txn_id != NULL};
+                        .transactional_id_overridden = txn_id != NULL,
+                        .metrics = serve.metrics};
     int rc = lr_kafka_run(&ko, &stats, &err);
-    if (rc) lr_log_kv(LR_LOG_ERROR, "fatal", LR_LOG_STR("reason", err.msg));
+    lr_serve_stop(&serve);
+    if (rc) lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
     else log_closing(&stats);
     lr_config_free(cfg);
     return rc;
@@ -295,40 +344,172 @@ static bool parse_until(const char *s, lr_time_ms *out) {
     return lr_lead_time_in_range(*out);
 }
 
+/* The input both replay and diff read: a file, or a range of Kafka. */
+typedef struct input {
+    const char *path;
+    bool from_kafka;
+    lr_time_ms since, until;
+    lr_replay_file *file;
+    lr_history *history;
+} input;
+
+static const char *input_check(const input *in) {
+    if (in->from_kafka && in->path) return "--input and --from-kafka exclude each other";
+    if (in->from_kafka && in->since == LR_TIME_NONE) return "--from-kafka needs --since TIME";
+    if (!in->from_kafka && in->since != LR_TIME_NONE) return "--since goes with --from-kafka";
+    if (in->from_kafka && in->until != LR_TIME_NONE && in->until <= in->since)
+        return "--until must be after --since";
+    return NULL;
+}
+
+static int input_open(input *in, const lr_config *cfg, lr_replay_source *src, lr_err *err) {
+    if (in->from_kafka) {
+        in->history = lr_history_open(cfg, in->since, in->until, src, err);
+        return in->history ? 0 : 1;
+    }
+    in->file = lr_replay_file_open(in->path, (size_t)cfg->kafka.max_message_bytes, src, err);
+    return in->file ? 0 : 1;
+}
+
+static void input_close(input *in, FILE *summary) {
+    if (in->history && summary) lr_history_report(in->history, summary);
+    lr_history_close(in->history);
+    lr_replay_file_close(in->file);
+}
+
+static const char time_msg[] =
+    "takes an ISO-8601 UTC time or milliseconds, from 2000-01-01 to 9999-12-31";
+
+/* Options replay and diff share; 0 when c was one of them, 2 on a usage
+ * error (printed). */
+static int input_option(int c, input *in, const char *usage, int *handled) {
+    char msg[128];
+    *handled = 1;
+    switch (c) {
+    case 'i': in->path = optarg; return 0;
+    case 'k': in->from_kafka = true; return 0;
+    case 's':
+    case 'u':
+        if (parse_until(optarg, c == 's' ? &in->since : &in->until)) return 0;
+        snprintf(msg, sizeof(msg), "--%s %s", c == 's' ? "since" : "until", time_msg);
+        return usage_error(usage, msg);
+    default: *handled = 0; return 0;
+    }
+}
+
+#define INPUT_LONG_OPTIONS                                                                    \
+    {"input", required_argument, 0, 'i'}, {"until", required_argument, 0, 'u'},             \
+        {"since", required_argument, 0, 's'}, {"from-kafka", no_argument, 0, 'k'}
+
 static int cmd_replay(int argc, char **argv) {
     static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'}, {"until", required_argument, 0, 'u'},
+        {"config", required_argument, 0, 'c'}, {"output", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        INPUT_LONG_OPTIONS,                    {0, 0, 0, 0}};
     const char *path = NULL;
+    input in = {.since = LR_TIME_NONE, .until = LR_TIME_NONE};
     lr_replay_opts o = {.until = LR_TIME_NONE, .summary = stderr, .warnings = stderr};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:i:o:u:qh", opts, NULL)) != -1) {
+    int c, handled;
+    while ((c = getopt_long(argc, argv, "c:i:o:u:s:qh", opts, NULL)) != -1) {
+        int rc = input_option(c, &in, usage_replay, &handled);
+        if (rc) return rc;
+        if (handled) continue;
         switch (c) {
         case 'c': path = optarg; break;
-        case 'i': o.input = optarg; break;
         case 'o': o.output = optarg; break;
-        case 'u':
-            if (!parse_until(optarg, &o.until))
-                return usage_error(usage_replay,
-                                   "--until takes an ISO-8601 UTC time or milliseconds, from "
-                                   "2000-01-01 to 9999-12-31");
-            break;
         case 'q': o.summary = NULL; break;
         case 'h': return fputs(usage_replay, stdout), 0;
         default: return usage_error(usage_replay, NULL);
         }
     }
     if (!path) return usage_error(usage_replay, "replay needs -c CONFIG");
+    const char *bad = input_check(&in);
+    if (bad) return usage_error(usage_replay, bad);
     lr_config *cfg = load_or_report(path);
     if (!cfg) return 1;
     o.cfg = cfg;
+    o.until = in.until;
     lr_err err = {0};
-    int rc = lr_replay_run(&o, &err);
+    lr_replay_source src;
+    int rc = input_open(&in, cfg, &src, &err);
+    if (rc == 0) rc = lr_replay_run_from(&o, &src, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
+    input_close(&in, o.summary);
     lr_config_free(cfg);
     return rc;
+}
+
+typedef struct diff_args {
+    const char *paths[2];
+    int n_paths;
+    input in;
+    lr_whatif_opts o;
+} diff_args;
+
+/* 0 to go on, else the exit code (help printed: 0 is returned as -1). */
+static int diff_parse(int argc, char **argv, diff_args *a) {
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"json", no_argument, 0, 'j'},
+        {"html", required_argument, 0, 'H'},   {"leads", required_argument, 0, 'l'},
+        {"fail-if-changed-more-than", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},         INPUT_LONG_OPTIONS,
+        {0, 0, 0, 0}};
+    int c, handled;
+    while ((c = getopt_long(argc, argv, "c:i:u:s:h", opts, NULL)) != -1) {
+        int rc = input_option(c, &a->in, usage_diff, &handled);
+        if (rc) return rc;
+        if (handled) continue;
+        switch (c) {
+        case 'c':
+            if (a->n_paths == 2) return usage_error(usage_diff, "diff takes exactly two -c");
+            a->paths[a->n_paths++] = optarg;
+            break;
+        case 'j': a->o.json = true; break;
+        case 'H': a->o.html_path = optarg; break;
+        case 'l': a->o.leads_path = optarg; break;
+        case 'f':
+            if (!parse_number(optarg, &a->o.fail_pct) || a->o.fail_pct > 100)
+                return usage_error(usage_diff, "--fail-if-changed-more-than takes 0 to 100");
+            break;
+        case 'h': return fputs(usage_diff, stdout), -1;
+        default: return usage_error(usage_diff, NULL);
+        }
+    }
+    if (a->n_paths != 2) return usage_error(usage_diff, "diff needs -c CURRENT -c PROPOSED");
+    const char *bad = input_check(&a->in);
+    if (!bad && !a->in.from_kafka && !a->in.path) bad = "diff needs --input FILE or --from-kafka";
+    return bad ? usage_error(usage_diff, bad) : 0;
+}
+
+static int cmd_diff(int argc, char **argv) {
+    diff_args a = {.in = {.since = LR_TIME_NONE, .until = LR_TIME_NONE},
+                   .o = {.report = stdout, .warnings = stderr, .fail_pct = -1}};
+    int rc = diff_parse(argc, argv, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    lr_config *before = load_or_report(a.paths[0]);
+    lr_config *after = before ? load_or_report(a.paths[1]) : NULL;
+    if (!after) {
+        lr_config_free(before);
+        return 1;
+    }
+    a.o.before = before;
+    a.o.after = after;
+    a.o.before_name = a.paths[0];
+    a.o.after_name = a.paths[1];
+    a.o.until = a.in.until;
+    lr_err err = {0};
+    lr_replay_source src;
+    bool exceeded = false;
+    rc = input_open(&a.in, before, &src, &err);
+    if (rc == 0) rc = lr_whatif_run(&a.o, &src, &exceeded, &err);
+    if (rc) fprintf(stderr, "%s\n", err.msg);
+    else if (exceeded)
+        fprintf(stderr, "lead-router: more than %g%% of the decided leads change owner or stage\n",
+                a.o.fail_pct);
+    input_close(&a.in, stderr);
+    lr_config_free(after);
+    lr_config_free(before);
+    return rc ? 1 : exceeded ? 3 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -344,6 +525,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
     if (!strcmp(cmd, "demo")) return cmd_demo(argc, argv);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc, argv);
+    if (!strcmp(cmd, "diff")) return cmd_diff(argc, argv);
     if (!strcmp(cmd, "check")) return cmd_check(argc, argv);
     char msg[128];
     snprintf(msg, sizeof(msg), "unknown command '%s'", cmd);

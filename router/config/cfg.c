@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "arena.h"
+#include "hash.h"
 #include "isotime.h"
 #include "tz.h"
 
@@ -54,9 +55,21 @@ typedef struct builder {
     lr_cfg_doc *doc;
     yaml_parser_t parser;
     lr_err *err;
+    const unsigned char *text; /* the whole file, for the line of a byte offset */
+    size_t len;
+    size_t nodes;              /* made so far, against LR_CFG_MAX_NODES */
 } builder;
 
+/* 1-based line of byte `off`: libyaml's reader errors (bad UTF-8, a NUL)
+ * come with an offset only. */
+static int line_of_offset(const builder *b, size_t off) {
+    int line = 1;
+    for (size_t i = 0; i < off && i < b->len; i++) line += b->text[i] == '\n';
+    return line;
+}
+
 static lr_cfg_node *node_new(builder *b, lr_cfg_kind kind, const yaml_mark_t *mark) {
+    b->nodes++;
     lr_cfg_node *n = lr_arena_alloc(&b->doc->arena, sizeof(*n));
     memset(n, 0, sizeof(*n));
     n->kind = kind;
@@ -67,8 +80,11 @@ static lr_cfg_node *node_new(builder *b, lr_cfg_kind kind, const yaml_mark_t *ma
 
 static int next_event(builder *b, yaml_event_t *ev) {
     if (!yaml_parser_parse(&b->parser, ev)) {
-        lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: YAML syntax error: %s%s%s", b->doc->file,
-                   (int)b->parser.problem_mark.line + 1,
+        bool reader = b->parser.error == YAML_READER_ERROR;
+        lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: %s: %s%s%s", b->doc->file,
+                   reader ? line_of_offset(b, b->parser.problem_offset)
+                          : (int)b->parser.problem_mark.line + 1,
+                   reader ? "bad bytes" : "YAML syntax error",
                    b->parser.problem ? b->parser.problem : "unknown",
                    b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
         return -1;
@@ -77,6 +93,20 @@ static int next_event(builder *b, yaml_event_t *ev) {
 }
 
 static lr_cfg_node *parse_node(builder *b, yaml_event_t *ev, int depth);
+
+/* -1 with the error when a map or list gets one entry too many, or the file
+ * one node too many. */
+static int check_counts(builder *b, size_t entries, const yaml_event_t *ev) {
+    const char *what = entries >= LR_CFG_MAX_ENTRIES ? "entries in one map or list"
+                       : b->nodes >= LR_CFG_MAX_NODES ? "keys, values and items in the file"
+                                                      : NULL;
+    if (!what) return 0;
+    lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: more than %d %s", b->doc->file,
+               (int)ev->start_mark.line + 1,
+               entries >= LR_CFG_MAX_ENTRIES ? LR_CFG_MAX_ENTRIES : LR_CFG_MAX_NODES, what);
+    return -1;
+}
+
 
 /* Collects children into a temporary growable array, then copies it to the
  * arena: configs are small, this runs once. */
@@ -94,6 +124,43 @@ static void vec_push(vec *v, void *x) {
     v->p[v->n++] = x;
 }
 
+/* The keys of one map, as a set: open addressing over indices into keys.p,
+ * so that the duplicate check is linear in the map, not quadratic. */
+typedef struct key_set {
+    uint32_t *slot; /* index + 1; 0: empty */
+    size_t cap;
+} key_set;
+
+static size_t key_set_find(const key_set *ks, const vec *keys, const char *key, size_t len) {
+    size_t mask = ks->cap - 1, i = (size_t)lr_hash64(key, len) & mask;
+    while (ks->slot[i] && strcmp(keys->p[ks->slot[i] - 1], key) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+/* Adds keys->p[keys->n - 1]; the caller checked it is not there. */
+static void key_set_add(key_set *ks, const vec *keys) {
+    if (keys->n * 2 > ks->cap) {
+        free(ks->slot);
+        ks->cap = ks->cap ? ks->cap * 2 : 64;
+        ks->slot = calloc(ks->cap, sizeof(*ks->slot));
+        if (!ks->slot) abort();
+        for (size_t k = 0; k < keys->n; k++) {
+            const char *key = keys->p[k];
+            ks->slot[key_set_find(ks, keys, key, strlen(key))] = (uint32_t)k + 1;
+        }
+        return;
+    }
+    const char *key = keys->p[keys->n - 1];
+    ks->slot[key_set_find(ks, keys, key, strlen(key))] = (uint32_t)keys->n;
+}
+
+static int check_scalar(builder *b, const yaml_event_t *ev) {
+    if (ev->data.scalar.length <= LR_CFG_MAX_SCALAR) return 0;
+    lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: a value longer than %d bytes", b->doc->file,
+               (int)ev->start_mark.line + 1, LR_CFG_MAX_SCALAR);
+    return -1;
+}
+
 static lr_cfg_node *parse_seq(builder *b, lr_cfg_node *n, int depth) {
     vec items = {0};
     for (;;) {
@@ -102,6 +169,10 @@ static lr_cfg_node *parse_seq(builder *b, lr_cfg_node *n, int depth) {
         if (ev.type == YAML_SEQUENCE_END_EVENT) {
             yaml_event_delete(&ev);
             break;
+        }
+        if (check_counts(b, items.n, &ev)) {
+            yaml_event_delete(&ev);
+            goto fail;
         }
         lr_cfg_node *child = parse_node(b, &ev, depth + 1);
         yaml_event_delete(&ev);
@@ -120,6 +191,7 @@ fail:
 
 static lr_cfg_node *parse_map(builder *b, lr_cfg_node *n, int depth) {
     vec keys = {0}, vals = {0}, lines = {0};
+    key_set seen = {0};
     for (;;) {
         yaml_event_t ev;
         if (next_event(b, &ev)) goto fail;
@@ -133,14 +205,20 @@ static lr_cfg_node *parse_map(builder *b, lr_cfg_node *n, int depth) {
             yaml_event_delete(&ev);
             goto fail;
         }
+        if (check_counts(b, keys.n, &ev) || check_scalar(b, &ev)) {
+            yaml_event_delete(&ev);
+            goto fail;
+        }
+        b->nodes++;
         char *key = lr_arena_strndup(&b->doc->arena, (const char *)ev.data.scalar.value,
                                      ev.data.scalar.length);
         intptr_t line = (intptr_t)ev.start_mark.line + 1;
         yaml_event_delete(&ev);
-        for (size_t i = 0; i < keys.n; i++) {
-            if (strcmp(keys.p[i], key) == 0) {
-                lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: duplicate key '%s' (first at line %d)",
-                           b->doc->file, (int)line, key, (int)(intptr_t)lines.p[i]);
+        if (keys.n) {
+            uint32_t at = seen.slot[key_set_find(&seen, &keys, key, strlen(key))];
+            if (at) {
+                lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: duplicate key '%.*s' (first at line %d)",
+                           b->doc->file, (int)line, 200, key, (int)(intptr_t)lines.p[at - 1]);
                 goto fail;
             }
         }
@@ -149,9 +227,11 @@ static lr_cfg_node *parse_map(builder *b, lr_cfg_node *n, int depth) {
         yaml_event_delete(&ev);
         if (!val) goto fail;
         vec_push(&keys, key);
+        key_set_add(&seen, &keys);
         vec_push(&vals, val);
         vec_push(&lines, (void *)line);
     }
+    free(seen.slot);
     n->n = keys.n;
     n->keys = lr_arena_alloc(&b->doc->arena, (keys.n + 1) * sizeof(*n->keys));
     n->items = lr_arena_alloc(&b->doc->arena, (keys.n + 1) * sizeof(*n->items));
@@ -166,6 +246,7 @@ static lr_cfg_node *parse_map(builder *b, lr_cfg_node *n, int depth) {
     free(lines.p);
     return n;
 fail:
+    free(seen.slot);
     free(keys.p);
     free(vals.p);
     free(lines.p);
@@ -173,13 +254,14 @@ fail:
 }
 
 static lr_cfg_node *parse_node(builder *b, yaml_event_t *ev, int depth) {
-    if (depth > 64) {
-        lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: nesting too deep", b->doc->file,
-                   (int)ev->start_mark.line + 1);
+    if (depth > LR_CFG_MAX_DEPTH) {
+        lr_err_set(b->err, LR_ERR_FATAL, "%s:%d: nested deeper than %d levels", b->doc->file,
+                   (int)ev->start_mark.line + 1, LR_CFG_MAX_DEPTH);
         return NULL;
     }
     switch (ev->type) {
     case YAML_SCALAR_EVENT: {
+        if (check_scalar(b, ev)) return NULL;
         lr_cfg_node *n = node_new(b, LR_CFG_SCALAR, &ev->start_mark);
         n->scalar = lr_arena_strndup(&b->doc->arena, (const char *)ev->data.scalar.value,
                                      ev->data.scalar.length);
@@ -203,11 +285,18 @@ static lr_cfg_node *parse_node(builder *b, yaml_event_t *ev, int depth) {
 }
 
 static lr_cfg_doc *load(const char *name, const unsigned char *text, size_t len, lr_err *err) {
+    if (len > LR_CFG_MAX_BYTES) {
+        int line = 1;
+        for (size_t i = 0; i < LR_CFG_MAX_BYTES; i++) line += text[i] == '\n';
+        lr_err_set(err, LR_ERR_FATAL, "%s:%d: the file is larger than %u bytes (16 MiB)", name,
+                   line, LR_CFG_MAX_BYTES);
+        return NULL;
+    }
     lr_cfg_doc *doc = calloc(1, sizeof(*doc));
     if (!doc) abort();
     lr_arena_init(&doc->arena, 16 * 1024);
     doc->file = lr_arena_strndup(&doc->arena, name, strlen(name));
-    builder b = {.doc = doc, .err = err};
+    builder b = {.doc = doc, .err = err, .text = text, .len = len};
     yaml_parser_initialize(&b.parser);
     yaml_parser_set_input_string(&b.parser, text, len);
     yaml_event_t ev;
@@ -273,7 +362,8 @@ lr_cfg_doc *lr_cfg_load(const char *path, lr_err *err) {
     size_t cap = 8192, len = 0;
     char *buf = malloc(cap);
     size_t r;
-    while (buf && (r = fread(buf + len, 1, cap - len, f)) > 0) {
+    /* one byte over the limit is enough for load() to refuse the file */
+    while (buf && len <= LR_CFG_MAX_BYTES && (r = fread(buf + len, 1, cap - len, f)) > 0) {
         len += r;
         if (len == cap) buf = realloc(buf, cap *= 2);
     }

@@ -26,6 +26,16 @@ struct lr_cfg_node {
 
 typedef struct lr_cfg_doc lr_cfg_doc; /* owns every node and string */
 
+/* Limits on what a configuration file may hold, so that a hostile or broken
+ * file is refused with "FILE:LINE: ..." instead of exhausting memory or time
+ * (loading is linear in the file: a duplicate key is found with a hash set).
+ * At these limits a load stays well under 100 MB. */
+#define LR_CFG_MAX_BYTES (16u << 20) /* the file */
+#define LR_CFG_MAX_DEPTH 64          /* maps and lists inside each other */
+#define LR_CFG_MAX_ENTRIES 100000    /* keys of one map, items of one list */
+#define LR_CFG_MAX_NODES 500000      /* keys, values and items in the file */
+#define LR_CFG_MAX_SCALAR 65536      /* bytes of one key or value */
+
 /* Loads a YAML file. NULL on failure with err->msg "FILE:LINE: ...". */
 lr_cfg_doc *lr_cfg_load(const char *path, lr_err *err);
 lr_cfg_doc *lr_cfg_load_string(const char *name, const char *yaml, lr_err *err);

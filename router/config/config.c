@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "predicate.h"
+
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
-                                       "teams", "reps",    "sla",           "log"};
+                                       "teams", "reps",    "sla",           "http",
+                                       "log"};
 
 static int check_sections(const lr_cfg_node *root, lr_err *err) {
     for (size_t k = 0; k < root->n; k++) {
@@ -16,7 +19,7 @@ static int check_sections(const lr_cfg_node *root, lr_err *err) {
         if (!known)
             return lr_cfg_fail_key(err, root, k,
                                    "unknown section '%s' (known: kafka, scoring, qualification, "
-                                   "routing, teams, reps, sla, log)",
+                                   "routing, teams, reps, sla, http, log)",
                                    root->keys[k]);
     }
     return 0;
@@ -150,6 +153,49 @@ static int parse_log(const lr_cfg_node *node, lr_log_config *out, lr_err *err) {
     return 0;
 }
 
+static int parse_http(const lr_cfg_node *node, lr_http_config *h, lr_err *err) {
+    if (!node) return 0; /* off */
+    const lr_cfg_field fields[] = {
+        {"address", LR_CFG_T_STR, offsetof(lr_http_config, address), false, "127.0.0.1"},
+        {"port", LR_CFG_T_INT, offsetof(lr_http_config, port), false, "9464", 1, 65535},
+        {"health_timeout", LR_CFG_T_DURATION, offsetof(lr_http_config, health_timeout_ms), false,
+         "10s"},
+        {"enable_reload", LR_CFG_T_BOOL, offsetof(lr_http_config, enable_reload), false, "false"},
+    };
+    if (lr_cfg_apply(node, fields, LR_CFG_COUNT(fields), h, "http", err)) return -1;
+    if (h->health_timeout_ms < 1000 || h->health_timeout_ms > 3600000)
+        return lr_cfg_fail(err, lr_cfg_get(node, "health_timeout"),
+                           "http.health_timeout must be between 1s and 1h");
+    h->enabled = true;
+    return 0;
+}
+
+/* Every `regex:` of the file together stays within LR_REGEX_MAX_TOTAL_COST
+ * (predicate.h): each pattern alone is bounded where its condition is
+ * parsed, but a file of many costly ones would still add up. One walk over
+ * the tree, before any is compiled; the error names the pattern that goes
+ * over. A pattern refused on its own is left to its condition's parser. */
+static int regex_budget(const lr_cfg_node *n, size_t *total, lr_err *err) {
+    if (n->kind == LR_CFG_SCALAR) return 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const lr_cfg_node *v = n->items[i];
+        if (n->kind == LR_CFG_MAP && strcmp(n->keys[i], "regex") == 0 &&
+            v->kind == LR_CFG_SCALAR) {
+            const char *p = v->scalar;
+            size_t cost = 0;
+            char why[96];
+            if (!lr_regex_check(strncmp(p, "(?i)", 4) ? p : p + 4, &cost, why, sizeof(why)) &&
+                (*total += cost) > LR_REGEX_MAX_TOTAL_COST)
+                return lr_cfg_fail(err, v, "the regexes of this file expand to more than %d "
+                                   "atom copies together (each '+' doubles its operand, {n,m} "
+                                   "copies it): simplify them", LR_REGEX_MAX_TOTAL_COST);
+        } else if (regex_budget(v, total, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (!doc) return NULL;
     lr_config *cfg = calloc(1, sizeof(*cfg));
@@ -157,7 +203,10 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     cfg->doc = doc;
     cfg->tz = lr_tz_db_new(NULL);
     const lr_cfg_node *root = lr_cfg_root(doc);
-    if (check_sections(root, err) || parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
+    size_t regex_total = 0;
+    if (check_sections(root, err) || regex_budget(root, &regex_total, err) ||
+        parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
+        parse_http(lr_cfg_get(root, "http"), &cfg->http, err) ||
         parse_log(lr_cfg_get(root, "log"), &cfg->log, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
@@ -173,6 +222,13 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
         goto fail;
     }
     if (!(cfg->rules.route = lr_route_config_parse(root, cfg->tz, err))) goto fail;
+    if (!lr_route_team_count(cfg->rules.route) && !lr_route_rep_count(cfg->rules.route)) {
+        /* an empty or truncated file would otherwise pass `check` and then send
+         * every lead to nurture or the dead-letter topic */
+        lr_err_set(err, LR_ERR_FATAL, "%s:1: the configuration routes nothing: no teams and no "
+                   "reps", root->file);
+        goto fail;
+    }
     if (!(cfg->rules.sla = lr_sla_config_parse(lr_cfg_get(root, "sla"), cfg->tz, cfg->rules.qualify,
                                          cfg->rules.route, err)))
         goto fail;

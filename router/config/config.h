@@ -50,11 +50,22 @@ typedef struct lr_log_config {
     lr_log_level level;
 } lr_log_config;
 
+/* `http:` - the listener for /metrics, /healthz, /readyz (router/http/).
+ * Off when the section is absent. */
+typedef struct lr_http_config {
+    bool enabled;               /* the section is present */
+    const char *address;        /* listen address, default 127.0.0.1 */
+    int64_t port;               /* default 9464 */
+    int64_t health_timeout_ms;  /* /healthz: the loop turned within this; default 10s */
+    bool enable_reload;         /* POST /-/reload; default false */
+} lr_http_config;
+
 typedef struct lr_config {
     lr_cfg_doc *doc;       /* every string below points into it */
     lr_tz_db *tz;
     lr_kafka_config kafka;
     lr_log_config log;
+    lr_http_config http;
     lr_rulebook rules;     /* what the decision core is built from */
 } lr_config;
 

@@ -133,6 +133,7 @@ typedef struct qual_section {
     const lr_cfg_node *tiers, *overrides, *disqualify_below;
     double sales_ready, mql;
     int64_t duplicate_window_ms;
+    int64_t max_leads;
 } qual_section;
 
 static const lr_cfg_field qual_fields[] = {
@@ -146,6 +147,8 @@ static const lr_cfg_field qual_fields[] = {
     {"overrides", LR_CFG_T_NODE, offsetof(qual_section, overrides), false, NULL, 0, 0},
     {"duplicate_window", LR_CFG_T_DURATION, offsetof(qual_section, duplicate_window_ms), false,
      "7d", 0, 0},
+    {"max_leads", LR_CFG_T_INT, offsetof(qual_section, max_leads), false, "5000000", 1,
+     1000000000},
 };
 
 static int check_thresholds(lr_qualify_thresholds *t, const lr_cfg_node *sec,
@@ -158,6 +161,7 @@ static int check_thresholds(lr_qualify_thresholds *t, const lr_cfg_node *sec,
     t->sales_ready = s->sales_ready;
     t->mql = s->mql;
     t->duplicate_window_ms = s->duplicate_window_ms;
+    t->max_leads = s->max_leads;
     if (s->disqualify_below) {
         if (lr_cfg_as_double(s->disqualify_below, &t->disqualify_below, err) < 0) return -1;
         if (t->disqualify_below > s->mql)

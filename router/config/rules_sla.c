@@ -61,6 +61,13 @@ static int policy_duration(const lr_cfg_node *n, const lr_calendar *cal, const c
     if (lr_cfg_expect(n, LR_CFG_SCALAR, what, err) < 0) return -1;
     if (lr_cfg_as_duration_ms(n, &ms, err) < 0) return -1;
     *out = lr_calendar_duration(cal, n, ms);
+    /* the core walks at most LR_CALENDAR_MAX_DAYS (about 20 years) and calls
+     * anything further "never" (calendar.h): refuse what needs half of that
+     * at the calendar's nominal rate, leaving room for holidays */
+    if (cal && *out / (LR_CALENDAR_MAX_DAYS / 14) > cal->week_ms)
+        return lr_cfg_fail(err, n, "%s '%s' is more business time than calendar '%s' has in "
+                           "%d days: such a deadline would never fall due", what, n->scalar,
+                           cal->name, LR_CALENDAR_MAX_DAYS / 2);
     return 0;
 }
 

@@ -47,10 +47,13 @@ static int64_t local_day(const lr_calendar *cal, lr_time_ms t) {
 
 lr_time_ms lr_calendar_add(const lr_calendar *cal, lr_time_ms t, int64_t business_ms) {
     if (business_ms <= 0) return t;
-    if (!cal) return t + business_ms;
+    lr_time_ms u;
+    if (!cal) return __builtin_add_overflow(t, business_ms, &u) ? INT64_MAX : u;
+    t = lr_tz_clamp(t);
     /* the local day of t may have a window that started the day before only if
      * windows crossed midnight, which the parser refuses; start from t's day */
-    for (int64_t day = local_day(cal, t);; day++) {
+    int64_t first = local_day(cal, t);
+    for (int64_t day = first; day <= first + LR_CALENDAR_MAX_DAYS; day++) {
         if (!lr_calendar_is_business_day(cal, day)) continue;
         lr_time_ms s, e;
         window(cal, day, &s, &e);
@@ -59,13 +62,18 @@ lr_time_ms lr_calendar_add(const lr_calendar *cal, lr_time_ms t, int64_t busines
         if (business_ms <= e - from) return from + business_ms;
         business_ms -= e - from;
     }
+    return LR_TZ_MAX_MS;
 }
 
 int64_t lr_calendar_elapsed(const lr_calendar *cal, lr_time_ms from, lr_time_ms to) {
     if (to <= from) return 0;
-    if (!cal) return to - from;
-    int64_t total = 0, last = local_day(cal, to);
-    for (int64_t day = local_day(cal, from); day <= last; day++) {
+    int64_t d;
+    if (!cal) return __builtin_sub_overflow(to, from, &d) ? INT64_MAX : d;
+    from = lr_tz_clamp(from);
+    to = lr_tz_clamp(to);
+    int64_t total = 0, first = local_day(cal, from), last = local_day(cal, to);
+    int64_t stop = last - first > LR_CALENDAR_MAX_DAYS ? first + LR_CALENDAR_MAX_DAYS : last;
+    for (int64_t day = first; day <= stop; day++) {
         if (!lr_calendar_is_business_day(cal, day)) continue;
         lr_time_ms s, e;
         window(cal, day, &s, &e);
@@ -73,6 +81,8 @@ int64_t lr_calendar_elapsed(const lr_calendar *cal, lr_time_ms from, lr_time_ms 
         if (e > to) e = to;
         if (e > s) total += e - s;
     }
+    /* beyond the walk: nominal weeks (under 10,000 years of them: no overflow) */
+    if (stop < last) total += (last - stop) / 7 * cal->week_ms;
     return total;
 }
 

@@ -33,13 +33,24 @@ void lr_calendar_destroy(lr_calendar *cal);
 /* True when that local day is a working day and not a holiday. */
 bool lr_calendar_is_business_day(const lr_calendar *cal, int64_t local_day);
 
+/* How far the calendar functions walk: at most this many local days (about
+ * 20 years). Every loop over days is bounded by it, so no input can make them
+ * spin; what needs more days saturates as documented below. */
+#define LR_CALENDAR_MAX_DAYS 7320
+
 /* The earliest instant u >= t such that `business_ms` of business time lies
  * between t and u. business_ms <= 0 gives t. A NULL calendar counts every
- * millisecond (u = t + business_ms). */
+ * millisecond (u = t + business_ms, INT64_MAX when that overflows). t is
+ * clamped with lr_tz_clamp; when u lies more than LR_CALENDAR_MAX_DAYS days
+ * after t the answer is LR_TZ_MAX_MS ("not in this millennium"). Costs
+ * O(days walked), at most LR_CALENDAR_MAX_DAYS. */
 lr_time_ms lr_calendar_add(const lr_calendar *cal, lr_time_ms t, int64_t business_ms);
 
 /* Business milliseconds between `from` and `to` (0 when to <= from). A NULL
- * calendar counts every millisecond. */
+ * calendar counts every millisecond (INT64_MAX when that overflows). Both
+ * ends are clamped with lr_tz_clamp; past LR_CALENDAR_MAX_DAYS days from
+ * `from`, whole weeks count week_ms each (holidays and daylight-saving
+ * changes that far out are not looked at), so the cost stays bounded. */
 int64_t lr_calendar_elapsed(const lr_calendar *cal, lr_time_ms from, lr_time_ms to);
 
 /* The unit a duration was written in: days and weeks of business time are

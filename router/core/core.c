@@ -23,6 +23,9 @@ struct lr_core {
     lr_qualification qual;
     lr_reassign reassign[REASSIGN_BATCH];
     lr_core_stats stats;
+    lr_core_counts counts;
+    size_t max_leads;            /* qualification.max_leads; 0: no limit */
+    uint64_t shed_retry;         /* stats.shed at which make_room may run again */
     /* durable state: NULL until tracking is on */
     lr_state_route *route_shadow;
     lr_buf key, val;             /* scratch for changelog records */
@@ -35,6 +38,14 @@ lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads) {
     c->rules = rules;
     c->route = lr_route_state_new(rules->route);
     c->life = lr_lifecycle_new(rules->sla, rules->qualify, rules->route, c->route, expected_leads);
+    lr_core_counts *k = &c->counts;
+    k->n_tiers = lr_qualify_tier_count(rules->qualify);
+    k->n_teams = lr_route_team_count(rules->route);
+    k->n_reps = lr_route_rep_count(rules->route);
+    k->decisions = calloc((size_t)LR_STAGE__COUNT * (k->n_tiers + 1), sizeof(uint64_t));
+    k->assignments = calloc(k->n_teams * k->n_reps + 1, sizeof(uint64_t));
+    if (!k->decisions || !k->assignments) abort();
+    c->max_leads = rules->qualify ? (size_t)lr_qualify_max_leads(rules->qualify) : 0;
     return c;
 }
 
@@ -45,10 +56,20 @@ void lr_core_free(lr_core *c) {
     lr_buf_free(&c->val);
     lr_lifecycle_free(c->life);
     lr_route_state_free(c->route);
+    free(c->counts.decisions);
+    free(c->counts.assignments);
     free(c);
 }
 
 const lr_core_stats *lr_core_stats_get(const lr_core *c) { return &c->stats; }
+const lr_core_counts *lr_core_counts_get(const lr_core *c) { return &c->counts; }
+const lr_rulebook *lr_core_rulebook(const lr_core *c) { return c->rules; }
+
+static void count_decision(lr_core *c, lr_stage stage, int tier) {
+    lr_core_counts *k = &c->counts;
+    size_t t = tier >= 0 && (size_t)tier < k->n_tiers ? (size_t)tier + 1 : 0;
+    k->decisions[(size_t)stage * (k->n_tiers + 1) + t]++;
+}
 lr_lifecycle *lr_core_lifecycle(lr_core *c) { return c->life; }
 lr_route_state *lr_core_route_state(lr_core *c) { return c->route; }
 lr_time_ms lr_core_next_due(const lr_core *c) { return lr_lifecycle_next_due(c->life); }
@@ -88,8 +109,14 @@ static void route_and_fill(lr_core *c, const lr_lead *lead, lr_time_ms now,
     d->team = res->team_name;
     d->rep = res->rep >= 0 ? res->rep_name : NULL;
     d->queue = res->rep >= 0 ? NULL : res->queue;
-    if (res->rep >= 0) c->stats.assigned++;
-    else c->stats.queued++;
+    if (res->rep >= 0) {
+        c->stats.assigned++;
+        if (res->team >= 0 && (size_t)res->team < c->counts.n_teams &&
+            (size_t)res->rep < c->counts.n_reps)
+            c->counts.assignments[(size_t)res->team * c->counts.n_reps + (size_t)res->rep]++;
+    } else {
+        c->stats.queued++;
+    }
 }
 
 /* An escalation step asked for a new owner: route within the lead's team,
@@ -106,6 +133,7 @@ static void reassign_one(lr_core *c, const lr_reassign *r, lr_time_ms now, lr_ou
     d->tier = rec->tier >= 0 ? lr_qualify_tier_name(c->rules->qualify, (size_t)rec->tier) : NULL;
     d->score = rec->score;
     d->cause = LR_CAUSE_SLA_REASSIGN;
+    count_decision(c, d->stage, rec->tier);
     d->attempt = rec->attempt + 1;
     const char *prev = rec->owner >= 0 ? lr_route_rep_name(c->rules->route, rec->owner) : NULL;
     lr_decision_add_reason(d, LR_REASON_SLA, r->policy, prev, 0,
@@ -133,7 +161,17 @@ void lr_core_advance(lr_core *c, lr_time_ms now, lr_out *out) {
     }
 }
 
-void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
+/* The capacity rule of core.h for a lead that needs a new record: true when
+ * there is room for it, after making some if needed. */
+static bool has_room(lr_core *c) {
+    if (!c->max_leads || lr_lifecycle_count(c->life) < c->max_leads) return true;
+    if (c->stats.shed >= c->shed_retry &&
+        lr_lifecycle_make_room(c->life, c->max_leads / 8 + 1) == 0)
+        c->shed_retry = c->stats.shed + c->max_leads / 8 + 1;
+    return lr_lifecycle_count(c->life) < c->max_leads;
+}
+
+bool lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {
     /* The lead's slot in a large table and the records of clocks falling due
      * are cache misses: they are requested first and used after the scoring
      * (pure: it needs no record and emits nothing), which overlaps them. A
@@ -152,9 +190,12 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
         if (now - rec->last_decided < window) {
             c->stats.duplicates++;
             lr_lifecycle_duplicate(c->life, lead, now, out);
-            return;
+            return true;
         }
         cause = LR_CAUSE_REENGAGED;
+    } else if (!has_room(c)) {
+        c->stats.shed++;
+        return false;
     }
     /* rec stays valid: next_seq (in decision_begin) adds (and so may evict)
      * only when there was no record, and a record it creates is zeroed, as a
@@ -174,6 +215,7 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
     lr_decision_add_reason(d, c->qual.override ? LR_REASON_OVERRIDE : LR_REASON_THRESHOLD,
                            c->qual.override, NULL, 0, c->qual.why);
     c->stats.by_stage[d->stage]++;
+    count_decision(c, d->stage, c->qual.tier);
     lr_route_result res;
     const lr_route_result *routed = NULL;
     if (d->stage == LR_STAGE_SALES_READY) {
@@ -185,6 +227,7 @@ void lr_core_on_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *ou
         routed = &res;
     }
     lr_lifecycle_decided(c->life, lead, d, routed, now, out);
+    return true;
 }
 
 void lr_core_on_repeated_lead(lr_core *c, const lr_lead *lead, lr_time_ms now, lr_out *out) {

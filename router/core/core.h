@@ -16,14 +16,35 @@ typedef struct lr_core_stats {
     uint64_t leads, sales_activities, duplicates;
     uint64_t by_stage[LR_STAGE__COUNT];
     uint64_t assigned, queued, reassigned;
+    uint64_t shed;      /* new leads refused: the lead table was full (lr_core_on_lead) */
 } lr_core_stats;
+
+/* Counts by rulebook index, for /metrics (kafka/, metrics/): plain arrays
+ * sized from the rulebook when the core is made, counted without a lookup.
+ * decisions[stage * (n_tiers + 1) + tier + 1] (tier -1: untiered, slot 0);
+ * assignments[team * n_reps + rep]. */
+typedef struct lr_core_counts {
+    size_t n_tiers, n_teams, n_reps;
+    uint64_t *decisions;
+    uint64_t *assignments;
+} lr_core_counts;
 
 /* The rulebook is borrowed: it must outlive the core. */
 lr_core *lr_core_new(const lr_rulebook *rules, size_t expected_leads);
 void lr_core_free(lr_core *core);
 
-/* Each call first fires what fell due up to `now`, then handles the event. */
-void lr_core_on_lead(lr_core *core, const lr_lead *lead, lr_time_ms now, lr_out *out);
+/* Each call first fires what fell due up to `now`, then handles the event.
+ *
+ * Capacity (docs/configuration.md, "Limits"): a lead with no record while
+ * the table holds qualification.max_leads records first makes room (the
+ * unowned records decided longest ago go, about 1/8 of the table, even
+ * inside their duplicate window); when every record is held by an owner or
+ * a clock, the lead is shed: no event, stats.shed counts it and
+ * lr_core_on_lead returns false, for the caller to report (dead letter
+ * "over_capacity", a log line). Memory stays bounded; it never grows past
+ * the limit. After a pass that freed nothing, the next one waits for 1/8 of
+ * the limit in shed leads, so a full table costs O(1) amortized per lead. */
+bool lr_core_on_lead(lr_core *core, const lr_lead *lead, lr_time_ms now, lr_out *out);
 void lr_core_on_sales(lr_core *core, const lr_sales_activity *a, lr_time_ms now, lr_out *out);
 /* A lead that stage 1 of shared mode (kafka.c) found within the duplicate
  * window of its first message: reported as a duplicate, whatever this core's
@@ -35,7 +56,10 @@ void lr_core_advance(lr_core *core, lr_time_ms now, lr_out *out);
 /* Earliest instant something falls due; LR_TIME_NONE when nothing is open. */
 lr_time_ms lr_core_next_due(const lr_core *core);
 
+/* The rulebook the core was created from (borrowed, as passed to lr_core_new). */
+const lr_rulebook *lr_core_rulebook(const lr_core *core);
 const lr_core_stats *lr_core_stats_get(const lr_core *core);
+const lr_core_counts *lr_core_counts_get(const lr_core *core);
 lr_lifecycle *lr_core_lifecycle(lr_core *core);
 lr_route_state *lr_core_route_state(lr_core *core);
 

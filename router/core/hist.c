@@ -21,6 +21,7 @@ void lr_hist_add(lr_hist *h, int64_t v) {
     if (v < 0) v = 0;
     h->bucket[bucket_of(v)]++;
     h->count++;
+    h->sum += v;
     if (v > h->max) h->max = v;
 }
 
@@ -39,4 +40,11 @@ int64_t lr_hist_percentile(const lr_hist *h, double p) {
         }
     }
     return h->max;
+}
+
+uint64_t lr_hist_count_le(const lr_hist *h, int64_t v) {
+    uint64_t n = 0;
+    if (!h || v < 0) return 0;
+    for (unsigned b = 0; b < LR_HIST_BUCKETS && bucket_upper(b) <= v; b++) n += h->bucket[b];
+    return n;
 }

@@ -116,5 +116,7 @@ int lr_lifecycle_restore(lr_lifecycle *lc, const char *id, size_t len, const voi
  * order; clocks already due fire at the next advance. */
 void lr_lifecycle_restore_done(lr_lifecycle *lc);
 size_t lr_lifecycle_count(const lr_lifecycle *lc); /* records held */
+/* lr_records_make_room on the lifecycle's records (core.c's capacity rule). */
+size_t lr_lifecycle_make_room(lr_lifecycle *lc, size_t want);
 
 #endif

@@ -15,6 +15,9 @@
 
 void lr_lifecycle_track_changes(lr_lifecycle *lc, bool on) { lr_records_track(lc->recs, on); }
 size_t lr_lifecycle_count(const lr_lifecycle *lc) { return lr_records_count(lc->recs); }
+size_t lr_lifecycle_make_room(lr_lifecycle *lc, size_t want) {
+    return lr_records_make_room(lc->recs, want);
+}
 
 static void lead_key(lr_buf *key, const char *id) {
     lr_buf_reset(key);

@@ -251,10 +251,126 @@ static __attribute__((noinline)) bool contains_word(const lr_predicate *p, lr_st
     return false;
 }
 
+/* ---- regex cost (see predicate.h) ------------------------------------------ */
+
+typedef struct regex_cost {
+    int64_t group[LR_REGEX_MAX_DEPTH + 1]; /* copies of atoms in each open group */
+    int depth;
+    int64_t last;  /* copies in the operand a following repetition applies to */
+    bool after_rep;/* the previous token was a repetition */
+} regex_cost;
+
+static int64_t cost_mul(int64_t a, int64_t b) {
+    return a > LR_REGEX_MAX_COST || b > LR_REGEX_MAX_COST ? LR_REGEX_MAX_COST + 1 : a * b;
+}
+
+/* Length of the "{n}", "{n,}" or "{n,m}" at s with its largest count in
+ * *max (-1 when a count is over the limit); 0 when s is not a bound. */
+static size_t read_bound(const char *s, int64_t *max) {
+    size_t i = 1;
+    int64_t n[2] = {0, -1};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            if (s[i] != ',') break;
+            i++;
+            n[1] = s[i] >= '0' && s[i] <= '9' ? 0 : n[0] + 1; /* "{n,}": n, then a star */
+        }
+        while (s[i] >= '0' && s[i] <= '9') {
+            n[k] = n[k] * 10 + (s[i++] - '0');
+            if (n[k] > LR_REGEX_MAX_REPEAT) n[k] = LR_REGEX_MAX_REPEAT + 1;
+        }
+    }
+    if (s[i] != '}') return 0;
+    *max = n[1] > n[0] ? n[1] : n[0];
+    if (*max > LR_REGEX_MAX_REPEAT) *max = -1;
+    return i + 1;
+}
+
+/* Length of the bracket expression at s ('['), as regcomp reads it. */
+static size_t bracket_len(const char *s) {
+    size_t i = 1;
+    if (s[i] == '^') i++;
+    for (bool first = true; s[i] && (s[i] != ']' || first); first = false)
+        i += bracket_elem_len(s + i);
+    return s[i] == ']' ? i + 1 : i;
+}
+
+/* Applies a repetition that copies the last operand `times` times. */
+static const char *cost_repeat(regex_cost *c, int64_t times, size_t at, char *why, size_t n) {
+    if (c->after_rep) {
+        snprintf(why, n, "repetition of a repetition at byte %zu", at);
+        return why;
+    }
+    c->group[c->depth] += cost_mul(c->last, times - 1);
+    c->last = cost_mul(c->last, times);
+    c->after_rep = true;
+    return NULL;
+}
+
+const char *lr_regex_check(const char *pat, size_t *cost, char *why, size_t n) {
+    size_t len = strlen(pat);
+    if (len > LR_REGEX_MAX_LEN) {
+        snprintf(why, n, "longer than %d bytes", LR_REGEX_MAX_LEN);
+        return why;
+    }
+    regex_cost c = {.last = 0};
+    for (size_t i = 0; i < len;) {
+        char ch = pat[i];
+        const char *bad = NULL;
+        size_t step = 1;
+        int64_t max;
+        if (ch == '*' || ch == '?') {
+            bad = cost_repeat(&c, 1, i, why, n);
+        } else if (ch == '+') {
+            bad = cost_repeat(&c, 2, i, why, n);
+        } else if (ch == '{' && (step = read_bound(pat + i, &max)) > 0) {
+            if (max < 0) {
+                snprintf(why, n, "a bound over %d at byte %zu", LR_REGEX_MAX_REPEAT, i);
+                return why;
+            }
+            bad = cost_repeat(&c, max ? max : 1, i, why, n);
+        } else if (ch == '(') {
+            if (++c.depth > LR_REGEX_MAX_DEPTH) {
+                snprintf(why, n, "groups nested deeper than %d", LR_REGEX_MAX_DEPTH);
+                return why;
+            }
+            c.group[c.depth] = 0;
+            c.after_rep = false;
+            c.last = 0;
+        } else if (ch == ')' && c.depth > 0) {
+            c.last = c.group[c.depth--];
+            c.group[c.depth] += c.last;
+            c.after_rep = false;
+        } else if (ch == '\\' && pat[i + 1] >= '1' && pat[i + 1] <= '9') {
+            snprintf(why, n, "a back-reference at byte %zu", i);
+            return why;
+        } else {
+            step = ch == '\\' && pat[i + 1] ? 2 : ch == '[' ? bracket_len(pat + i) : 1;
+            c.last = ch == '|' || ch == '^' || ch == '$' ? 0 : 1; /* anchors copy nothing */
+            c.group[c.depth] += c.last;
+            c.after_rep = false;
+        }
+        if (bad) return bad;
+        if (c.group[c.depth] > LR_REGEX_MAX_COST) {
+            snprintf(why, n, "expands to more than %d copies of its atoms", LR_REGEX_MAX_COST);
+            return why;
+        }
+        i += step ? step : 1;
+    }
+    if (cost) *cost = (size_t)c.group[0];
+    return NULL;
+}
+
 /* Compiles the pattern once; "(?i)" is folded (see above). */
 static int compile_regex(lr_predicate *p, const char *pattern, lr_err *err) {
     /* POSIX has no inline flags; accept the common "(?i)" spelling. */
     bool icase = strncmp(pattern, "(?i)", 4) == 0;
+    char why[96];
+    if (lr_regex_check(icase ? pattern + 4 : pattern, NULL, why, sizeof(why))) {
+        lr_err_set(err, LR_ERR_FATAL, "regex '%.*s%s' is too costly: %s", 40, pattern,
+                   strlen(pattern) > 40 ? "..." : "", why);
+        return -1;
+    }
     char *pat = icase ? fold_pattern(pattern + 4) : xstrdup(pattern);
     int rc = regcomp(&p->re, pat, REG_EXTENDED | REG_NOSUB);
     free(pat);

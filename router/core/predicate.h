@@ -39,8 +39,34 @@ typedef struct lr_predicate_spec {
     const char *desc;           /* "industry one_of [software, fintech]", copied */
 } lr_predicate_spec;
 
+/* Limits on what a regex may compile to. glibc's regcomp copies the operand
+ * of every '+' and '{n,m}' (x+ is xx*, x{3} is xxx), so stacked repetitions
+ * grow the compiled form exponentially: "x++++++++++++++++++++++++" takes
+ * 3 GB. Before regcomp a pattern is refused when it is longer than
+ * LR_REGEX_MAX_LEN bytes, nests groups deeper than LR_REGEX_MAX_DEPTH, puts
+ * a repetition right after another ("x++", "a*{2}"), has a {n,m} bound over
+ * LR_REGEX_MAX_REPEAT, or would expand to more than LR_REGEX_MAX_COST copies
+ * of its atoms (each '+' doubles its operand, {n,m} multiplies it by max(n,m)).
+ * With these, regcomp stays under a few MB. */
+#define LR_REGEX_MAX_LEN 512
+#define LR_REGEX_MAX_DEPTH 8
+#define LR_REGEX_MAX_REPEAT 100
+#define LR_REGEX_MAX_COST 2000
+/* Back-references (\1..\9, a glibc extension) are refused too: matching them
+ * is exponential in the subject, "(x*)*\1y" does not finish on 4,000 bytes.
+ * A configuration's patterns together may expand to LR_REGEX_MAX_TOTAL_COST
+ * atom copies (config.c checks it), so many patterns cannot add up either:
+ * glibc needs about 100 bytes per atom copy. */
+#define LR_REGEX_MAX_TOTAL_COST 20000
+
+/* NULL when `pattern` (without a leading "(?i)") is within the limits above,
+ * with its expanded size in *cost (when not NULL), else why not ("repetition
+ * of a repetition at byte 3"), in `why`. Pure. */
+const char *lr_regex_check(const char *pattern, size_t *cost, char *why, size_t why_size);
+
 /* NULL with err->msg when the field is unknown or the regex does not compile
- * ("bad regex '<pattern>': <why>"). */
+ * ("bad regex '<pattern>': <why>"), or is over the limits above ("regex
+ * '<pattern>' is too costly: <why>"). */
 lr_predicate *lr_predicate_new(const lr_predicate_spec *spec, lr_err *err);
 void lr_predicate_free(lr_predicate *p);
 bool lr_predicate_match(const lr_predicate *p, const lr_lead *lead);

@@ -43,6 +43,7 @@ struct lr_qualify_config {
     size_t n_overrides;
     override *overrides;
     int64_t duplicate_window_ms;
+    int64_t max_leads;
     char *why_sales_ready, *why_mql, *why_disqualified, *why_nurture;
 };
 
@@ -100,6 +101,7 @@ lr_qualify_config *lr_qualify_config_new(const lr_qualify_thresholds *t) {
     cfg->has_disqualify = t->has_disqualify;
     cfg->disqualify_below = t->has_disqualify ? t->disqualify_below : 0;
     cfg->duplicate_window_ms = t->duplicate_window_ms;
+    cfg->max_leads = t->max_leads;
     build_why(cfg);
     return cfg;
 }
@@ -213,6 +215,8 @@ void lr_qualify(const lr_qualify_config *cfg, const lr_lead *lead, const lr_scor
 done:
     out->tier_name = out->tier >= 0 ? cfg->tiers[out->tier].name : NULL;
 }
+
+int64_t lr_qualify_max_leads(const lr_qualify_config *cfg) { return cfg->max_leads; }
 
 int64_t lr_qualify_duplicate_window_ms(const lr_qualify_config *cfg) {
     return cfg->duplicate_window_ms;

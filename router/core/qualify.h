@@ -23,6 +23,7 @@ typedef struct lr_qualify_thresholds {
     bool has_disqualify;
     double disqualify_below;
     int64_t duplicate_window_ms;
+    int64_t max_leads;        /* lead records kept at most (docs/configuration.md, "Limits"); 0: no limit */
 } lr_qualify_thresholds;
 
 /* One override: the stage (and tier, or -1) for leads that match `pred`, or,
@@ -51,6 +52,7 @@ void lr_qualify(const lr_qualify_config *cfg, const lr_lead *lead, const lr_scor
                 lr_qualification *out);
 
 int64_t lr_qualify_duplicate_window_ms(const lr_qualify_config *cfg);
+int64_t lr_qualify_max_leads(const lr_qualify_config *cfg); /* 0: no limit */
 size_t lr_qualify_tier_count(const lr_qualify_config *cfg);
 const char *lr_qualify_tier_name(const lr_qualify_config *cfg, size_t i);
 

@@ -12,8 +12,16 @@
 _Static_assert(LR_SLA_MAX_REASSIGNMENTS < LR_MAX_OWNERS,
                "the owner history must hold every owner a lead may have");
 
+/* What evictable() answers for: the normal rule (closed and past the
+ * window), counting ages for make_room, or make_room's cut. */
+typedef enum evict_mode { EVICT_WINDOW, EVICT_COUNT_AGES, EVICT_OLDER } evict_mode;
+#define AGE_BUCKETS 64 /* bucket b: last decided 2^(b-1) to 2^b - 1 ms before now */
+
 struct lr_records {
     lr_leadtab *tab;
+    evict_mode mode;
+    lr_time_ms cutoff;         /* EVICT_OLDER: last decided at or before this */
+    size_t ages[AGE_BUCKETS];  /* EVICT_COUNT_AGES: unowned records per age bucket */
     int64_t window;            /* duplicate window: closed records are kept this long */
     lr_time_ms now;            /* latest time seen: eviction age is measured to it */
     bool track, restoring;
@@ -34,15 +42,43 @@ static void tombstone(lr_records *rs, const lr_lead_rec *r) {
     memcpy(rs->tomb[rs->n_tomb++], r->id, sizeof(r->id));
 }
 
+static int age_bucket(int64_t age) {
+    return age <= 0 ? 0 : 64 - __builtin_clzll((uint64_t)age);
+}
+
 static bool evictable(const lr_lead_rec *r, void *ctx) {
     lr_records *rs = ctx;
     if (r->clock || rs->restoring) return false;
     if (r->state != LR_REC_NURTURE && r->state != LR_REC_DISQUALIFIED &&
         r->state != LR_REC_QUEUED && r->state != LR_REC_CLOSED)
         return false; /* an owner still holds it: a later activity must find it */
-    if (r->last_decided == LR_TIME_NONE || rs->now - r->last_decided < rs->window) return false;
+    if (r->last_decided == LR_TIME_NONE) return false;
+    if (rs->mode == EVICT_COUNT_AGES) {
+        int b = age_bucket(rs->now - r->last_decided);
+        rs->ages[b < AGE_BUCKETS ? b : AGE_BUCKETS - 1]++;
+        return false;
+    }
+    if (rs->mode == EVICT_OLDER ? r->last_decided > rs->cutoff
+                                : rs->now - r->last_decided < rs->window)
+        return false;
     if (rs->track) tombstone(rs, r);
     return true;
+}
+
+size_t lr_records_make_room(lr_records *rs, size_t want) {
+    if (rs->restoring || rs->now == LR_TIME_NONE) return 0;
+    memset(rs->ages, 0, sizeof(rs->ages));
+    rs->mode = EVICT_COUNT_AGES;
+    lr_leadtab_sweep(rs->tab);
+    /* the oldest buckets first, down to the one that makes `want` */
+    size_t n = 0;
+    int b = AGE_BUCKETS - 1;
+    for (; b > 0 && n + rs->ages[b] < want; b--) n += rs->ages[b];
+    rs->mode = EVICT_OLDER;
+    rs->cutoff = b > 0 ? rs->now - ((int64_t)1 << (b - 1)) : rs->now;
+    size_t removed = lr_leadtab_sweep(rs->tab);
+    rs->mode = EVICT_WINDOW;
+    return removed;
 }
 
 lr_records *lr_records_new(size_t expected_leads, int64_t window) {

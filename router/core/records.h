@@ -97,6 +97,13 @@ uint32_t lr_records_lookup(lr_records *rs, const char *id, size_t len);
  * Creating may evict other records (closed, past the window, no clock). */
 uint32_t lr_records_get(lr_records *rs, lr_str id, lr_time_ms first_seen);
 lr_lead_rec *lr_records_at(const lr_records *rs, uint32_t idx);
+/* Makes room when the table is full (qualification.max_leads): removes the
+ * records without an owner or a clock (nurture, disqualified, queued,
+ * closed) whose last decision is oldest, even inside the duplicate window,
+ * until about `want` are gone (ages are compared in powers of two, so it may
+ * remove up to twice as many). Records an owner holds are never removed.
+ * Returns how many went. Two passes over the table: call it rarely. */
+size_t lr_records_make_room(lr_records *rs, size_t want);
 /* Removes a record (its clock must be stopped first). */
 void lr_records_remove(lr_records *rs, uint32_t idx);
 size_t lr_records_count(const lr_records *rs);

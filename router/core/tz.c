@@ -272,6 +272,7 @@ lr_tz *lr_tz_parse(const char *name, const void *bytes, size_t len) {
 const char *lr_tz_name(const lr_tz *tz) { return tz->name; }
 
 int32_t lr_tz_offset_s(const lr_tz *tz, lr_time_ms utc) {
+    utc = lr_tz_clamp(utc);
     int64_t t = floor_div(utc, 1000);
     if (tz->n == 0) return tz->rule.valid ? rule_offset(&tz->rule, t) : tz->off_before;
     if (t < tz->at[0]) return tz->off_before;
@@ -286,6 +287,7 @@ int32_t lr_tz_offset_s(const lr_tz *tz, lr_time_ms utc) {
 }
 
 void lr_tz_local(const lr_tz *tz, lr_time_ms utc, lr_local_time *out) {
+    utc = lr_tz_clamp(utc);
     int32_t off = lr_tz_offset_s(tz, utc);
     int64_t local_s = floor_div(utc, 1000) + off;
     int64_t day = floor_div(local_s, 86400);
@@ -298,6 +300,12 @@ void lr_tz_local(const lr_tz *tz, lr_time_ms utc, lr_local_time *out) {
 }
 
 lr_time_ms lr_tz_to_utc(const lr_tz *tz, int year, int month, int mday, int minute_of_day) {
+    /* |local_s| stays below 2^39, so the * 1000 below cannot overflow */
+    if (year < 0) year = 0;
+    if (year > 10000) year = 10000;
+    if (month < 1 || month > 12) month = 1;
+    if (mday < 1 || mday > 31) mday = 1;
+    if (minute_of_day < 0 || minute_of_day > 1440) minute_of_day = 0;
     int64_t local_s = lr_days_from_civil(year, month, mday) * 86400 + (int64_t)minute_of_day * 60;
     /* the offsets in force a day before and after bracket any single change */
     int32_t before = lr_tz_offset_s(tz, (local_s - 86400) * 1000);

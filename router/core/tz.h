@@ -10,6 +10,18 @@
 
 typedef struct lr_tz lr_tz;
 
+/* The instants the zone functions compute with: 0001-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999Z. Any int64 is accepted; an instant outside is
+ * clamped to the nearest end first, so no conversion overflows and every
+ * year fits an int (the contract in lead.h keeps real inputs well inside). */
+#define LR_TZ_MIN_MS (-62135596800000LL)
+#define LR_TZ_MAX_MS 253402300799999LL
+
+/* lr_time_ms clamped to [LR_TZ_MIN_MS, LR_TZ_MAX_MS]. */
+static inline lr_time_ms lr_tz_clamp(lr_time_ms t) {
+    return t < LR_TZ_MIN_MS ? LR_TZ_MIN_MS : t > LR_TZ_MAX_MS ? LR_TZ_MAX_MS : t;
+}
+
 /* A zone from the bytes of a TZif file (v1, or v2+ with its POSIX footer
  * rule); NULL when they are not one. lr_tz_utc: offset 0, no table. */
 lr_tz *lr_tz_parse(const char *name, const void *bytes, size_t len);
@@ -31,7 +43,8 @@ typedef struct lr_local_time {
 void lr_tz_local(const lr_tz *tz, lr_time_ms utc, lr_local_time *out);
 
 /* UTC instant of a local wall-clock time. In a gap (spring forward) the time is
- * moved forward by the gap; in an overlap (fall back) the earlier instant wins. */
+ * moved forward by the gap; in an overlap (fall back) the earlier instant wins.
+ * The year is clamped to 0..10000 so that the result cannot overflow. */
 lr_time_ms lr_tz_to_utc(const lr_tz *tz, int year, int month, int mday, int minute_of_day);
 
 /* Civil-date helpers, UTC and proleptic Gregorian. */

@@ -48,6 +48,15 @@ int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const c
  * allocates only when `out` has to grow. */
 void lr_jsonio_write_event(const lr_event *ev, lr_buf *out);
 
+/* The full parser alone (jansson), without the fast path or the size and
+ * blank-line checks: for tests that hold the two to the same result. */
+int lr_jsonio_parse_line_full(const char *line, size_t len, const char *name, long lineno,
+                              lr_json_input *out, lr_arena *arena, lr_err *err);
+
+/* Appends an input event as a line lr_jsonio_parse_line reads back to the
+ * same event: for tools that write replay input (the diff benchmark). */
+void lr_jsonio_write_input(const lr_json_input *in, lr_buf *out);
+
 /* Appends a double the way output lines print it: rounded to 4 decimals,
  * no exponent, no trailing zeros ("72.5", "40", "-12.3456"). */
 void lr_jsonio_put_double(lr_buf *out, double v);

@@ -150,6 +150,7 @@ void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         lr_kafka_log(r, "assigned %d partition(s)", parts->cnt);
         assign_partitions(r, rk, parts);
+        if (r->opts->metrics) lr_metrics_set_assigned(r->opts->metrics, parts->cnt > 0);
     } else {
         /* Commit what was decided from these partitions before they go, so
          * the next owner starts exactly after it, with the state it made. */
@@ -162,6 +163,7 @@ void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
             if (lr_kafka_stage1_is_leads(r, tp)) lr_kafka_stage1_revoke(&r->s1, tp->partition);
         }
         rd_kafka_assign(rk, NULL);
+        if (r->opts->metrics) lr_metrics_set_assigned(r->opts->metrics, false);
     }
 }
 
@@ -217,8 +219,15 @@ static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_tim
     }
     if (kind == MSG_LEAD && r->partitioned && is_repeat(m))
         lr_core_on_repeated_lead(core, &r->io.lead, now, &r->io.out);
-    else if (kind == MSG_LEAD)
-        lr_core_on_lead(core, &r->io.lead, now, &r->io.out);
+    else if (kind == MSG_LEAD && !lr_core_on_lead(core, &r->io.lead, now, &r->io.out)) {
+        /* the lead table is full and every record is held (core.h): the
+         * lead goes to the dead-letter topic, and the log says so once */
+        if (lr_core_stats_get(core)->shed == 1)
+            lr_kafka_warn(r, "lead table full (qualification.max_leads): new leads are "
+                          "dead-lettered as over_capacity until records close");
+        lr_kafka_produce_dead_letter(r, m, "over_capacity",
+                                     "the lead table is full (qualification.max_leads)");
+    }
     else
         lr_core_on_sales(core, &r->io.sales, now, &r->io.out);
 }
@@ -322,6 +331,10 @@ static void loop(runner *r) {
     while (!(stop && *stop) && !r->fatal) {
         int timeout_ms = poll_timeout_ms(r, now);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->clients.consumer, timeout_ms);
+        if (lr_kafka_client_denied(r)) { /* a wrong password or CA: the reason is kept */
+            if (m) rd_kafka_message_destroy(m);
+            break;
+        }
         now = lr_kafka_now(r);
         if (!m) { /* it waited out its timeout: counted without a clock read */
             r->stats->empty_polls++;
@@ -332,7 +345,10 @@ static void loop(runner *r) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                     lr_kafka_warn(r, "consumer: %s", rd_kafka_message_errstr(m));
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) lr_kafka_fail(r, "consumer fatal error");
+                lr_kafka_metrics_error(r, m->err);
             } else {
+                if (r->opts->metrics && lr_metrics_brokers_down(r->opts->metrics))
+                    lr_metrics_set_brokers_down(r->opts->metrics, false);
                 if (r->win.started == LR_TIME_NONE) r->win.started = now;
                 handle_message(r, m, now);
             }
@@ -358,6 +374,7 @@ static void loop(runner *r) {
             now = lr_kafka_now(r);
         }
         lr_notify_watchdog(now);
+        lr_kafka_metrics_tick(r, now);
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "metrics.h"
 
 typedef lr_time_ms (*lr_clock_fn)(void *ctx);
 /* Told the outcome of every reload, on the main thread, once the new rules
@@ -69,6 +70,9 @@ typedef struct lr_kafka_opts {
     bool transactional_id_overridden;
     lr_reload_fn on_reload;
     void *on_reload_ctx;
+    /* if set: the run publishes its figures and readiness there a few
+     * times a second (kafka_metrics.c); borrowed */
+    lr_metrics *metrics;
 } lr_kafka_opts;
 
 /* Runs until *stop. Returns 0 after a clean shutdown (batch finished, output

@@ -4,6 +4,8 @@
  * consumer, the state readers that restore changelogs, and the output topic
  * handles. kafka.properties comes first and the caller's extra properties
  * after; the defaults set here give way when kafka.properties names the key.
+ * Every client's error callback keeps the first error no retry can fix (a
+ * wrong password or CA) for the main thread to stop with.
  * Everything here runs at start, on assignment or on producer renewal,
  * except the delivery reports. */
 #include <inttypes.h>
@@ -15,10 +17,22 @@
 
 /* ---- configuration ------------------------------------------------------- */
 
+/* A secret in kafka.properties (sasl.password, ssl.key.password, ssl.key.pem,
+ * sasl.oauthbearer.client.secret...) never reaches a message, even when its
+ * key is misspelt ("sasl.pasword"): every sasl.* and ssl.* value is hidden. */
+static bool is_secret(const char *key) {
+    return strncmp(key, "sasl.", 5) == 0 || strncmp(key, "ssl.", 4) == 0 || strstr(key, "pass") ||
+           strstr(key, "secret") || strstr(key, "jaas") || strstr(key, "token");
+}
+
 static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, lr_err *err) {
     char errstr[256];
     if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-        lr_err_set(err, LR_ERR_FATAL, "kafka property %s=%s: %s", k, v, errstr);
+        /* librdkafka's "Invalid value ..." quotes the value; "No such
+         * configuration property" does not */
+        bool hide = is_secret(k), unknown = strstr(errstr, "No such") != NULL;
+        lr_err_set(err, LR_ERR_FATAL, "kafka property %s=%s: %s", k, hide ? "(hidden)" : v,
+                   hide && !unknown ? "invalid value" : errstr);
         return -1;
     }
     return 0;
@@ -37,6 +51,59 @@ static void drop_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, c
     (void)rk, (void)level, (void)fac, (void)buf;
 }
 
+/* Errors that no retry fixes: librdkafka reconnects forever after them, so
+ * the router would wait silently. A handshake that fails on a disconnect is
+ * reported as a transport error, not as SSL: a broker restart is not this. */
+static const char *denied_advice(rd_kafka_resp_err_t err, const char *reason) {
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+        return "check sasl.mechanism, sasl.username and sasl.password in kafka.properties";
+    if (err == RD_KAFKA_RESP_ERR__SSL && strstr(reason, "SSL handshake failed"))
+        return "check ssl.ca.location in kafka.properties";
+    return NULL;
+}
+
+/* Every client's errors, on the thread that serves them (the consumers' poll
+ * on the main thread; at least once, the producer's background thread).
+ * Those a retry may fix are logged as librdkafka would log them without a
+ * callback; the first one no retry fixes is kept for the main thread to
+ * stop with. */
+static void note_error(runner *r, const rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                       const char *reason) {
+    const char *advice = denied_advice(err, reason);
+    if (!advice) {
+        if (!r->opts->quiet)
+            lr_log_kv(LR_LOG_WARN, reason, LR_LOG_STR("source", "librdkafka"),
+                      LR_LOG_STR("error", rd_kafka_err2name(err)),
+                      LR_LOG_STR("client", rd_kafka_name(rk)));
+        return;
+    }
+    if (atomic_exchange(&r->denied.claimed, true)) return;
+    snprintf(r->denied.why, sizeof(r->denied.why), "the broker refused the connection: %s (%s)",
+             reason, advice);
+    atomic_store(&r->denied.set, true);
+}
+
+/* The group consumer's callbacks are served by its poll, on the main thread:
+ * its loss of every broker tells /readyz (kafka_metrics.c), and a fatal error
+ * (static membership fenced) stops the run there. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    runner *r = opaque;
+    note_error(r, rk, (rd_kafka_resp_err_t)err, reason);
+    if (rk != r->clients.consumer) return;
+    lr_kafka_metrics_error(r, (rd_kafka_resp_err_t)err);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[256];
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        lr_kafka_fail(r, "consumer fatal error: %s", why);
+    }
+}
+
+bool lr_kafka_client_denied(runner *r) {
+    if (!atomic_load(&r->denied.set)) return false;
+    lr_kafka_fail(r, "%s", r->denied.why);
+    return true;
+}
+
 static rd_kafka_conf_t *base_conf(runner *r) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, r->opts->quiet ? drop_rdkafka_log : on_rdkafka_log);
@@ -46,6 +113,8 @@ static rd_kafka_conf_t *base_conf(runner *r) {
         if (set_prop(conf, p[0], p[1], r->err)) goto fail;
     /* Without it, replies stall ~40 ms whenever several requests are in flight. */
     if (set_prop(conf, "socket.nagle.disable", "true", r->err)) goto fail;
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, r);
     return conf;
 fail:
     rd_kafka_conf_destroy(conf);
@@ -95,7 +164,7 @@ static void on_producer_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque
     } else if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
         /* what a poll would have logged (a fatal one also fails the next
          * produce, which stops the router) */
-        lr_kafka_warn(r, "producer: %s", rd_kafka_event_error_string(ev));
+        note_error(r, rk, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
     }
     rd_kafka_event_destroy(ev);
 }
@@ -174,7 +243,7 @@ int lr_kafka_client_new(runner *r) {
         set_prop(cc, "enable.auto.offset.store", "false", r->err) ||
         set_prop(cc, "auto.offset.reset", "earliest", r->err) ||
         set_prop(cc, "isolation.level", "read_committed", r->err) ||
-        consumer_defaults(r, cc)) {
+        consumer_defaults(r, cc) || lr_kafka_metrics_conf(r, cc)) {
         rd_kafka_conf_destroy(cc);
         return -1;
     }
@@ -215,11 +284,30 @@ int lr_kafka_client_partitions_of(rd_kafka_t *rk, const char *topic, int timeout
 int lr_kafka_client_topic_partitions(runner *r, rd_kafka_t *rk, const char *topic, const char *key,
                                             const char *how) {
     rd_kafka_resp_err_t why;
-    int n = lr_kafka_client_partitions_of(rk, topic, 30000, &why);
-    if (n > 0) return n;
-    lr_kafka_fail(r, "%s topic %s (%s) does not exist: create it with %s before starting the "
-                     "router (%s)",
-                  key + strlen("kafka.topics."), topic, key, how, rd_kafka_err2str(why));
+    int n = 0;
+    /* A router started while the broker restarts waits for it (up to 5
+     * minutes, as for a broker outage while running) instead of taking the
+     * timeout for a missing topic, which the soak saw happen. */
+    for (int waited_s = 0; waited_s < 300; waited_s += 30) {
+        n = lr_kafka_client_partitions_of(rk, topic, 30000, &why);
+        if (n > 0) return n;
+        if (why != RD_KAFKA_RESP_ERR__TIMED_OUT && why != RD_KAFKA_RESP_ERR__TRANSPORT &&
+            why != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+            break;
+        if (lr_kafka_client_denied(r) || (r->opts->stop && *r->opts->stop)) return -1;
+        lr_kafka_warn(r, "topic %s: no answer from the broker yet (%s); waiting", topic,
+                      rd_kafka_err2str(why));
+    }
+    if (lr_kafka_client_denied(r)) return -1;
+    if (why == RD_KAFKA_RESP_ERR__TIMED_OUT || why == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        why == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        lr_kafka_fail(r, "cannot read the metadata of %s topic %s (%s): the broker did not "
+                         "answer for 5 minutes (%s)",
+                      key + strlen("kafka.topics."), topic, key, rd_kafka_err2str(why));
+    else
+        lr_kafka_fail(r, "%s topic %s (%s) does not exist: create it with %s before starting "
+                         "the router (%s)",
+                      key + strlen("kafka.topics."), topic, key, how, rd_kafka_err2str(why));
     return -1;
 }
 
@@ -276,6 +364,7 @@ int lr_kafka_client_topics_open(runner *r) {
                                      t->alerts,      t->dead_letter, t->state,
                                      t->repartition, t->lead_domains};
     for (int i = 0; i < OUT__COUNT; i++) {
+        if (lr_kafka_client_denied(r)) return -1;
         if (!names[i]) continue;
         r->topics.out[i] = rd_kafka_topic_new(r->clients.producer, names[i], NULL);
         if (!r->topics.out[i]) {

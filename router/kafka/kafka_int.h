@@ -128,6 +128,15 @@ typedef struct lr_kafka_acks {
     char topic[256];
 } lr_kafka_acks;
 
+/* A broker that refuses the connection for good: a wrong password (SASL) or
+ * a certificate the CA does not vouch for. librdkafka retries those forever,
+ * so the first one is kept here by the error callback (on whichever thread
+ * serves it) and the main thread stops with it (lr_kafka_client_denied). */
+typedef struct lr_kafka_denied {
+    atomic_bool claimed, set; /* `why` is complete once `set` */
+    char why[400];
+} lr_kafka_denied;
+
 /* The decision state. Single instance: one core (cores[0]) over the whole
  * state topic. Partitioned: one core per repartition partition this instance
  * owns, NULL for the others; core i's state is state-topic partition i. */
@@ -161,6 +170,15 @@ typedef struct lr_kafka_io {
     lr_sales_activity sales;
 } lr_kafka_io;
 
+/* What only /metrics needs, counted on the main thread (kafka_metrics.c). */
+typedef struct lr_kafka_mx {
+    lr_time_ms last_publish;
+    uint64_t dead[LR_DL__COUNT];
+    lr_metrics_hist commit;
+    uint64_t restores, restore_records;
+    double restore_seconds;
+} lr_kafka_mx;
+
 struct runner {
     const lr_kafka_opts *opts;
     /* the rulebook in force: opts->cfg until a reload, then the reloaded
@@ -178,9 +196,11 @@ struct runner {
     lr_kafka_txn txn;
     lr_kafka_window win;
     lr_kafka_acks acks;
+    lr_kafka_denied denied;
     lr_kafka_state state;
     lr_kafka_stage1 s1;
     lr_kafka_io io;
+    lr_kafka_mx mx;
 };
 
 /* Where each state partition's restore stands. The end is the high
@@ -233,6 +253,9 @@ int lr_kafka_client_topic_partitions(runner *r, rd_kafka_t *rk, const char *topi
                                      const char *key, const char *how);
 int lr_kafka_client_topics_open(runner *r);
 void lr_kafka_client_topics_close(lr_kafka_handles *t);
+/* Main thread: true, after lr_kafka_fail() with the reason, once a broker
+ * refused a client for good (see lr_kafka_denied). One atomic load. */
+bool lr_kafka_client_denied(runner *r);
 
 /* kafka_txn.c */
 int lr_kafka_txn_init(runner *r);
@@ -260,6 +283,13 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
                           lr_kafka_restore_apply_fn *apply);
 int lr_kafka_restore_cores(runner *r, const bool *wanted);
 void lr_kafka_restore_drop(lr_kafka_state *st, int i);
+
+/* kafka_metrics.c: each does nothing without opts->metrics */
+void lr_kafka_metrics_tick(runner *r, lr_time_ms now);  /* once per loop turn */
+void lr_kafka_metrics_heartbeat(runner *r);             /* alive, outside the loop */
+void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e);
+void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds);
+int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf);  /* statistics for the consumer */
 
 /* kafka_stage1.c */
 int lr_kafka_stage1_setup(runner *r);

@@ -9,8 +9,18 @@
 
 #include "kafka_int.h"
 
+/* "Local: Fatal error" alone says nothing: the line names the producer's
+ * own reason, and that the next start continues from the last commit. */
 static void delivery_check(runner *r, rd_kafka_resp_err_t e, const char *topic) {
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    char why[256] = "";
+    if (e == RD_KAFKA_RESP_ERR__FATAL &&
+        rd_kafka_fatal_error(r->clients.producer, why, sizeof(why)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        lr_kafka_fail(r, "cannot produce to %s: the producer failed for good: %s (nothing "
+                         "since the last commit is kept; a restart continues from there)",
+                      topic, why);
+        return;
+    }
     lr_kafka_fail(r, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
 }
 
@@ -131,6 +141,7 @@ static void add_header(rd_kafka_headers_t *h, const char *name, const char *v) {
 /* The original key, value and headers, plus why and where it came from. */
 void lr_kafka_produce_dead_letter(runner *r, const rd_kafka_message_t *m, const char *code,
                                          const char *reason) {
+    r->mx.dead[lr_metrics_dl_of(code)]++; /* a few name compares, dead letters only */
     lr_kafka_txn_begin(r);
     rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR

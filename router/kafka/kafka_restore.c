@@ -116,12 +116,21 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
                           lr_kafka_restore_part *rp, int np, int remaining,
                           lr_kafka_restore_apply_fn *apply) {
     lr_time_ms last_progress = lr_wall_clock_ms(NULL), last_note = last_progress;
+    lr_time_ms last_beat = last_progress;
     while (remaining > 0) {
         volatile sig_atomic_t *stop = r->opts->stop;
         if (stop && *stop) return -2;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (lr_kafka_client_denied(r)) {
+            if (m) rd_kafka_message_destroy(m);
+            return -1;
+        }
         lr_time_ms now = lr_wall_clock_ms(NULL);
         lr_notify_watchdog(now); /* a long restore is progress, not a stuck loop */
+        if (now - last_beat >= 200) { /* alive (/healthz) while not ready (/readyz) */
+            lr_kafka_metrics_heartbeat(r);
+            last_beat = now;
+        }
         if (!m) {
             if (now - last_progress > 900000) {
                 lr_kafka_fail(r, "topic %s: no progress for 15 minutes while restoring", topic);
@@ -169,6 +178,8 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
  * dropped: half a state must never decide); -1 after lr_kafka_fail(). */
 int lr_kafka_restore_cores(runner *r, const bool *wanted) {
     lr_time_ms t0 = lr_wall_clock_ms(NULL);
+    lr_kafka_metrics_restoring(r, true, 0, 0);
+    uint64_t restored = 0;
     rd_kafka_t *rk = lr_kafka_client_reader_new(r, "read_committed");
     if (!rk) return -1;
     int np = lr_kafka_restore_state_partitions(r, rk);
@@ -211,9 +222,13 @@ out:
                 r->state.cores[i] = NULL;
             }
     if (parts) rd_kafka_topic_partition_list_destroy(parts);
+    for (int p = 0; rc >= 0 && p < np; p++)
+        if (rp[p].wanted) restored += rp[p].records;
     free(rp);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+    lr_kafka_metrics_restoring(r, false, restored,
+                               (double)(lr_wall_clock_ms(NULL) - t0) / 1000.0);
     return rc;
 }
 

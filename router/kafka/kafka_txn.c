@@ -4,8 +4,9 @@
  * then the offset commit), the pipelined commit on the worker thread, the
  * reaction to librdkafka's error classes (retriable: again; abortable: abort,
  * rebuild the state, rewind the input; fatal: stop, or renew the producer
- * after a broker outage longer than transaction.timeout.ms), and the
- * changelog records each window writes. The top of kafka.c tells the story. */
+ * after a broker outage longer than transaction.timeout.ms or a hard broker
+ * restart), and the changelog records each window writes. The top of kafka.c
+ * tells the story. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,21 @@ typedef rd_kafka_error_t *(*txn_call)(runner *r, void *arg);
  * are, as a restart would, so the router does that in-process, a few times in
  * a row at most.
  *
+ * A hard broker restart (SIGKILL) does the same through the idempotent
+ * layer: a produce request in flight when the connection dropped is "possibly
+ * persisted", 2.0.2 then expects the next sequence past it, and when the
+ * broker never wrote it the retry is refused with OUT_OF_ORDER_SEQUENCE_NUMBER
+ * and taken for a fatal "sequence desynchronization" (or "rewound sequence
+ * number"; fixed in librdkafka 2.3.0, issue 4438). UNKNOWN_PRODUCER_ID and
+ * __INCONSISTENT come from the same bookkeeping. In every one of these cases
+ * the open transaction never commits (the new producer's init_transactions
+ * aborts it), and the state and the offsets are read back from what did
+ * commit, so renewing loses and repeats nothing.
+ *
  * Fencing is taken for that only when the transaction it hit had been open
  * longer than transaction.timeout.ms. A second instance started with the same
  * transactional id fences a transaction that is younger: that one, and every
- * other fatal error, still stops the router. */
+ * other fatal error (authorization, configuration), still stops the router. */
 #define MAX_RENEWALS 5
 
 static bool fenced_by_its_timeout(const runner *r, rd_kafka_resp_err_t fatal) {
@@ -46,7 +58,13 @@ static bool fenced_by_its_timeout(const runner *r, rd_kafka_resp_err_t fatal) {
 bool lr_kafka_txn_renewable(const runner *r) {
     if (!r->eos || r->txn.renewals >= MAX_RENEWALS) return false;
     rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(r->clients.producer, NULL, 0);
-    return fatal == RD_KAFKA_RESP_ERR_INVALID_TXN_STATE || fenced_by_its_timeout(r, fatal);
+    switch (fatal) {
+    case RD_KAFKA_RESP_ERR_INVALID_TXN_STATE:
+    case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
+    case RD_KAFKA_RESP_ERR__INCONSISTENT: return true;
+    default: return fenced_by_its_timeout(r, fatal);
+    }
 }
 
 /* Calls until it succeeds or fails other than retriably. Any thread. */
@@ -55,6 +73,7 @@ static rd_kafka_error_t *txn_call_retrying(runner *r, const char *what, txn_call
     for (int attempt = 0;; attempt++) {
         rd_kafka_error_t *e = call(r, arg);
         if (!e || !rd_kafka_error_is_retriable(e) || attempt >= 50) return e;
+        if (atomic_load(&r->denied.set)) return e; /* no retry fixes that */
         lr_kafka_warn(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
@@ -87,8 +106,18 @@ static int txn_retry(runner *r, const char *what, txn_call call, void *arg) {
     return txn_outcome(r, what, txn_call_retrying(r, what, call, arg));
 }
 
+/* In steps of 2 s, polling in between: with a wrong password or CA the
+ * producer never connects, and only a poll lets the error callback see why
+ * (lr_kafka_client_denied). 15 steps make the 30 s of one attempt. */
 static rd_kafka_error_t *call_init(runner *r, void *arg) {
-    return rd_kafka_init_transactions(r->clients.producer, 30000);
+    (void)arg;
+    for (int step = 1;; step++) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(r->clients.producer, 2000);
+        if (!e || !rd_kafka_error_is_retriable(e) || step == 15) return e;
+        rd_kafka_poll(r->clients.producer, 0);
+        if (lr_kafka_client_denied(r)) return e;
+        rd_kafka_error_destroy(e);
+    }
 }
 static rd_kafka_error_t *call_begin(runner *r, void *arg) {
     return rd_kafka_begin_transaction(r->clients.producer);
@@ -150,6 +179,15 @@ static rd_kafka_topic_partition_list_t *positions(rd_kafka_t *consumer) {
 static void rewind_to_committed(runner *r) {
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(r->clients.consumer, &parts) || !parts) return;
+    if (parts->cnt == 0) {
+        /* Nothing assigned: after a hard broker restart the group may have
+         * forgotten the member ("Unknown member") and revoked everything.
+         * The next assignment starts at the committed offsets by itself;
+         * seeking an empty list is an error ("partitions must be
+         * specified") that stopped the router in test_broker_restart. */
+        rd_kafka_topic_partition_list_destroy(parts);
+        return;
+    }
     if (rd_kafka_committed(r->clients.consumer, parts, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         for (int i = 0; i < parts->cnt; i++)
             if (parts->elems[i].offset < 0) parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -199,7 +237,7 @@ static int producer_renew(runner *r) {
         return -1;
     }
     if (lr_kafka_client_topics_open(r) < 0) return -1;
-    lr_kafka_log(r, "producer renewed (%d in a row)", r->txn.renewals);
+    lr_kafka_warn(r, "producer renewed (%d in a row)", r->txn.renewals);
     return 0;
 }
 
@@ -350,6 +388,7 @@ void lr_kafka_txn_finish_commit(runner *r, bool block) {
                          rd_kafka_err2str(j->offsets_err));
     }
     count_commit(r->stats, j);
+    lr_metrics_hist_add(&r->mx.commit, LR_MH_COMMIT, (double)(j->done_us - j->t0) / 1e6);
     outbox_release(r);
 }
 

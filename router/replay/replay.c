@@ -18,8 +18,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "core.h"
-#include "jsonio.h"
 #include "kpijson.h"
 
 typedef struct summary {
@@ -89,6 +87,10 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
         fprintf(f, " %s %llu", lr_stage_name((lr_stage)i), (unsigned long long)s->by_stage[i]);
     fprintf(f, "  (duplicates ignored %llu)\n",
             (unsigned long long)lr_core_stats_get(core)->duplicates);
+    uint64_t shed = lr_core_stats_get(core)->shed;
+    if (shed)
+        fprintf(f, "shed: %llu new leads, the lead table was full (qualification.max_leads)\n",
+                (unsigned long long)shed);
     fprintf(f, "tiers:");
     for (size_t t = 0; t < lr_qualify_tier_count(cfg->rules.qualify); t++)
         fprintf(f, " %s %llu", lr_qualify_tier_name(cfg->rules.qualify, t),
@@ -121,175 +123,301 @@ static void print_summary(const lr_config *cfg, const summary *s, lr_core *core,
     free(kpi);
 }
 
-/* What one run holds: the input and output streams, the core and its
- * buffers, the clock and the figures the summary prints. */
-typedef struct run {
-    const lr_replay_opts *o;
-    const lr_config *cfg;
-    const char *in_name, *out_name;
-    FILE *in, *out;
-    bool own_in, own_out;
-    lr_core *core;
-    lr_out events;
-    lr_arena arena;
-    lr_buf line;
-    lr_json_input *ev;
-    lr_time_ms clock;
-    summary s;
-} run;
+/* ---- the JSON-lines file source ------------------------------------------- */
 
-static int write_out(run *r) {
-    lr_out *out = &r->events;
-    for (size_t i = 0; i < out->n; i++) {
-        count(r->cfg, &r->s, &out->ev[i]);
-        lr_buf_reset(&r->line);
-        lr_jsonio_write_event(&out->ev[i], &r->line);
-        if (fwrite(r->line.data, 1, r->line.len, r->out) != r->line.len) return -1;
+struct lr_replay_file {
+    FILE *in;
+    bool own;
+    const char *name;
+    size_t max_bytes;
+    char *text;
+    size_t cap;
+    long lineno;
+    lr_replay_readahead *ahead;
+};
+
+/* One line into *buf, with its '\n'; its length, or -1 at the end of the
+ * file or on a read error. A line longer than `max` (plus "\r\n") is read
+ * only that far, and the length returned is one over, which the parser
+ * refuses: so a hostile line costs at most max_message_bytes of buffer,
+ * where getline would hold all of it. */
+static ssize_t read_line(FILE *in, char **buf, size_t *cap, size_t max) {
+    size_t len = 0, limit = max + 3; /* the body, "\r\n" and one byte over */
+    int c = EOF;
+    flockfile(in);
+    while (len < limit && (c = getc_unlocked(in)) != EOF) {
+        if (len + 2 > *cap) {
+            *cap = *cap ? *cap * 2 : 4096;
+            if (*cap > limit + 2) *cap = limit + 2;
+            *buf = realloc(*buf, *cap);
+            if (!*buf) abort();
+        }
+        (*buf)[len++] = (char)c;
+        if (c == '\n') break;
     }
-    lr_out_reset(out);
-    return 0;
+    funlockfile(in);
+    if (len == 0) return -1;
+    (*buf)[len] = '\0';
+    return (ssize_t)len;
 }
 
-/* Moves the core's clock to `target` one deadline at a time. */
-static int advance_through(run *r, lr_time_ms target) {
-    for (;;) {
-        lr_time_ms due = lr_core_next_due(r->core);
-        if (due == LR_TIME_NONE || due > target) break;
-        /* next_due is exact or earlier, never later: insist on progress */
-        lr_time_ms step = (r->clock == LR_TIME_NONE || due > r->clock) ? due : r->clock + 1;
-        if (step > target) break;
-        r->clock = step;
-        lr_core_advance(r->core, step, &r->events);
-        if (write_out(r)) return -1;
-    }
-    if (r->clock == LR_TIME_NONE || target > r->clock) r->clock = target;
-    return 0;
-}
-
-static int write_failed(run *r, lr_err *err) {
-    lr_err_set(err, LR_ERR_FATAL, "%s: cannot write output: %s", r->out_name, strerror(errno));
-    return 1;
-}
-
-/* The first warnings name their lines; past these, only the count (in the
- * last warning and the summary) grows, so a file sorted the wrong way round
- * does not bury the summary under a line per event. */
-#define BACK_IN_TIME_WARNINGS 10
-
-static void note_back_in_time(run *r, long lineno, lr_time_ms t) {
-    uint64_t n = ++r->s.back_in_time;
-    if (!r->o->warnings || n > BACK_IN_TIME_WARNINGS) return;
-    fprintf(r->o->warnings,
-            "%s:%ld: warning: event goes back in time by %" PRId64 " ms; decided at the "
-            "clock's later time%s\n",
-            r->in_name, lineno, r->clock - t,
-            n == BACK_IN_TIME_WARNINGS ? " (further ones are only counted)" : "");
-}
-
-static int feed_event(run *r, long lineno, lr_err *err) {
-    const lr_json_input *ev = r->ev;
-    if (r->clock != LR_TIME_NONE && ev->time < r->clock) note_back_in_time(r, lineno, ev->time);
-    if (advance_through(r, ev->time)) return write_failed(r, err);
-    if (ev->kind == LR_JSON_LEAD) {
-        r->s.leads++;
-        lr_core_on_lead(r->core, &ev->u.lead, r->clock, &r->events);
-    } else {
-        r->s.activities++;
-        lr_core_on_sales(r->core, &ev->u.sales, r->clock, &r->events);
-    }
-    return write_out(r) ? write_failed(r, err) : 0;
-}
-
-/* Every line, in order. getline's -1 is the end of the file or a read error
- * (EISDIR for a directory, EIO...): only ferror tells them apart, and a read
- * error must not pass for a short, successful replay. */
-static int read_events(run *r, lr_err *err) {
-    char *text = NULL;
-    size_t cap = 0;
+/* read_line's -1 is the end of the file or a read error (EISDIR for a
+ * directory, EIO...): only ferror tells them apart, and a read error must not
+ * pass for a short, successful replay. Blank lines and comments are skipped. */
+static int file_next(void *ctx, lr_json_input *ev, lr_arena *arena, long *pos, lr_err *err) {
+    lr_replay_file *f = ctx;
     ssize_t len;
-    long lineno = 0;
-    int rc = 0;
     errno = 0;
-    while ((len = getline(&text, &cap, r->in)) >= 0) {
-        lineno++;
-        lr_arena_reset(&r->arena);
-        int p = lr_jsonio_parse_line(text, (size_t)len, (size_t)r->cfg->kafka.max_message_bytes,
-                                     r->in_name, lineno, r->ev, &r->arena, err);
-        if (p < 0 || (p == 0 && feed_event(r, lineno, err))) {
-            rc = 1;
-            break;
+    while ((len = read_line(f->in, &f->text, &f->cap, f->max_bytes)) >= 0) {
+        f->lineno++;
+        lr_arena_reset(arena);
+        if ((size_t)len > f->max_bytes + 2 && f->text[len - 1] != '\n') {
+            /* read_line stopped one byte over: the rest was never held */
+            lr_err_set(err, LR_ERR_FATAL, "%s:%ld: line longer than %zu bytes "
+                       "(kafka.max_message_bytes)", f->name, f->lineno, f->max_bytes);
+            return -1;
+        }
+        int p = lr_jsonio_parse_line(f->text, (size_t)len, f->max_bytes, f->name, f->lineno, ev,
+                                     arena, err);
+        if (p < 0) return -1;
+        if (p == 0) {
+            *pos = f->lineno;
+            return 0;
         }
         errno = 0;
     }
-    if (rc == 0 && ferror(r->in)) {
-        lr_err_set(err, LR_ERR_FATAL, "%s: cannot read: %s", r->in_name,
-                   strerror(errno ? errno : EIO));
-        rc = 1;
+    if (ferror(f->in)) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: cannot read: %s", f->name, strerror(errno ? errno : EIO));
+        return -1;
     }
-    free(text);
-    if (rc == 0 && r->o->warnings && r->s.back_in_time > BACK_IN_TIME_WARNINGS)
-        fprintf(r->o->warnings, "%s: warning: %" PRIu64 " events in all went back in time\n",
-                r->in_name, r->s.back_in_time);
-    return rc;
+    return 1;
 }
 
-static int open_streams(run *r, const lr_replay_opts *o, lr_err *err) {
-    r->own_in = o->input && strcmp(o->input, "-") != 0;
-    r->own_out = o->output && strcmp(o->output, "-") != 0;
-    r->in_name = r->own_in ? o->input : "<stdin>";
-    r->out_name = r->own_out ? o->output : "<stdout>";
-    r->in = r->own_in ? fopen(o->input, "r") : stdin;
-    if (!r->in) {
-        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->input, strerror(errno));
-        return 1;
+lr_replay_file *lr_replay_file_open(const char *path, size_t max_bytes, lr_replay_source *src,
+                                    lr_err *err) {
+    lr_replay_file *f = calloc(1, sizeof(*f));
+    f->own = path && strcmp(path, "-") != 0;
+    f->name = f->own ? path : "<stdin>";
+    f->max_bytes = max_bytes;
+    f->in = f->own ? fopen(path, "r") : stdin;
+    if (!f->in) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: %s", path, strerror(errno));
+        free(f);
+        return NULL;
     }
-    r->out = r->own_out ? fopen(o->output, "w") : stdout;
-    if (!r->out) {
-        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->output, strerror(errno));
-        return 1;
-    }
-    return 0;
+    lr_replay_source direct = {.name = f->name, .next = file_next, .ctx = f};
+    f->ahead = lr_replay_readahead_new(&direct, src);
+    return f;
 }
 
-static void run_init(run *r, const lr_replay_opts *o) {
-    memset(r, 0, sizeof(*r));
-    r->o = o;
-    const lr_config *cfg = r->cfg = o->cfg;
-    size_t n_teams = lr_route_team_count(cfg->rules.route), n_reps = lr_route_rep_count(cfg->rules.route);
-    r->s.by_tier = calloc(lr_qualify_tier_count(cfg->rules.qualify) + 1, sizeof(uint64_t));
-    r->s.team_assigned = calloc(n_teams + 1, sizeof(uint64_t));
-    r->s.team_queued = calloc(n_teams + 1, sizeof(uint64_t));
-    r->s.rep_in_team = calloc(n_teams * n_reps + 1, sizeof(uint64_t));
-    r->core = lr_core_new(&cfg->rules, 1024);
-    lr_out_init(&r->events);
-    lr_arena_init(&r->arena, 64 * 1024);
-    lr_buf_init(&r->line);
-    r->ev = malloc(sizeof(*r->ev));
-    r->clock = LR_TIME_NONE;
+void lr_replay_file_close(lr_replay_file *f) {
+    if (!f) return;
+    lr_replay_readahead_free(f->ahead); /* first: its thread reads the file */
+    if (f->own) fclose(f->in);
+    free(f->text);
+    free(f);
 }
 
-static void run_destroy(run *r) {
-    free(r->ev);
-    lr_buf_free(&r->line);
-    lr_arena_destroy(&r->arena);
-    lr_out_destroy(&r->events);
-    lr_core_free(r->core);
-    free(r->s.by_tier);
-    free(r->s.team_assigned);
-    free(r->s.team_queued);
-    free(r->s.rep_in_team);
-    if (r->own_in && r->in) fclose(r->in);
-    if (r->own_out && r->out) fclose(r->out);
+/* ---- the driver -------------------------------------------------------------- */
+
+/* One core and what it published for the event in hand. Each has its own
+ * clock, since each visits its own SLA deadlines; all end at the event's
+ * time. */
+typedef struct lane {
+    lr_core *core;
+    lr_out events;
+    lr_time_ms clock;
+} lane;
+
+typedef struct drive {
+    const lr_replay_drive_opts *o;
+    lane lanes[LR_REPLAY_MAX_CORES];
+    lr_out *outs[LR_REPLAY_MAX_CORES];
+    lr_replay_stats s;
+} drive;
+
+/* Moves the core's clock to `target` one deadline at a time. */
+static void advance_through(lane *l, lr_time_ms target) {
+    for (;;) {
+        lr_time_ms due = lr_core_next_due(l->core);
+        if (due == LR_TIME_NONE || due > target) break;
+        /* next_due is exact or earlier, never later: insist on progress */
+        lr_time_ms step = (l->clock == LR_TIME_NONE || due > l->clock) ? due : l->clock + 1;
+        if (step > target) break;
+        l->clock = step;
+        lr_core_advance(l->core, step, &l->events);
+    }
+    if (l->clock == LR_TIME_NONE || target > l->clock) l->clock = target;
+}
+
+static int emit(drive *d, lr_err *err) {
+    int rc = d->o->emit(d->o->emit_ctx, d->outs, d->o->n_cores, err);
+    for (size_t i = 0; i < d->o->n_cores; i++) lr_out_reset(&d->lanes[i].events);
+    return rc ? 1 : 0;
+}
+
+/* The first warnings name their positions; past these, only the count (in
+ * the last warning and the summary) grows, so a file sorted the wrong way
+ * round does not bury the summary under a line per event. */
+#define BACK_IN_TIME_WARNINGS 10
+
+static void note_back_in_time(drive *d, long pos, lr_time_ms t) {
+    uint64_t n = ++d->s.back_in_time;
+    if (!d->o->warnings || n > BACK_IN_TIME_WARNINGS) return;
+    fprintf(d->o->warnings,
+            "%s:%ld: warning: event goes back in time by %" PRId64 " ms; decided at the "
+            "clock's later time%s\n",
+            d->o->src->name, pos, d->lanes[0].clock - t,
+            n == BACK_IN_TIME_WARNINGS ? " (further ones are only counted)" : "");
+}
+
+/* One line, when a core's lead table is first full (the summary counts the
+ * rest): from then on new leads are shed until records close. */
+static void note_shed(drive *d, lane *l, long pos) {
+    if (!d->o->warnings || lr_core_stats_get(l->core)->shed != 1) return;
+    fprintf(d->o->warnings,
+            "%s:%ld: warning: the lead table is full (qualification.max_leads %lld): "
+            "new leads are shed (over_capacity) until records close\n",
+            d->o->src->name, pos, (long long)lr_qualify_max_leads(lr_core_rulebook(l->core)->qualify));
+}
+
+static int feed_event(drive *d, const lr_json_input *ev, long pos, lr_err *err) {
+    if (d->lanes[0].clock != LR_TIME_NONE && ev->time < d->lanes[0].clock)
+        note_back_in_time(d, pos, ev->time);
+    if (ev->kind == LR_JSON_LEAD) d->s.leads++;
+    else d->s.activities++;
+    for (size_t i = 0; i < d->o->n_cores; i++) {
+        lane *l = &d->lanes[i];
+        advance_through(l, ev->time);
+        if (ev->kind != LR_JSON_LEAD)
+            lr_core_on_sales(l->core, &ev->u.sales, l->clock, &l->events);
+        else if (!lr_core_on_lead(l->core, &ev->u.lead, l->clock, &l->events))
+            note_shed(d, l, pos);
+    }
+    return emit(d, err);
 }
 
 /* --until: fire what falls due up to that instant, then settle the clock
  * there even if nothing was due. */
-static int finish_until(run *r, lr_err *err) {
-    lr_time_ms until = r->o->until;
-    if (until == LR_TIME_NONE || (r->clock != LR_TIME_NONE && until <= r->clock)) return 0;
-    if (advance_through(r, until)) return write_failed(r, err);
-    lr_core_advance(r->core, until, &r->events);
-    return write_out(r) ? write_failed(r, err) : 0;
+static int finish_until(drive *d, lr_err *err) {
+    lr_time_ms until = d->o->until;
+    if (until == LR_TIME_NONE) return 0;
+    for (size_t i = 0; i < d->o->n_cores; i++) {
+        lane *l = &d->lanes[i];
+        if (l->clock != LR_TIME_NONE && until <= l->clock) continue;
+        advance_through(l, until);
+        lr_core_advance(l->core, until, &l->events);
+    }
+    return emit(d, err);
+}
+
+int lr_replay_drive(const lr_replay_drive_opts *o, lr_replay_stats *stats, lr_err *err) {
+    if (o->until != LR_TIME_NONE && !lr_lead_time_in_range(o->until)) {
+        lr_err_set(err, LR_ERR_FATAL, "until %" PRId64 " is outside 2000-01-01..9999-12-31",
+                   o->until);
+        return 1;
+    }
+    drive d;
+    memset(&d, 0, sizeof(d));
+    d.o = o;
+    for (size_t i = 0; i < o->n_cores; i++) {
+        d.lanes[i].core = o->cores[i];
+        d.lanes[i].clock = LR_TIME_NONE;
+        lr_out_init(&d.lanes[i].events);
+        d.outs[i] = &d.lanes[i].events;
+    }
+    lr_arena arena;
+    lr_arena_init(&arena, 64 * 1024);
+    lr_json_input *ev = malloc(sizeof(*ev));
+    long pos = 0;
+    int rc = 0, got;
+    while ((got = o->src->next(o->src->ctx, ev, &arena, &pos, err)) == 0)
+        if ((rc = feed_event(&d, ev, pos, err)) != 0) break;
+    rc = got < 0 ? 1 : got == 0 ? rc : finish_until(&d, err);
+    if (rc == 0 && o->warnings && d.s.back_in_time > BACK_IN_TIME_WARNINGS)
+        fprintf(o->warnings, "%s: warning: %" PRIu64 " events in all went back in time\n",
+                o->src->name, d.s.back_in_time);
+    free(ev);
+    lr_arena_destroy(&arena);
+    for (size_t i = 0; i < o->n_cores; i++) lr_out_destroy(&d.lanes[i].events);
+    if (stats) *stats = d.s;
+    return rc;
+}
+
+/* ---- replay: one core, events as JSON lines ----------------------------------- */
+
+typedef struct run {
+    const lr_config *cfg;
+    const char *out_name;
+    FILE *out;
+    lr_buf line;
+    summary s;
+} run;
+
+static int write_events(void *ctx, lr_out *const *outs, size_t n, lr_err *err) {
+    run *r = ctx;
+    lr_out *out = outs[0];
+    for (size_t i = 0; i < out->n; i++) {
+        count(r->cfg, &r->s, &out->ev[i]);
+        lr_buf_reset(&r->line);
+        lr_jsonio_write_event(&out->ev[i], &r->line);
+        if (fwrite(r->line.data, 1, r->line.len, r->out) != r->line.len) {
+            lr_err_set(err, LR_ERR_FATAL, "%s: cannot write output: %s", r->out_name,
+                       strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void summary_init(summary *s, const lr_config *cfg) {
+    memset(s, 0, sizeof(*s));
+    size_t n_teams = lr_route_team_count(cfg->rules.route), n_reps = lr_route_rep_count(cfg->rules.route);
+    s->by_tier = calloc(lr_qualify_tier_count(cfg->rules.qualify) + 1, sizeof(uint64_t));
+    s->team_assigned = calloc(n_teams + 1, sizeof(uint64_t));
+    s->team_queued = calloc(n_teams + 1, sizeof(uint64_t));
+    s->rep_in_team = calloc(n_teams * n_reps + 1, sizeof(uint64_t));
+}
+
+static void summary_destroy(summary *s) {
+    free(s->by_tier);
+    free(s->team_assigned);
+    free(s->team_queued);
+    free(s->rep_in_team);
+}
+
+int lr_replay_run_from(const lr_replay_opts *o, lr_replay_source *src, lr_err *err) {
+    run r = {.cfg = o->cfg};
+    bool own_out = o->output && strcmp(o->output, "-") != 0;
+    r.out_name = own_out ? o->output : "<stdout>";
+    r.out = own_out ? fopen(o->output, "w") : stdout;
+    if (!r.out) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: %s", o->output, strerror(errno));
+        return 1;
+    }
+    summary_init(&r.s, o->cfg);
+    lr_buf_init(&r.line);
+    lr_core *core = lr_core_new(&o->cfg->rules, 1024);
+    lr_replay_drive_opts d = {.src = src, .cores = {core}, .n_cores = 1,
+                              .emit = write_events, .emit_ctx = &r, .until = o->until,
+                              .warnings = o->warnings};
+    lr_replay_stats st;
+    int rc = lr_replay_drive(&d, &st, err);
+    if (fflush(r.out) != 0 && rc == 0) {
+        lr_err_set(err, LR_ERR_FATAL, "%s: cannot write output: %s", r.out_name, strerror(errno));
+        rc = 1;
+    }
+    r.s.leads = st.leads;
+    r.s.activities = st.activities;
+    r.s.back_in_time = st.back_in_time;
+    if (rc == 0 && o->stats) *o->stats = (lr_replay_stats){r.s.leads, r.s.activities,
+                                                           r.s.decisions, r.s.back_in_time};
+    if (rc == 0 && o->summary) print_summary(r.cfg, &r.s, core, o->summary);
+    lr_core_free(core);
+    lr_buf_free(&r.line);
+    summary_destroy(&r.s);
+    if (own_out) fclose(r.out);
+    return rc;
 }
 
 int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
@@ -298,15 +426,11 @@ int lr_replay_run(const lr_replay_opts *o, lr_err *err) {
                    o->until);
         return 1;
     }
-    run r;
-    run_init(&r, o);
-    int rc = open_streams(&r, o, err);
-    if (rc == 0) rc = read_events(&r, err);
-    if (rc == 0) rc = finish_until(&r, err);
-    if (r.out && fflush(r.out) != 0 && rc == 0) rc = write_failed(&r, err);
-    if (rc == 0 && o->stats) *o->stats = (lr_replay_stats){r.s.leads, r.s.activities,
-                                                           r.s.decisions, r.s.back_in_time};
-    if (rc == 0 && o->summary) print_summary(r.cfg, &r.s, r.core, o->summary);
-    run_destroy(&r);
+    lr_replay_source src;
+    lr_replay_file *f = lr_replay_file_open(o->input, (size_t)o->cfg->kafka.max_message_bytes,
+                                            &src, err);
+    if (!f) return 1;
+    int rc = lr_replay_run_from(o, &src, err);
+    lr_replay_file_close(f);
     return rc;
 }

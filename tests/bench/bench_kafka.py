@@ -46,6 +46,11 @@ partition of its output topics before the clock starts: the first message to
 a partition its producer has not used yet stalls that commit window by 0.1 to
 0.5 s (--cold-topics measures with that stall).
 
+Scrape cost (--scrape). Two more router cases per mode: "router http" has an
+`http:` section (metrics published, never scraped) and "router scraped" is
+scraped (GET /metrics) every second for the whole run, as a Prometheus with
+scrape_interval 1s would. Compare them with "router" (no listener).
+
 Every figure comes with the machine's load average: read them as what this
 machine allowed at that moment, not as absolute truths.
 """
@@ -56,11 +61,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
@@ -158,7 +166,7 @@ class Bench:
                                       config=h.LEAD_DOMAINS_TOPIC_CONFIG)
         return names
 
-    def router_config(self, topics, mode):
+    def router_config(self, topics, mode, http_port=None):
         overrides = {"kafka": {"processing": MODES[mode],
                                "commit_interval": f"{self.args.commit_interval_ms}ms",
                                "commit_max_messages": self.args.commit_max}}
@@ -168,6 +176,8 @@ class Bench:
         if self.args.router_property:
             overrides["kafka"]["properties"] = dict(kv.split("=", 1)
                                                     for kv in self.args.router_property)
+        if http_port:
+            overrides["http"] = {"address": "127.0.0.1", "port": http_port}
         return h.make_config(self.workdir, self.broker.bootstrap, topics, overrides,
                              edit=h.reps_always_available, name=f"{self.name('cfg')}.yaml")
 
@@ -320,9 +330,12 @@ class Bench:
                     broker_cpu_s=cpu_delta(bcpu0, bcpu),
                     load=(load0 + loadavg()) / 2)
 
-    def tput_router(self, mode, in_topic, n):
+    def tput_router(self, mode, in_topic, n, http=None):
+        """http: None (no listener), "idle" (listening, never scraped) or
+        "scraped" (GET /metrics every second while it runs)."""
         topics = self.router_topics(leads=in_topic, shared=mode == "shared")
-        config = self.router_config(topics, mode)
+        port = free_port() if http else None
+        config = self.router_config(topics, mode, port)
         group, _ = h.config_group(config)
         # shared: a lead is done when its forwarded copy's offset commits
         poller = self.committed_poller(group, topics.get("repartition", in_topic))
@@ -336,7 +349,11 @@ class Bench:
                                          "-o", str(Path(self.args.perf_dir) /
                                                    f"router-{mode}.perf.data")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            end = self.wait_committed(poller, n, router.check_alive, self.args.timeout)
+            scraper = Scraper(port) if http == "scraped" else None
+            try:
+                end = self.wait_committed(poller, n, router.check_alive, self.args.timeout)
+            finally:
+                scrapes = scraper.stop() if scraper else None
             cpu = cpu_seconds(router.proc.pid)
             busy, bcpu = busy_cores(busy0), broker_cpu(self.broker_pid)
         finally:
@@ -355,7 +372,8 @@ class Bench:
         count = sum(counts[t] for t in decision_topics)
         total_out = sum(counts.values())
         elapsed = end - first / 1000.0
-        return dict(mode=mode, what="router", leads=n, out_messages=total_out,
+        what = {None: "router", "idle": "router http", "scraped": "router scraped"}[http]
+        return dict(mode=mode, what=what, leads=n, out_messages=total_out, scrapes=scrapes,
                     decisions=count, decided=distinct, elapsed_s=elapsed,
                     msgs_per_s=n / elapsed, transactions=int(m.group(5)),
                     router_leads=int(m.group(1)), router_decisions=int(m.group(3)),
@@ -525,6 +543,11 @@ class Bench:
                     elif a.copies > 1:
                         cases.append((f"passthrough x{a.copies}",
                                       lambda m, t, n: self.tput_passthrough(m, t, n, a.copies)))
+                    if a.scrape and mode != "shared":
+                        cases += [("router http",
+                                   lambda m, t, n: self.tput_router(m, t, n, "idle")),
+                                  ("router scraped",
+                                   lambda m, t, n: self.tput_router(m, t, n, "scraped"))]
                     for what, fn in cases:
                         r = fn(mode, in_topic, a.leads)
                         r["run"] = run
@@ -543,6 +566,38 @@ class Bench:
                         f"max {r['max_ms']} ms ({r['seen']}/{r['leads']})")
                     out["latency"].append(r)
         return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Scraper:
+    """GET /metrics every second on a thread, as Prometheus would."""
+
+    def __init__(self, port):
+        self.url = f"http://127.0.0.1:{port}/metrics"
+        self.n = self.failed = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.done.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as r:
+                    r.read()
+                self.n += 1
+            except OSError:
+                self.failed += 1
+            self.done.wait(1.0)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(5)
+        return self.n
 
 
 def committed_or_none(consumer, tps):
@@ -620,6 +675,12 @@ def table(out):
                              f"{statistics.median(ro) / statistics.median(eos_pt):.2f}")
             copies = next((r["what"] for r in tp if r["mode"] == mode
                            and r["what"].startswith("passthrough x")), None)
+            for what in ("router http", "router scraped"):
+                rs = [r["msgs_per_s"] for r in tp if r["mode"] == mode and r["what"] == what]
+                if rs and ro:
+                    lines.append(f"{mode}: {what} / router = {statistics.median(rs):,.0f} / "
+                                 f"{statistics.median(ro):,.0f} = "
+                                 f"{statistics.median(rs) / statistics.median(ro):.3f}")
             if px and ro:
                 lines.append(f"{mode}: router / {copies} = "
                              f"{statistics.median(ro) / statistics.median(px):.2f}")
@@ -674,6 +735,9 @@ def main():
                          "repeatable; the passthrough keeps its own settings")
     ap.add_argument("--cold-topics", action="store_true",
                     help="latency: do not warm up the router's output topics first")
+    ap.add_argument("--scrape", action="store_true",
+                    help="also run the router with an http: listener, idle and scraped "
+                         "every second (the cost of /metrics)")
     ap.add_argument("--latency-dump", help="write [produce ms, latency ms] per lead to "
                                            "FILE.<n>.json")
     a = ap.parse_args()

@@ -12,13 +12,13 @@
  * Usage: bench_sla_clocks [clocks] [step_ms]   (defaults 1000000, 10); the
  * wheel part also runs with 1 s steps, where the per-call overhead is spread
  * over more clocks per call. */
-#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "cfg.h"
 #include "rules.h"
 #include "event.h"
@@ -28,18 +28,6 @@
 #include "rules.h"
 #include "tz.h"
 #include "wheel.h"
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* Bytes in use: small blocks plus the large ones glibc serves with mmap. */
-static size_t heap_used(void) {
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-}
 
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 static uint64_t rnd(void) {

@@ -393,6 +393,7 @@ class Broker:
         self.bootstrap = None
         self.state_dir = None
         self.owned = False
+        self.values = {}     # what broker.sh start printed (KAFKA_SASL_SSL_BOOTSTRAP...)
         self.env = dict(os.environ, **(env or {}))
         self.start_timeout = start_timeout
         self._admin = None
@@ -432,6 +433,7 @@ class Broker:
             self.owned = True
             t0 = time.monotonic()
             values, _ = self._script("start", timeout=self.start_timeout)
+            self.values = values
             if "KAFKA_BOOTSTRAP" not in values:
                 raise BrokerError("broker.sh start printed no KAFKA_BOOTSTRAP line")
             self.bootstrap = values["KAFKA_BOOTSTRAP"]
@@ -1232,8 +1234,11 @@ class Ctx:
         return Reader(self.bootstrap, topics, **kwargs)
 
 
-def main(needs_binary=True):
-    """Run the calling module's test_* functions; exits with the result."""
+def main(needs_binary=True, own_broker_env=None):
+    """Run the calling module's test_* functions; exits with the result.
+
+    own_broker_env: start a broker of the test's own, with these variables for
+    broker.sh (e.g. LR_KAFKA_SASL_SSL=1), even when LR_KAFKA_BOOTSTRAP names one."""
     caller = inspect.stack()[1].frame.f_globals
     parser = argparse.ArgumentParser(description=(caller.get("__doc__") or "").strip()
                                      or None)
@@ -1262,7 +1267,7 @@ def main(needs_binary=True):
     passed = failed = 0
     run_id = f"{time.strftime('%H%M%S')}-{random_suffix(5)}"
     root = Path(tempfile.mkdtemp(prefix="lr-it-"))
-    broker = Broker()
+    broker = Broker(own=own_broker_env is not None, env=own_broker_env)
     try:
         if fatal is None:
             try:

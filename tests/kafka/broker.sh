@@ -29,6 +29,15 @@
 #   LR_KAFKA_JVM_OPTS       more JVM flags, e.g. -XX:TieredStopAtLevel=1 (starts faster)
 #   LR_KAFKA_PARTITIONS     num.partitions for topics created without a count (default 3)
 #   LR_KAFKA_KEEP_DATA=1    `stop` keeps the data directory and log (for post-mortems)
+#   LR_KAFKA_SASL_SSL=1     `start` adds a SASL_SSL listener (SCRAM-SHA-512 over TLS)
+#                           beside the plaintext one: openssl makes a CA and a broker
+#                           certificate for 127.0.0.1 (PEM stores) and the storage is
+#                           formatted with a SCRAM user and a random password. Then
+#                           start, restart and env also print
+#                             KAFKA_SASL_SSL_BOOTSTRAP=127.0.0.1:<port>
+#                             KAFKA_SSL_CA_LOCATION=<the CA's PEM file>
+#                             KAFKA_SASL_USERNAME=lr-router
+#                             KAFKA_SASL_PASSWORD=<the password>
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,8 +57,10 @@ JVM_OPTS=${LR_KAFKA_JVM_OPTS:-}
 PARTITIONS=${LR_KAFKA_PARTITIONS:-3}
 
 # Filled by load_state.
-PID="" PORT="" CPORT="" DATA_DIR="" CLUSTER_ID=""
+PID="" PORT="" CPORT="" SPORT="" DATA_DIR="" CLUSTER_ID=""
 JAVA_CMD=()
+TLS_DIR=$STATE_DIR/tls
+SASL_USER=lr-router
 
 say() { echo "broker.sh: $*" >&2; }
 
@@ -165,7 +176,7 @@ install_kafka() {
 # ---------------------------------------------------------------- state --
 
 load_state() {
-    PID="" PORT="" CPORT="" DATA_DIR="" CLUSTER_ID=""
+    PID="" PORT="" CPORT="" SPORT="" DATA_DIR="" CLUSTER_ID=""
     if [[ -f $STATE_FILE ]]; then
         # shellcheck disable=SC1090
         . "$STATE_FILE"
@@ -178,6 +189,7 @@ save_state() {
 PID=$PID
 PORT=$PORT
 CPORT=$CPORT
+SPORT=$SPORT
 DATA_DIR=$DATA_DIR
 CLUSTER_ID=$CLUSTER_ID
 EOF
@@ -200,16 +212,23 @@ print_env() {
     echo "KAFKA_BROKER_LOG=$BROKER_LOG"
     echo "KAFKA_STATE_DIR=$STATE_DIR"
     echo "KAFKA_VERSION=$KAFKA_VERSION"
+    if [[ -n $SPORT ]]; then
+        echo "KAFKA_SASL_SSL_BOOTSTRAP=127.0.0.1:$SPORT"
+        echo "KAFKA_SSL_CA_LOCATION=$TLS_DIR/ca.pem"
+        echo "KAFKA_SASL_USERNAME=$SASL_USER"
+        echo "KAFKA_SASL_PASSWORD=$(cat "$TLS_DIR/sasl.password")"
+    fi
 }
 
 # --------------------------------------------------------------- config --
 
-# Two distinct free loopback ports: the client listener and the controller's.
+# Three distinct free loopback ports: the client listener, the controller's
+# and the SASL_SSL listener's (used only with LR_KAFKA_SASL_SSL=1).
 free_ports() {
     python3 - <<'EOF'
 import socket
 socks = []
-for _ in range(2):
+for _ in range(3):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     socks.append(s)
@@ -232,15 +251,55 @@ while True:
 EOF
 }
 
+# A CA, a broker certificate it signs for 127.0.0.1 (clients check the name),
+# the broker's PEM key store (key, then chain) and the SCRAM user's password.
+# Fresh ones for every `start`: nothing here is a secret worth keeping.
+make_tls() {
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
+    rm -rf "$TLS_DIR"
+    mkdir -p "$TLS_DIR"
+    chmod 700 "$TLS_DIR"
+    (
+        cd "$TLS_DIR"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout ca.key -out ca.pem \
+            -subj "/CN=lead-router test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=127.0.0.1"
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >broker.ext
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+            -extfile broker.ext -out broker.pem
+        cat broker.key broker.pem ca.pem >broker-keystore.pem
+        openssl rand -hex 16 >sasl.password
+    ) >"$TLS_DIR/openssl.log" 2>&1 || { cat "$TLS_DIR/openssl.log" >&2; die "openssl could not make the test CA"; }
+}
+
+# The SASL_SSL listener's lines of server.properties (none without it).
+sasl_ssl_config() {
+    [[ -n $SPORT ]] || return 0
+    cat <<EOF
+# SASL_SSL (LR_KAFKA_SASL_SSL=1): SCRAM-SHA-512 over TLS, PEM stores, no client certificates.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/broker-keystore.pem
+ssl.client.auth=none
+EOF
+}
+
 write_config() {
+    local listeners="PLAINTEXT://127.0.0.1:$PORT" map="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if [[ -n $SPORT ]]; then
+        listeners+=",SASL_SSL://127.0.0.1:$SPORT"
+        map+=",SASL_SSL:SASL_SSL"
+    fi
     cat >"$CONFIG" <<EOF
 # Written by tests/kafka/broker.sh: one process is both KRaft controller and broker.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=$listeners
+listener.security.protocol.map=$map
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$DATA_DIR
@@ -275,6 +334,7 @@ num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.check.interval.ms=300000
+$(sasl_ssl_config)
 EOF
     cat >"$LOG4J" <<'EOF'
 log4j.rootLogger=INFO, stdout
@@ -307,7 +367,12 @@ java_cmd() {
 format_storage() {
     local out
     java_cmd
-    if ! out=$("${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONFIG" 2>&1); then
+    local scram=()
+    if [[ -n $SPORT ]]; then
+        scram=(--add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$(cat "$TLS_DIR/sasl.password")]")
+    fi
+    if ! out=$("${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$CONFIG" \
+        "${scram[@]}" 2>&1); then
         echo "$out" >&2
         die "formatting the KRaft storage in $DATA_DIR failed"
     fi
@@ -374,7 +439,12 @@ cmd_start() {
     fi
     local ports
     ports=$(free_ports) || die "could not find free loopback ports"
-    read -r PORT CPORT <<<"$ports"
+    read -r PORT CPORT SPORT <<<"$ports"
+    if [[ ${LR_KAFKA_SASL_SSL:-0} == 1 ]]; then
+        make_tls
+    else
+        SPORT=""
+    fi
     DATA_DIR=$(mktemp -d "$STATE_DIR/data.XXXXXX")
     CLUSTER_ID=$(new_cluster_id)
     : >"$BROKER_LOG"
@@ -400,6 +470,7 @@ cmd_stop() {
     if [[ ${LR_KAFKA_KEEP_DATA:-0} != 1 ]]; then
         [[ -n $DATA_DIR ]] && rm -rf "$DATA_DIR"
         rm -f "$CONFIG" "$LOG4J"
+        rm -rf "$TLS_DIR"
     fi
     rm -f "$STATE_FILE"
 }

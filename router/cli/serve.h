@@ -1,0 +1,23 @@
+/* serve.h - what `lead-router run` serves besides Kafka: the metrics of the
+ * run (metrics.h) and, when the configuration has an `http:` section, the
+ * HTTP listener (http.h). Set up once at start, stopped at exit; nothing here
+ * runs per lead. Owns both; not pure (files, threads, sockets). */
+#ifndef LR_SERVE_H
+#define LR_SERVE_H
+
+#include "http.h"
+#include "metrics.h"
+
+typedef struct lr_serve {
+    lr_metrics *metrics; /* NULL when http is off: the run then counts nothing extra */
+    lr_http *http;
+} lr_serve;
+
+/* Starts the listener of cfg->http (nothing when it is off). The rulebook
+ * hash in build_info is lr_hash64 of config_path's bytes. reload may be NULL
+ * (POST /-/reload then answers 503). Returns 0, or -1 with err set. */
+int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
+                   lr_http_reload_fn reload, void *reload_ctx, lr_err *err);
+void lr_serve_stop(lr_serve *s);
+
+#endif

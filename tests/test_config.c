@@ -288,6 +288,17 @@ static void test_restart_keys(void **state) {
     /* --transactional-id on the command line: the file's is not compared */
     assert_int_equal(lr_config_restart_keys(a, b, true, names, 2), 3);
     assert_string_equal(names[1], "kafka.group_id");
+    lr_config_free(b);
+    /* the HTTP listener keeps its socket and settings: turning it on, or
+     * changing one of its keys, needs a restart too */
+    ok("kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\nhttp: {}\n", &b);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "http");
+    lr_config_free(a);
+    ok("kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\n"
+       "http: { enable_reload: true }\n", &a);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "http");
     lr_config_free(a);
     lr_config_free(b);
 }

@@ -30,6 +30,13 @@ static void on_hangup(int sig) {
     lr_kafka_request_reload(); /* sets a flag: async-signal-safe */
 }
 
+/* POST /-/reload, on the HTTP thread: the same request as SIGHUP. */
+static bool on_http_reload(void *ctx) {
+    (void)ctx;
+    lr_kafka_request_reload();
+    return true;
+}
+
 /* `run` only: SIGHUP reloads the configuration (docs/operations.md, "Reload"). */
 static void install_reload_signal(void) {
     struct sigaction sa;
@@ -262,13 +269,14 @@ static int cmd_run(int argc, char **argv) {
     lr_kafka_stats stats;
     lr_err err = {0};
     lr_serve serve; /* the http: listener, when configured */
-    if (lr_serve_start(&serve, path, cfg, NULL, NULL, &err)) {
+    if (lr_serve_start(&serve, path, cfg, on_http_reload, NULL, &err)) {
         lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
         lr_config_free(cfg);
         return 1;
     }
     lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .config_path = path,
                         .transactional_id_overridden = txn_id != NULL,
+                        .on_reload = lr_serve_on_reload, .on_reload_ctx = &serve,
                         .metrics = serve.metrics};
     int rc = lr_kafka_run(&ko, &stats, &err);
     lr_serve_stop(&serve);

@@ -261,8 +261,15 @@ static bool same_props(const lr_kafka_config *a, const lr_kafka_config *b) {
     return true;
 }
 
-/* Every setting the live adapter reads once at start belongs here (an HTTP
- * listener's address would too). */
+static bool same_http(const lr_http_config *a, const lr_http_config *b) {
+    return a->enabled == b->enabled &&
+           (!a->enabled || (same_str(a->address, b->address) && a->port == b->port &&
+                            a->health_timeout_ms == b->health_timeout_ms &&
+                            a->enable_reload == b->enable_reload));
+}
+
+/* Every setting read once at start belongs here: the live adapter's, and
+ * the HTTP listener's (it is started before the run and keeps its socket). */
 size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
                               bool skip_transactional_id, const char **names, size_t max) {
     const lr_kafka_config *a = &running->kafka, *b = &loaded->kafka;
@@ -291,6 +298,7 @@ size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
                                  ia->alert == ib->alert},
         {"kafka.max_message_bytes", a->max_message_bytes == b->max_message_bytes},
         {"kafka.lead_domains_memory", a->lead_domains_memory_ms == b->lead_domains_memory_ms},
+        {"http", same_http(&running->http, &loaded->http)},
     };
     size_t n = 0;
     for (size_t i = 0; i < LR_CFG_COUNT(keys); i++)

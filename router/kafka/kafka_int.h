@@ -290,6 +290,10 @@ void lr_kafka_metrics_heartbeat(runner *r);             /* alive, outside the lo
 void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e);
 void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds);
 int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf);  /* statistics for the consumer */
+/* a reload: the old cores' last counts published, then the labels of the
+ * rulebook the new cores decide on (lr_metrics_reshape) */
+void lr_kafka_metrics_flush(runner *r);
+void lr_kafka_metrics_reshape(runner *r, const lr_rulebook *rules);
 
 /* kafka_stage1.c */
 int lr_kafka_stage1_setup(runner *r);

@@ -38,6 +38,18 @@ void lr_kafka_metrics_tick(runner *r, lr_time_ms now) {
     publish(r, m);
 }
 
+void lr_kafka_metrics_flush(runner *r) {
+    if (r->opts->metrics) publish(r, r->opts->metrics);
+}
+
+void lr_kafka_metrics_reshape(runner *r, const lr_rulebook *rules) {
+    if (!r->opts->metrics) return;
+    lr_metrics_shape sh;
+    lr_metrics_shape_of(&sh, rules);
+    lr_metrics_reshape(r->opts->metrics, &sh);
+    lr_metrics_shape_destroy(&sh);
+}
+
 void lr_kafka_metrics_heartbeat(runner *r) {
     if (r->opts->metrics) lr_metrics_heartbeat(r->opts->metrics, lr_metrics_mono_ms());
 }

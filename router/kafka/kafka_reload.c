@@ -6,14 +6,16 @@
  *   1. re-reads and validates the file exactly as `check` does
  *      (lr_config_load); a broken file is refused with FILE:LINE in the log
  *      and the old rules stay;
- *   2. reports the settings that need a restart (everything under `kafka:`)
- *      and keeps running with the old ones; the rest still applies;
+ *   2. reports the settings that need a restart (everything under `kafka:`
+ *      and `http:`) and keeps running with the old ones; the rest applies;
  *   3. commits the open window and waits for it, so that every transaction
  *      holds the decisions of one rulebook only (in at_least_once: every
  *      record acknowledged and the offsets committed);
  *   4. moves the decision state to a core built on the new rulebook, by name,
  *      as a restart would restore it (lr_core_move);
- *   5. applies log.format and log.level.
+ *   5. applies log.format and log.level;
+ *   6. gives /metrics the new rulebook's tiers, teams and reps as labels,
+ *      every count so far carried over by name (lr_metrics_reshape).
  * Shared mode (kafka.topics.repartition) refuses reloads: there the
  * rulebook also decides which partition decides a lead, and changing it
  * under running instances would split a lead's state; restart the
@@ -21,18 +23,23 @@
  *
  * Cost: none per lead; a reload reads a file and walks the state once. */
 #include <inttypes.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "kafka_int.h"
 #include "notify.h"
 
-static volatile sig_atomic_t reload_requested;
+/* Set by a signal handler or by the HTTP thread, read by the main loop: a
+ * lock-free atomic is safe for both. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a reload request must be async-signal-safe");
+static atomic_int reload_requested;
 
-void lr_kafka_request_reload(void) { reload_requested = 1; }
+void lr_kafka_request_reload(void) { atomic_store(&reload_requested, 1); }
 
-bool lr_kafka_reload_pending(void) { return reload_requested != 0; }
+bool lr_kafka_reload_pending(void) {
+    return atomic_load_explicit(&reload_requested, memory_order_relaxed) != 0;
+}
 
 static void outcome(runner *r, bool ok) {
     if (ok) r->stats->reloads++;
@@ -75,7 +82,7 @@ static void move_cores(runner *r, const lr_config *next) {
 }
 
 void lr_kafka_reload_run(runner *r) {
-    reload_requested = 0;
+    atomic_store(&reload_requested, 0);
     lr_notify_reloading("reloading");
     if (!r->opts->config_path) {
         lr_log(LR_LOG_ERROR, "reload refused: this run has no configuration file to re-read");
@@ -102,7 +109,9 @@ void lr_kafka_reload_run(runner *r) {
         lr_config_free(next);
         return;
     }
+    lr_kafka_metrics_flush(r); /* the old cores' last counts, before they go */
     move_cores(r, next);
+    lr_kafka_metrics_reshape(r, &next->rules);
     r->cfg = next;
     lr_config_free(r->reloaded); /* nothing points into the previous one now */
     r->reloaded = next;

@@ -3,9 +3,9 @@
 names, a phone number, a company, free text) go through `run` on the real broker
 (good leads, a lead that breaks the contract and is dead-lettered, malformed
 messages) and through `replay` (good lines, and bad lines whose error is in a
-personal-data field); none of it may appear on standard error. With
-log.format: json every line the router writes is also one JSON object with
-time, level and msg.
+personal-data field); none of it may appear on standard error, nor on the
+router's /metrics (its `http:` listener on a free port). With log.format: json
+every line the router writes is also one JSON object with time, level and msg.
 
 Usage: test_pii_logs.py --binary PATH/lead-router
 """
@@ -37,13 +37,34 @@ def canary_lead(lead_id, **fields):
     return h.make_lead(lead_id, **record)
 
 
-def assert_clean(text, where):
+def assert_clean(text, where, on="standard error"):
     low = text.lower()
     found = [f for f in FORBIDDEN if f in low]
     if found:
         lines = [line for line in text.splitlines() if any(f in line.lower() for f in found)]
-        raise AssertionError(f"{where}: personal data {found} on standard error:\n"
+        raise AssertionError(f"{where}: personal data {found} on {on}:\n"
                              + "\n".join(lines[:10]))
+
+
+def metric_sum(text, name):
+    """The sum of every series of `name` in a /metrics text."""
+    return sum(float(m.group(1)) for m in
+               re.finditer(rf"^lead_router_{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
+def scrape_when_counted(router, url, decided, dead):
+    """/metrics once it counts `decided` decisions and `dead` dead letters
+    (it publishes a few times a second)."""
+    found = []
+
+    def counted():
+        router.check_alive()
+        status, body = h.http_request(url)
+        found[:] = [body]
+        return (status == 200 and metric_sum(body, "decisions_total") >= decided
+                and metric_sum(body, "dead_letters_total") >= dead)
+    h.wait_for(counted, 60, what=f"/metrics to count {decided} decisions, {dead} dead letters")
+    return found[0]
 
 
 def assert_json_lines(text, where):
@@ -64,7 +85,9 @@ def assert_json_lines(text, where):
 def test_run_logs_no_personal_data(ctx):
     run = ctx.unique("pii")
     topics = ctx.router_topics(partitions=3)
-    config = ctx.config(topics, overrides={"log": {"format": "json", "level": "debug"}},
+    port = h.free_port()
+    config = ctx.config(topics, overrides={"log": {"format": "json", "level": "debug"},
+                                           "http": {"address": "127.0.0.1", "port": port}},
                         edit=h.reps_always_available)
     group, _ = h.config_group(config)
     good = [f"{run}-good-{i}" for i in range(6)]
@@ -95,14 +118,15 @@ def test_run_logs_no_personal_data(ctx):
                 return dead >= 3 and all(i.encode() in decided for i in good)
             reader.wait(done, timeout=120, settle=2.0,
                         what="decisions for the canary leads and 3 dead letters")
+        scrape = scrape_when_counted(router, f"http://127.0.0.1:{port}/metrics",
+                                     len(good) + len(warmup), 3)
+    assert_clean(scrape, "run", on="/metrics")
     text = router.stderr_path.read_bytes().decode("utf-8", "replace")
     assert_clean(text, "run")
     lines = assert_json_lines(text, "run")
     assert any("stopped cleanly" in json.loads(line)["msg"] for line in lines), text[-2000:]
-    h.log(f"  run: {len(lines)} JSON log lines, no personal data "
-          f"({len(good) + len(warmup)} leads decided, 3 dead letters)")
-    # TODO(metrics, after the HTTP listener is merged): scrape /metrics here
-    # and assert_clean() it as well.
+    h.log(f"  run: {len(lines)} JSON log lines and /metrics ({len(scrape)} bytes), no "
+          f"personal data ({len(good) + len(warmup)} leads decided, 3 dead letters)")
 
 
 def replay(ctx, config, lines, name):

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "demo.h"
@@ -12,6 +13,7 @@
 #include "jsonio.h"
 #include "kafka.h"
 #include "history.h"
+#include "log.h"
 #include "replay.h"
 #include "serve.h"
 #include "whatif.h"
@@ -21,6 +23,27 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hangup(int sig) {
+    (void)sig;
+    lr_kafka_request_reload(); /* sets a flag: async-signal-safe */
+}
+
+/* POST /-/reload, on the HTTP thread: the same request as SIGHUP. */
+static bool on_http_reload(void *ctx) {
+    (void)ctx;
+    lr_kafka_request_reload();
+    return true;
+}
+
+/* `run` only: SIGHUP reloads the configuration (docs/operations.md, "Reload"). */
+static void install_reload_signal(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* No SA_RESTART: a blocking poll returns promptly so the loop sees the flag. */
@@ -58,6 +81,8 @@ static const char usage_run[] =
     "Joins the consumer group kafka.group_id, reads the leads and sales-activity\n"
     "topics, and publishes decisions, status events and SLA alerts. SIGINT or\n"
     "SIGTERM: finishes the message in hand, commits, leaves the group, exits 0.\n"
+    "SIGHUP: re-reads CONFIG and applies the new rules between two commit\n"
+    "windows; a broken file is refused and the old rules stay (operations.md).\n"
     "Exits 1 on a fatal error (fenced, configuration refused by the broker...).\n"
     "\n"
     "  -c, --config FILE   configuration (YAML), see docs/configuration.md\n"
@@ -201,6 +226,25 @@ static int cmd_check(int argc, char **argv) {
     return 0;
 }
 
+/* The closing line: the run's counters, one record (its fields are counts). */
+static void log_closing(const lr_kafka_stats *st) {
+    double commits = st->commits ? (double)st->commits : 1.0;
+    lr_log(LR_LOG_INFO,
+           "stopped cleanly: %llu leads, %llu sales activities, %llu decisions, %llu "
+           "dead-lettered, %llu transactions (%llu commits: mean %.1f ms, max %.1f ms, of which "
+           "offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu records, %.1f MB; %llu "
+           "empty polls, %llu ms; producer queue full %llu times; reloads %llu, refused %llu)",
+           (unsigned long long)st->leads_in, (unsigned long long)st->sales_in,
+           (unsigned long long)st->decisions, (unsigned long long)st->dead_lettered,
+           (unsigned long long)st->transactions, (unsigned long long)st->commits,
+           st->commit_us_total / 1e3 / commits, st->commit_us_max / 1e3,
+           st->offsets_us_total / 1e3 / commits, st->commit_wait_us_total / 1e3,
+           (unsigned long long)st->outbox_peak_records, st->outbox_bytes / 1048576.0,
+           (unsigned long long)st->empty_polls, (unsigned long long)st->empty_poll_ms_total,
+           (unsigned long long)st->queue_full_waits, (unsigned long long)st->reloads,
+           (unsigned long long)st->reload_failures);
+}
+
 static int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"transactional-id", required_argument, 0, 't'},
@@ -219,35 +263,25 @@ static int cmd_run(int argc, char **argv) {
     lr_config *cfg = load_or_report(path);
     if (!cfg) return 1;
     if (txn_id) cfg->kafka.transactional_id = txn_id;
+    lr_log_setup(cfg->log.format, cfg->log.level, STDERR_FILENO);
     install_signals();
+    install_reload_signal();
     lr_kafka_stats stats;
     lr_err err = {0};
     lr_serve serve; /* the http: listener, when configured */
-    if (lr_serve_start(&serve, path, cfg, NULL, NULL, &err)) {
-        fprintf(stderr, "lead-router: %s\n", err.msg);
+    if (lr_serve_start(&serve, path, cfg, on_http_reload, NULL, &err)) {
+        lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
         lr_config_free(cfg);
         return 1;
     }
-    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .metrics = serve.metrics};
+    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .config_path = path,
+                        .transactional_id_overridden = txn_id != NULL,
+                        .on_reload = lr_serve_on_reload, .on_reload_ctx = &serve,
+                        .metrics = serve.metrics};
     int rc = lr_kafka_run(&ko, &stats, &err);
     lr_serve_stop(&serve);
-    if (rc) fprintf(stderr, "lead-router: fatal: %s\n", err.msg);
-    else
-        fprintf(stderr,
-                "lead-router: stopped cleanly: %llu leads, %llu sales activities, %llu "
-                "decisions, %llu dead-lettered, %llu transactions (%llu commits: mean %.1f ms, "
-                "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu "
-                "records, %.1f MB; %llu empty polls, %llu ms; producer queue full %llu times)\n",
-                (unsigned long long)stats.leads_in, (unsigned long long)stats.sales_in,
-                (unsigned long long)stats.decisions, (unsigned long long)stats.dead_lettered,
-                (unsigned long long)stats.transactions, (unsigned long long)stats.commits,
-                stats.commits ? stats.commit_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_us_max / 1e3,
-                stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_wait_us_total / 1e3,
-                (unsigned long long)stats.outbox_peak_records, stats.outbox_bytes / 1048576.0,
-                (unsigned long long)stats.empty_polls, (unsigned long long)stats.empty_poll_ms_total,
-                (unsigned long long)stats.queue_full_waits);
+    if (rc) lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
+    else log_closing(&stats);
     lr_config_free(cfg);
     return rc;
 }

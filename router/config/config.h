@@ -5,6 +5,7 @@
 #define LR_CONFIG_H
 
 #include "cfg.h"
+#include "log.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "tzdb.h"
@@ -42,6 +43,13 @@ typedef struct lr_kafka_config {
     int64_t lead_domains_memory_ms;
 } lr_kafka_config;
 
+/* `log:`: format json | text (default text), level debug | info | warn |
+ * error (default info). */
+typedef struct lr_log_config {
+    lr_log_format format;
+    lr_log_level level;
+} lr_log_config;
+
 /* `http:` - the listener for /metrics, /healthz, /readyz (router/http/).
  * Off when the section is absent. */
 typedef struct lr_http_config {
@@ -56,6 +64,7 @@ typedef struct lr_config {
     lr_cfg_doc *doc;       /* every string below points into it */
     lr_tz_db *tz;
     lr_kafka_config kafka;
+    lr_log_config log;
     lr_http_config http;
     lr_rulebook rules;     /* what the decision core is built from */
 } lr_config;
@@ -64,5 +73,14 @@ typedef struct lr_config {
 lr_config *lr_config_load(const char *path, lr_err *err);
 lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err);
 void lr_config_free(lr_config *cfg);
+
+/* A reload (docs/operations.md, "Reload"): the settings a running router
+ * cannot change (everything under `kafka:` and `http:`) that differ between
+ * the running configuration and a newly loaded one. Returns how many differ
+ * and puts the first `max` names ("kafka.topics", ..., "http") in names. With
+ * skip_transactional_id, kafka.transactional_id is not compared (the command
+ * line overrode it). */
+size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
+                              bool skip_transactional_id, const char **names, size_t max);
 
 #endif

@@ -217,6 +217,7 @@ uint32_t lr_leadtab_add(lr_leadtab *t, const char *id, size_t len) {
 }
 
 size_t lr_leadtab_count(const lr_leadtab *t) { return t->count; }
+uint32_t lr_leadtab_high(const lr_leadtab *t) { return t->hw; }
 
 size_t lr_leadtab_bytes(const lr_leadtab *t) {
     return sizeof(*t) + t->chunk_cap * sizeof(*t->chunk) +

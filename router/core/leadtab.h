@@ -39,6 +39,8 @@ void lr_leadtab_remove(lr_leadtab *t, uint32_t idx);
 size_t lr_leadtab_sweep(lr_leadtab *t);
 
 size_t lr_leadtab_count(const lr_leadtab *t);
+/* Every index handed out so far is below this (removed ones have an empty id). */
+uint32_t lr_leadtab_high(const lr_leadtab *t);
 size_t lr_leadtab_bytes(const lr_leadtab *t);
 
 #endif

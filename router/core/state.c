@@ -152,20 +152,38 @@ static bool rep_same(const lr_rep_load *a, const lr_rep_load *b) {
     return a->open == b->open && a->today == b->today && a->local_day == b->local_day;
 }
 
+static void emit_rep(const lr_route_config *cfg, const lr_route_state *st, size_t i, lr_buf *key,
+                     lr_buf *val, lr_state_sink_fn sink, void *ctx) {
+    const lr_rep_load *l = &st->reps[i];
+    make_key(key, LR_STATE_KEY_REP, lr_route_rep_name(cfg, (int32_t)i));
+    lr_buf_reset(val);
+    lr_buf_putc(val, LR_STATE_VERSION);
+    lr_state_put_i64(val, l->open);
+    lr_state_put_i64(val, l->today);
+    lr_state_put_i64(val, l->local_day);
+    sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+}
+
+static void emit_team(const lr_route_config *cfg, const lr_route_state *st, size_t t, lr_buf *key,
+                      lr_buf *val, lr_state_sink_fn sink, void *ctx) {
+    const lr_team_cursor *c = &st->teams[t];
+    size_t m = lr_route_team_size(cfg, (int32_t)t);
+    make_key(key, LR_STATE_KEY_TEAM, lr_route_team_name(cfg, (int32_t)t));
+    lr_buf_reset(val);
+    lr_buf_putc(val, LR_STATE_VERSION);
+    lr_state_put_u64(val, c->rr_next);
+    lr_state_put_u64(val, m);
+    for (size_t k = 0; k < m; k++) lr_state_put_i64(val, c->current[k]);
+    sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+}
+
 size_t lr_state_route_changes(lr_state_route *sr, const lr_route_state *st, lr_buf *key,
                               lr_buf *val, lr_state_sink_fn sink, void *ctx) {
     size_t n = 0;
     for (size_t i = 0; i < sr->n_reps; i++) {
-        const lr_rep_load *l = &st->reps[i];
-        if (rep_same(l, &sr->reps[i])) continue;
-        sr->reps[i] = *l;
-        make_key(key, LR_STATE_KEY_REP, lr_route_rep_name(sr->cfg, (int32_t)i));
-        lr_buf_reset(val);
-        lr_buf_putc(val, LR_STATE_VERSION);
-        lr_state_put_i64(val, l->open);
-        lr_state_put_i64(val, l->today);
-        lr_state_put_i64(val, l->local_day);
-        sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+        if (rep_same(&st->reps[i], &sr->reps[i])) continue;
+        sr->reps[i] = st->reps[i];
+        emit_rep(sr->cfg, st, i, key, val, sink, ctx);
         n++;
     }
     for (size_t t = 0; t < sr->n_teams; t++) {
@@ -175,16 +193,18 @@ size_t lr_state_route_changes(lr_state_route *sr, const lr_route_state *st, lr_b
             continue;
         sr->rr_next[t] = c->rr_next;
         memcpy(sr->current[t], c->current, m * sizeof(int64_t));
-        make_key(key, LR_STATE_KEY_TEAM, lr_route_team_name(sr->cfg, (int32_t)t));
-        lr_buf_reset(val);
-        lr_buf_putc(val, LR_STATE_VERSION);
-        lr_state_put_u64(val, c->rr_next);
-        lr_state_put_u64(val, m);
-        for (size_t k = 0; k < m; k++) lr_state_put_i64(val, c->current[k]);
-        sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+        emit_team(sr->cfg, st, t, key, val, sink, ctx);
         n++;
     }
     return n;
+}
+
+size_t lr_state_route_snapshot(const lr_route_config *cfg, const lr_route_state *st, lr_buf *key,
+                               lr_buf *val, lr_state_sink_fn sink, void *ctx) {
+    size_t nr = lr_route_rep_count(cfg), nt = lr_route_team_count(cfg);
+    for (size_t i = 0; i < nr; i++) emit_rep(cfg, st, i, key, val, sink, ctx);
+    for (size_t t = 0; t < nt; t++) emit_team(cfg, st, t, key, val, sink, ctx);
+    return nr + nt;
 }
 
 static bool version_ok(lr_state_reader *r) {

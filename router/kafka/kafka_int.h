@@ -38,6 +38,7 @@
 #include "codec.h"
 #include "domaintab.h"
 #include "kafka.h"
+#include "log.h"
 #include "outbox.h"
 #include "worker.h"
 
@@ -180,7 +181,10 @@ typedef struct lr_kafka_mx {
 
 struct runner {
     const lr_kafka_opts *opts;
+    /* the rulebook in force: opts->cfg until a reload, then the reloaded
+     * file (owned: `reloaded`). The Kafka settings stay opts->cfg's (kc). */
     const lr_config *cfg;
+    lr_config *reloaded;
     const lr_kafka_config *kc;
     lr_kafka_stats *stats;
     lr_err *err;
@@ -226,11 +230,18 @@ static inline uint64_t lr_kafka_mono_us(void) {
 
 /* kafka.c */
 lr_time_ms lr_kafka_now(const runner *r);
+/* The run's log lines (router/log/log.h), none when opts->quiet: info, and
+ * warnings (something an operator should look at; the run goes on). */
 void lr_kafka_log(const runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lr_kafka_warn(const runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Stops the run, keeping the first reason in r->err. */
 void lr_kafka_fail(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                            rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* kafka_reload.c */
+bool lr_kafka_reload_pending(void);
+void lr_kafka_reload_run(runner *r);
 
 /* kafka_client.c */
 int lr_kafka_client_new(runner *r);
@@ -279,6 +290,10 @@ void lr_kafka_metrics_heartbeat(runner *r);             /* alive, outside the lo
 void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e);
 void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds);
 int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf);  /* statistics for the consumer */
+/* a reload: the old cores' last counts published, then the labels of the
+ * rulebook the new cores decide on (lr_metrics_reshape) */
+void lr_kafka_metrics_flush(runner *r);
+void lr_kafka_metrics_reshape(runner *r, const lr_rulebook *rules);
 
 /* kafka_stage1.c */
 int lr_kafka_stage1_setup(runner *r);

@@ -27,6 +27,7 @@ typedef struct rt_rep {
     lr_route_ooo *ooo;
     size_t n_ooo;
     int32_t first_team;    /* first team listing the rep, config order; -1 none */
+    bool removed;          /* tombstoned live: keeps its index, never assignable */
 } rt_rep;
 
 typedef struct rt_team {
@@ -36,10 +37,12 @@ typedef struct rt_team {
     const char *queue;     /* never NULL after finish: falls back to default_queue */
     const char *manager;   /* may be NULL */
     int32_t overflow;      /* -1 none */
-    size_t n_members;
-    int32_t *members;      /* rep indexes */
+    size_t n_members;      /* slots, vacant ones included */
+    int32_t *members;      /* rep indexes; vacant slot: -1 - (rep who left it) */
     int64_t *weights;
-    int64_t total_weight;
+    int64_t total_weight;  /* of the members present */
+    size_t n_active;       /* members present */
+    size_t cap_members;    /* room in members/weights (live additions) */
     int32_t *chain;        /* overflow teams in the order tried, no repeats */
     size_t n_chain;
     const char *strategy_text; /* STRATEGY detail of weighted / least_loaded (fixed text) */
@@ -60,8 +63,7 @@ typedef struct rt_rule {
 
 typedef struct rt_account {
     const char *domain;    /* lower case */
-    int32_t owner;
-    const char *why_email, *why_company; /* ACCOUNT_OWNER detail prefixes */
+    int32_t owner;         /* -1: cleared live (the domain stays, owned by nobody) */
 } rt_account;
 
 struct lr_route_config {
@@ -84,7 +86,19 @@ struct lr_route_config {
     int32_t *team_domain, *rep_domain;
     const char **domain_names;
     size_t n_domains;      /* the last one is the unrouted one */
+    /* live roster (roster_live.c): room in reps/rep_domain and accounts, and
+     * the number of changes applied since the config was built */
+    size_t cap_reps, cap_accounts;
+    uint64_t version;
 };
+
+/* The plain fields of a rep spec (not id, skills, out of office). */
+void lr_route_rep_fields(rt_rep *r, const lr_route_rep_spec *s);
+
+/* Array growth in the config's arena for live changes: a new array of `want`
+ * (at least double `have`) holding the first `used` elements of `old`. */
+void *lr_route_grow(lr_route_config *c, void *old, size_t used, size_t have, size_t want,
+                    size_t size, size_t *cap);
 
 /* ---- one assignment */
 

@@ -111,6 +111,7 @@ typedef struct lr_route_membership {
 } lr_route_membership;
 
 uint64_t lr_route_roster_version(const lr_route_config *c);
+const lr_tz *lr_route_team_zone(const lr_route_config *c, int32_t team); /* NULL: not set */
 /* Adds the rep, or replaces everything about them (memberships included: the
  * teams not listed are left). Skills no rule requires are dropped. A NULL
  * tz means that of their first team, which the caller must then have. */

@@ -25,6 +25,10 @@ void *lr_route_grow(lr_route_config *c, void *old, size_t used, size_t have, siz
 
 uint64_t lr_route_roster_version(const lr_route_config *c) { return c->version; }
 
+const lr_tz *lr_route_team_zone(const lr_route_config *c, int32_t team) {
+    return team >= 0 && (size_t)team < c->n_teams ? c->teams[team].tz : NULL;
+}
+
 static void describe_strategy(lr_route_config *c, rt_team *t) {
     if (t->strat == LR_STRATEGY_WEIGHTED)
         t->strategy_text = lr_arena_printf(&c->mem, "weighted %zu members, total weight %lld",

@@ -12,6 +12,7 @@
 
 #include "predicate.h"
 #include "route.h"
+#include "rosterrec.h"
 
 /* Upper bounds on what will be added: the name tables are sized once. */
 typedef struct lr_route_limits {
@@ -124,5 +125,8 @@ bool lr_route_rep_removed(const lr_route_config *c, int32_t rep);
 int lr_route_owner_set(lr_route_config *c, const char *domain, int32_t owner);
 int lr_route_owner_clear(lr_route_config *c, const char *domain);
 int32_t lr_route_owner_of(const lr_route_config *c, const char *domain, size_t len); /* -1 */
+/* The rep as a roster record (what a tombstone-free topic record would say);
+ * strings are the config's or formatted into mem. */
+void lr_route_rep_record(const lr_route_config *c, int32_t rep, lr_arena *mem, lr_rep_rec *out);
 
 #endif

@@ -204,3 +204,48 @@ void lr_route_state_sync(const lr_route_config *cfg, lr_route_state *st) {
     }
     st->version = cfg->version;
 }
+
+/* ---- a rep as a record (the CLI edits the current value) */
+
+static const char *const day_keys[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+static const char *hhmm(lr_arena *mem, int minutes) {
+    return lr_arena_printf(mem, "%02d:%02d", minutes / 60, minutes % 60);
+}
+
+static const char *ymd(lr_arena *mem, int64_t day) {
+    int y, m, d;
+    lr_civil_from_days(day, &y, &m, &d);
+    return lr_arena_printf(mem, "%04d-%02d-%02d", y, m, d);
+}
+
+void lr_route_rep_record(const lr_route_config *c, int32_t rep, lr_arena *mem, lr_rep_rec *out) {
+    const rt_rep *r = &c->reps[rep];
+    memset(out, 0, sizeof(*out));
+    out->id = r->id;
+    for (size_t t = 0; t < c->n_teams && out->n_teams < LR_REP_MAX_TEAMS; t++) {
+        const rt_team *tm = &c->teams[t];
+        for (size_t i = 0; i < tm->n_members; i++)
+            if (tm->members[i] == rep) {
+                out->teams[out->n_teams].team = tm->name;
+                out->teams[out->n_teams++].weight = tm->weights[i];
+            }
+    }
+    out->active = r->assignable;
+    out->max_open = r->max_open;
+    out->max_per_day = r->max_per_day;
+    out->timezone = r->tz ? lr_tz_name(r->tz) : NULL;
+    out->has_hours = r->has_hours;
+    if (r->has_hours) {
+        for (int d = 0; d < 7; d++)
+            if (r->days & (1u << d)) out->days[out->n_days++] = day_keys[d];
+        out->start = hhmm(mem, r->start_min);
+        out->end = hhmm(mem, r->end_min);
+    }
+    for (size_t i = 0; i < r->n_skills && i < LR_REP_MAX_SKILLS; i++)
+        out->skills[out->n_skills++] = c->skill_names[r->skills[i]];
+    for (size_t i = 0; i < r->n_ooo && i < LR_REP_MAX_OOO; i++) {
+        out->ooo[out->n_ooo].from = ymd(mem, r->ooo[i].from_day);
+        out->ooo[out->n_ooo++].until = ymd(mem, r->ooo[i].until_day);
+    }
+}

@@ -186,7 +186,7 @@ def test_live_roster_changes(ctx):
             dlq.wait(lambda msgs: any(m.key == b"la" for m in msgs), 60,
                      what="the refused roster record on the dead-letter topic")
             m = next(m for m in dlq.messages if m.key == b"la")
-            reason = h.header(m, "lr.error.reason")
+            reason = h.header(m, "lr.error.reason").decode()
             assert "unknown team" in reason and "no-such-team" in reason, reason
         last_cycle = flow.reps(len(flow.decisions) - 4)
         router.stop()

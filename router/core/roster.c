@@ -125,6 +125,7 @@ int32_t lr_route_add_team(lr_route_config *c, const lr_route_team_spec *s) {
         t->weights[t->n_members] = s->weights[i];
         t->n_members++;
         t->total_weight += s->weights[i];
+        lr_route_rep_joined(c, rep, ix);
         if (c->reps[rep].first_team < 0) c->reps[rep].first_team = ix;
     }
     if (t->strat == LR_STRATEGY_WEIGHTED)
@@ -153,10 +154,32 @@ static void build_chain(lr_route_config *c, rt_team *t) {
     }
 }
 
-bool lr_route_team_has(const rt_team *t, int32_t rep) {
-    for (size_t i = 0; i < t->n_members; i++)
-        if (t->members[i] == rep) return true;
+bool lr_route_team_has(const lr_route_config *c, int32_t team, int32_t rep) {
+    const rt_rep *r = &c->reps[rep];
+    for (uint32_t i = 0; i < r->n_teams; i++)
+        if (r->teams[i] == team) return true;
     return false;
+}
+
+void lr_route_rep_joined(lr_route_config *c, int32_t rep, int32_t team) {
+    rt_rep *r = &c->reps[rep];
+    if (lr_route_team_has(c, team, rep)) return;
+    if (r->n_teams == r->cap_teams) {
+        size_t cap = r->cap_teams;
+        r->teams = lr_route_grow(c, r->teams, r->n_teams, cap ? cap : 2, r->n_teams + 1,
+                                 sizeof(*r->teams), &cap);
+        r->cap_teams = (uint32_t)cap;
+    }
+    r->teams[r->n_teams++] = team;
+}
+
+void lr_route_rep_left(lr_route_config *c, int32_t rep, int32_t team) {
+    rt_rep *r = &c->reps[rep];
+    for (uint32_t i = 0; i < r->n_teams; i++)
+        if (r->teams[i] == team) {
+            r->teams[i] = r->teams[--r->n_teams];
+            return;
+        }
 }
 
 /* ---- rules and accounts */
@@ -305,7 +328,8 @@ double lr_route_target_share(const lr_route_config *cfg, int32_t team, int32_t r
 }
 
 bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep) {
-    return team >= 0 && (size_t)team < cfg->n_teams && lr_route_team_has(&cfg->teams[team], rep);
+    return team >= 0 && (size_t)team < cfg->n_teams && rep >= 0 && (size_t)rep < cfg->n_reps &&
+           lr_route_team_has(cfg, team, rep);
 }
 
 /* ---- routing domains -------------------------------------------------------------

@@ -44,9 +44,10 @@ static ptrdiff_t slot_of(const rt_team *t, int32_t rep) {
     return -1;
 }
 
-static void leave_team(rt_team *t, int32_t rep) {
+static void leave_team(lr_route_config *c, rt_team *t, int32_t rep) {
     ptrdiff_t s = slot_of(t, rep);
     if (s < 0 || t->members[s] < 0) return;
+    lr_route_rep_left(c, rep, (int32_t)(t - c->teams));
     t->members[s] = -1 - rep;
     t->total_weight -= t->weights[s];
     t->n_active--;
@@ -74,6 +75,7 @@ static void join_team(lr_route_config *c, rt_team *t, int32_t rep, int64_t w) {
     t->weights[s] = w;
     t->total_weight += w;
     t->n_active++;
+    lr_route_rep_joined(c, rep, (int32_t)(t - c->teams));
 }
 
 static int32_t new_rep(lr_route_config *c, const char *id) {
@@ -122,7 +124,7 @@ int32_t lr_route_roster_set_rep(lr_route_config *c, const lr_route_rep_spec *s,
         for (size_t k = 0; k < n_teams && !m; k++)
             if (teams[k].team == (int32_t)t) m = &teams[k];
         if (m) join_team(c, &c->teams[t], ix, m->weight);
-        else leave_team(&c->teams[t], ix);
+        else if (lr_route_team_has(c, (int32_t)t, ix)) leave_team(c, &c->teams[t], ix);
         if (m && r->first_team < 0) r->first_team = (int32_t)t;
         describe_strategy(c, &c->teams[t]);
     }
@@ -140,7 +142,7 @@ int lr_route_roster_remove_rep(lr_route_config *c, const char *id, size_t len) {
     if (ix < 0 || c->reps[ix].removed) return -1;
     c->reps[ix].removed = true;
     for (size_t t = 0; t < c->n_teams; t++) {
-        leave_team(&c->teams[t], ix);
+        leave_team(c, &c->teams[t], ix);
         describe_strategy(c, &c->teams[t]);
     }
     c->version++;

@@ -21,7 +21,7 @@
 /* The team an owner's lead is booked under: the routed team when they belong
  * to it, else the first team listing them, else the routed team anyway. */
 static int32_t owner_team(const lr_route_config *cfg, int32_t team, int32_t rep) {
-    if (team >= 0 && lr_route_team_has(&cfg->teams[team], rep)) return team;
+    if (team >= 0 && lr_route_team_has(cfg, team, rep)) return team;
     if (cfg->reps[rep].first_team >= 0) return cfg->reps[rep].first_team;
     return team;
 }

@@ -28,6 +28,8 @@ typedef struct rt_rep {
     size_t n_ooo;
     int32_t first_team;    /* first team listing the rep, config order; -1 none */
     bool removed;          /* tombstoned live: keeps its index, never assignable */
+    int32_t *teams;        /* teams the rep is a member of now: a membership test */
+    uint32_t n_teams, cap_teams; /* without scanning a team of thousands */
 } rt_rep;
 
 typedef struct rt_team {
@@ -149,6 +151,10 @@ void lr_route_take(route_ctx *c, int32_t rep, const rep_view *v);
 /* Runs the team's strategy; on success the rep has the lead. The rep or -1. */
 int32_t lr_route_assign_in_team(route_ctx *c, int32_t team);
 
-bool lr_route_team_has(const rt_team *t, int32_t rep);
+/* Whether rep is a member of team now: O(teams of the rep). */
+bool lr_route_team_has(const lr_route_config *c, int32_t team, int32_t rep);
+/* Keeps rt_rep.teams in step with the members of a team. */
+void lr_route_rep_joined(lr_route_config *c, int32_t rep, int32_t team);
+void lr_route_rep_left(lr_route_config *c, int32_t rep, int32_t team);
 
 #endif

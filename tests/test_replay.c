@@ -98,6 +98,53 @@ static size_t count_of(const char *s, const char *needle) {
     return n;
 }
 
+/* Roster and account-owner lines apply in time order, to the decisions after
+ * them: a rep removed, an owner set, a refused line warned about and skipped. */
+static void test_roster_lines(void **state) {
+    fixture *f = *state;
+    FILE *fp = fopen(f->in, "w");
+    assert_non_null(fp);
+    put_lead(fp, "before", 0);
+    fprintf(fp, "{\"type\":\"roster\",\"time\":%lld,\"id\":\"alice\",\"removed\":true}\n",
+            1794927600000LL + 60000);
+    fprintf(fp, "{\"type\":\"roster\",\"time\":%lld,\"id\":\"zed\",\"teams\":"
+                "[{\"team\":\"nope\"}]}\n", 1794927600000LL + 61000);
+    fprintf(fp, "{\"type\":\"account_owner\",\"time\":%lld,\"domain\":\"acme-test.com\","
+                "\"owner\":\"bob\",\"team\":null}\n", 1794927600000LL + 62000);
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "after%d", i);
+        put_lead(fp, id, 2 + i);
+    }
+    fprintf(fp, "{\"type\":\"lead\",\"lead_id\":\"acct\",\"event_time\":%lld,"
+                "\"email\":\"cfo@acme-test.com\",\"country\":\"US\",\"region\":\"NA\","
+                "\"company_size\":450,\"consent\":true,\"activities\":"
+                "[{\"type\":\"demo_request\",\"at\":%lld}]}\n",
+            1794927600000LL + 10 * 60000, 1794927600000LL + 10 * 60000 - 1000);
+    fclose(fp);
+    FILE *warn = tmpfile();
+    lr_err err = {0};
+    lr_replay_stats st;
+    assert_int_equal(replay(f, f->in, LR_TIME_NONE, warn, &st, &err), 0);
+    assert_int_equal(st.roster_changes, 3);
+    size_t n;
+    char *w = slurp(warn, &n);
+    assert_non_null(strstr(w, "in.jsonl:3: warning: refused, the previous value stays: "
+                              "rep 'zed': unknown team 'nope'"));
+    char *out = slurp_path(f->out, &n);
+    const char *first = strstr(out, "\"lead_id\":\"after0\"");
+    assert_non_null(first);
+    assert_null(strstr(first, "\"rep\":\"alice\"")); /* never after the removal */
+    assert_int_equal(count_of(first, "roster_version 2"), 5);
+    const char *acct = strstr(out, "\"lead_id\":\"acct\"");
+    assert_non_null(acct);
+    assert_non_null(strstr(acct, "\"rep\":\"bob\""));
+    assert_non_null(strstr(acct, "email_domain matches account acme-test.com"));
+    free(out);
+    free(w);
+    fclose(warn);
+}
+
 /* One lead in order, then 12 that each go back by a minute: all decided,
  * 12 counted, 10 warned about by line, then one total. */
 static void test_back_in_time(void **state) {
@@ -254,6 +301,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_until_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_lines, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

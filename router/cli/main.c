@@ -15,6 +15,7 @@
 #include "history.h"
 #include "log.h"
 #include "replay.h"
+#include "roster_cmd.h"
 #include "serve.h"
 #include "whatif.h"
 
@@ -68,6 +69,8 @@ static const char usage_main[] =
     "  replay   run a rulebook over recorded events (JSON lines or Kafka), offline\n"
     "  diff     compare two rulebooks over the same events\n"
     "  check    validate a configuration file\n"
+    "  roster   change a rep live: set, remove, ooo, list (kafka.topics.roster)\n"
+    "  owners   import account owners from a CSV (kafka.topics.account_owners)\n"
     "\n"
     "Options:\n"
     "  -h, --help      this help; `lead-router <command> --help` for a command\n"
@@ -535,6 +538,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "replay")) return cmd_replay(argc, argv);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc, argv);
     if (!strcmp(cmd, "check")) return cmd_check(argc, argv);
+    if (!strcmp(cmd, "roster")) return lr_cli_roster(argc, argv);
+    if (!strcmp(cmd, "owners")) return lr_cli_owners(argc, argv);
     char msg[128];
     snprintf(msg, sizeof(msg), "unknown command '%s'", cmd);
     return usage_error(usage_main, msg);

@@ -96,6 +96,9 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         {"repartition", LR_CFG_T_STR, offsetof(lr_kafka_topics, repartition), false, NULL},
         /* with repartition: where stage 1 remembers each recent lead's domain */
         {"lead_domains", LR_CFG_T_STR, offsetof(lr_kafka_topics, lead_domains), false, NULL},
+        /* compacted, read whole as global tables (docs/routing.md); unset: YAML only */
+        {"roster", LR_CFG_T_STR, offsetof(lr_kafka_topics, roster), false, NULL},
+        {"account_owners", LR_CFG_T_STR, offsetof(lr_kafka_topics, account_owners), false, NULL},
     };
     if (lr_cfg_apply(p.topics, topic_fields, LR_CFG_COUNT(topic_fields), &k->topics,
                      "kafka.topics", err))
@@ -119,6 +122,7 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         SID("lead", lead, "1"),         SID("sales_activity", sales_activity, "2"),
         SID("decision", decision, "3"), SID("status", status, "4"),
         SID("alert", alert, "5"),
+        SID("rep", rep, "6"),           SID("account_owner", account_owner, "7"),
     };
 #undef SID
     if (lr_cfg_apply(p.schema_ids, id_fields, LR_CFG_COUNT(id_fields), &k->schema_ids,

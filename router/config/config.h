@@ -21,10 +21,12 @@ typedef struct lr_kafka_topics {
     const char *state;      /* compacted changelog of the decision state */
     const char *repartition; /* NULL: single instance; else leads by routing domain */
     const char *lead_domains; /* with repartition: stage 1's lead -> domain changelog */
+    const char *roster, *account_owners; /* NULL: reps and owners from the YAML only */
 } lr_kafka_topics;
 
 typedef struct lr_kafka_schema_ids {
     int64_t lead, sales_activity, decision, status, alert;
+    int64_t rep, account_owner;  /* the roster and account-owner topics */
 } lr_kafka_schema_ids;
 
 typedef struct lr_kafka_config {

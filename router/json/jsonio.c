@@ -5,6 +5,7 @@
  * the bytes depend on nothing but the event: keys in schema order, strings
  * escaped one fixed way, doubles printed from an integer count of 1/10000. */
 #include "jsonio.h"
+#include "jsonroster.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -302,8 +303,15 @@ static int parse_object(rd *r, const json_t *root, lr_json_input *out) {
         out->time = out->u.sales.occurred_at;
         return 0;
     }
-    return rd_fail(r, "unknown type, a string of %zu bytes (known: lead, activity)",
-                   json_string_length(type));
+    bool owner = strcmp(t, "account_owner") == 0;
+    if (owner || strcmp(t, "roster") == 0) {
+        char why[300];
+        if (lr_jsonroster_parse(root, owner, out, r->arena, why, sizeof(why)) < 0)
+            return rd_fail(r, "%s", why);
+        return 0;
+    }
+    return rd_fail(r, "unknown type, a string of %zu bytes (known: lead, activity, roster, "
+                   "account_owner)", json_string_length(type));
 }
 
 int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const char *name,

@@ -336,6 +336,7 @@ static void loop(runner *r) {
             break;
         }
         now = lr_kafka_now(r);
+        lr_kafka_roster_follow(r, now); /* between two messages, every 100 ms at most */
         if (!m) { /* it waited out its timeout: counted without a clock read */
             r->stats->empty_polls++;
             r->stats->empty_poll_ms_total += (uint64_t)timeout_ms;
@@ -422,6 +423,10 @@ static int runner_start(runner *r) {
         return 1;
     }
     if (lr_kafka_client_topics_open(r) < 0) return 1;
+    /* reps and owners before the state: its records name them */
+    int roster = lr_kafka_roster_start(r);
+    if (roster == -2) return -2;
+    if (roster < 0) return 1;
     if (r->partitioned) {
         /* each core is restored when its partition is assigned */
         if (lr_kafka_stage1_setup(r) < 0) return 1;
@@ -459,6 +464,7 @@ static void runner_destroy(runner *r) {
                         "attributes that now point to another partition",
                      r->stats->repeats, r->stats->repeats_kept);
     lr_kafka_stage1_destroy(&r->s1);
+    lr_kafka_roster_destroy(&r->roster);
     if (r->io.codec) lr_codec_free(r->io.codec);
     lr_buf_free(&r->io.enc);
     lr_arena_destroy(&r->io.arena);

@@ -19,6 +19,7 @@
  *   kafka_restore.c  lr_kafka_restore_*  decision state from the changelog
  *   kafka_stage1.c   lr_kafka_stage1_*   shared mode's stage 1: repartition,
  *                                        the lead -> domain table
+ *   kafka_roster.c   lr_kafka_roster_*   the roster and account-owner topics
  *
  * Cost: nothing here allocates per message; every part is set up at start
  * (or on assignment) and reused. Threads: the main thread owns the runner;
@@ -40,6 +41,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "outbox.h"
+#include "rosterwire.h"
 #include "worker.h"
 
 typedef enum out_topic {
@@ -179,6 +181,16 @@ typedef struct lr_kafka_mx {
     double restore_seconds;
 } lr_kafka_mx;
 
+/* The roster and account-owner topics (kafka_roster.c): their reader, which
+ * keeps following them once read whole. rk NULL: neither topic is set. */
+typedef struct lr_kafka_roster {
+    rd_kafka_t *rk;
+    lr_roster_wire *wire;
+    lr_arena mem;          /* one record's strings, reset per record */
+    lr_time_ms last_poll;
+    uint64_t applied, refused;
+} lr_kafka_roster;
+
 struct runner {
     const lr_kafka_opts *opts;
     /* the rulebook in force: opts->cfg until a reload, then the reloaded
@@ -201,6 +213,7 @@ struct runner {
     lr_kafka_stage1 s1;
     lr_kafka_io io;
     lr_kafka_mx mx;
+    lr_kafka_roster roster;
 };
 
 /* Where each state partition's restore stands. The end is the high
@@ -294,6 +307,11 @@ int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf);  /* statistics for 
  * rulebook the new cores decide on (lr_metrics_reshape) */
 void lr_kafka_metrics_flush(runner *r);
 void lr_kafka_metrics_reshape(runner *r, const lr_rulebook *rules);
+
+/* kafka_roster.c */
+int lr_kafka_roster_start(runner *r);  /* 0; -2 stopped; -1 failed (reason kept) */
+void lr_kafka_roster_follow(runner *r, lr_time_ms now);
+void lr_kafka_roster_destroy(lr_kafka_roster *ro);
 
 /* kafka_stage1.c */
 int lr_kafka_stage1_setup(runner *r);

@@ -19,6 +19,7 @@
 typedef struct lr_replay_stats {
     uint64_t leads, activities, decisions;
     uint64_t back_in_time; /* events older than the clock, decided at the clock */
+    uint64_t roster_changes; /* roster and account_owner lines applied (or refused) */
 } lr_replay_stats;
 
 typedef struct lr_replay_opts {
@@ -61,6 +62,7 @@ typedef struct lr_replay_drive_opts {
     void *emit_ctx;
     lr_time_ms until;                  /* as in lr_replay_opts */
     FILE *warnings;                    /* as in lr_replay_opts */
+    lr_tz_db *tz;                      /* zones named by roster lines; NULL: none known */
 } lr_replay_drive_opts;
 
 /* Feeds every event of src to every core in event time, visiting each SLA

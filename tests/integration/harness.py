@@ -96,9 +96,12 @@ SCHEMA_FILES = {
     "decision": "LeadDecision.avsc",
     "status": "LeadStatus.avsc",
     "alert": "SlaAlert.avsc",
+    "rep": "Rep.avsc",
+    "account_owner": "AccountOwner.avsc",
 }
-# As in the example config's kafka.schema_ids.
-SCHEMA_IDS = {"lead": 1, "sales_activity": 2, "decision": 3, "status": 4, "alert": 5}
+# As in the example config's kafka.schema_ids (rep and account_owner: the defaults).
+SCHEMA_IDS = {"lead": 1, "sales_activity": 2, "decision": 3, "status": 4, "alert": 5,
+              "rep": 6, "account_owner": 7}
 
 # The DLQ headers the router adds to a dead-lettered message.
 DLQ_HEADERS = ("lr.error.code", "lr.error.reason", "lr.source.topic", "lr.source.partition",

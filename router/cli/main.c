@@ -115,7 +115,7 @@ static const char usage_demo[] =
 static const char usage_replay[] =
     "Usage: lead-router replay -c CONFIG [--input FILE] [--output FILE] [--until TIME]\n"
     "       lead-router replay -c CONFIG --from-kafka --since TIME [--until TIME]\n"
-    "                          [--output FILE]\n"
+    "                          [--from-state] [--output FILE]\n"
     "\n"
     "Reads events as JSON lines ({\"type\": \"lead\", ...} or {\"type\": \"activity\",\n"
     "...}, fields as in schemas/), drives the decision core with each event's own\n"
@@ -140,12 +140,17 @@ static const char usage_replay[] =
     "                      read_committed, no group, nothing committed, merged in\n"
     "                      event-time order (docs/whatif.md)\n"
     "  -s, --since TIME    with --from-kafka: the range's start (message timestamps)\n"
+    "  --from-state        with --from-kafka: start from the router's state as of\n"
+    "                      --since (rep loads, round-robin positions, lead records,\n"
+    "                      open SLA clocks), read from kafka.topics.state, instead\n"
+    "                      of an empty one (docs/whatif.md says what is approximated)\n"
     "  -q, --quiet         no summary\n"
     "  -h, --help          this help\n";
 
 static const char usage_diff[] =
     "Usage: lead-router diff -c CURRENT -c PROPOSED (--input FILE |\n"
-    "                        --from-kafka --since TIME) [--until TIME] [--json]\n"
+    "                        --from-kafka --since TIME [--from-state])\n"
+    "                        [--until TIME] [--json]\n"
     "                        [--html FILE] [--leads FILE]\n"
     "                        [--fail-if-changed-more-than PCT]\n"
     "\n"
@@ -159,6 +164,9 @@ static const char usage_diff[] =
     "  --from-kafka        read the topics of the current configuration, as\n"
     "                      replay --from-kafka does\n"
     "  -s, --since TIME    with --from-kafka: the range's start\n"
+    "  --from-state        with --from-kafka: both rulebooks start from the state\n"
+    "                      as of --since (names the proposed one lacks are skipped\n"
+    "                      and counted, as at a restart)\n"
     "  -u, --until TIME    advance the clock to TIME at the end (and, with\n"
     "                      --from-kafka, the range's end)\n"
     "  --json              the report as one JSON object instead of a table\n"
@@ -358,7 +366,7 @@ static bool parse_until(const char *s, lr_time_ms *out) {
 /* The input both replay and diff read: a file, or a range of Kafka. */
 typedef struct input {
     const char *path;
-    bool from_kafka;
+    bool from_kafka, from_state;
     lr_time_ms since, until;
     lr_replay_file *file;
     lr_history *history;
@@ -368,6 +376,7 @@ static const char *input_check(const input *in) {
     if (in->from_kafka && in->path) return "--input and --from-kafka exclude each other";
     if (in->from_kafka && in->since == LR_TIME_NONE) return "--from-kafka needs --since TIME";
     if (!in->from_kafka && in->since != LR_TIME_NONE) return "--since goes with --from-kafka";
+    if (!in->from_kafka && in->from_state) return "--from-state goes with --from-kafka";
     if (in->from_kafka && in->until != LR_TIME_NONE && in->until <= in->since)
         return "--until must be after --since";
     return NULL;
@@ -375,7 +384,7 @@ static const char *input_check(const input *in) {
 
 static int input_open(input *in, const lr_config *cfg, lr_replay_source *src, lr_err *err) {
     if (in->from_kafka) {
-        in->history = lr_history_open(cfg, in->since, in->until, src, err);
+        in->history = lr_history_open(cfg, in->since, in->until, in->from_state, src, err);
         return in->history ? 0 : 1;
     }
     in->file = lr_replay_file_open(in->path, (size_t)cfg->kafka.max_message_bytes, src, err);
@@ -399,6 +408,7 @@ static int input_option(int c, input *in, const char *usage, int *handled) {
     switch (c) {
     case 'i': in->path = optarg; return 0;
     case 'k': in->from_kafka = true; return 0;
+    case 'S': in->from_state = true; return 0;
     case 's':
     case 'u':
         if (parse_until(optarg, c == 's' ? &in->since : &in->until)) return 0;
@@ -410,7 +420,8 @@ static int input_option(int c, input *in, const char *usage, int *handled) {
 
 #define INPUT_LONG_OPTIONS                                                                    \
     {"input", required_argument, 0, 'i'}, {"until", required_argument, 0, 'u'},             \
-        {"since", required_argument, 0, 's'}, {"from-kafka", no_argument, 0, 'k'}
+        {"since", required_argument, 0, 's'}, {"from-kafka", no_argument, 0, 'k'},           \
+        {"from-state", no_argument, 0, 'S'}
 
 static int cmd_replay(int argc, char **argv) {
     static const struct option opts[] = {

@@ -359,8 +359,9 @@ int lr_replay_drive(const lr_replay_drive_opts *o, lr_replay_stats *stats, lr_er
     lr_arena_init(&arena, 64 * 1024);
     lr_json_input *ev = malloc(sizeof(*ev));
     long pos = 0;
-    int rc = 0, got;
-    while ((got = o->src->next(o->src->ctx, ev, &arena, &pos, err)) == 0)
+    int rc = 0, got = 0;
+    if (o->src->prepare && o->src->prepare(o->src->ctx, o->cores, o->n_cores, err)) got = -1;
+    while (got == 0 && (got = o->src->next(o->src->ctx, ev, &arena, &pos, err)) == 0)
         if ((rc = feed_event(&d, ev, pos, err)) != 0) break;
     rc = got < 0 ? 1 : got == 0 ? rc : finish_until(&d, err);
     if (rc == 0 && o->warnings && d.s.back_in_time > BACK_IN_TIME_WARNINGS)

@@ -168,6 +168,9 @@ expect 2 "--input and --from-kafka exclude each other" \
 expect 2 "--until must be after --since" \
   "$bin" replay -c "$example" --from-kafka --since 2026-11-17T00:00:00Z --until 2026-11-16T00:00:00Z
 expect 2 "--since takes an ISO-8601 UTC time" "$bin" replay -c "$example" --from-kafka --since yesterday
+expect 2 "--from-state goes with --from-kafka" "$bin" replay -c "$example" --from-state
+expect 2 "--from-state goes with --from-kafka" "$bin" diff -c "$example" -c "$example" \
+  --input x.jsonl --from-state
 expect 2 "diff needs -c CURRENT -c PROPOSED" "$bin" diff -c "$example" --input x.jsonl
 expect 2 "diff takes exactly two -c" "$bin" diff -c a -c b -c c
 expect 2 "diff needs --input FILE or --from-kafka" "$bin" diff -c "$example" -c "$example"

@@ -251,6 +251,58 @@ static void test_schema_ids(void **state) {
     refused("kafka:\n  schema_ids:\n    status: four\n", 3, "four");
 }
 
+/* log: format and level, refused with FILE:LINE otherwise. */
+static void test_log_section(void **state) {
+    (void)state;
+    lr_config *cfg;
+    ok("", &cfg);
+    assert_int_equal(cfg->log.format, LR_LOG_TEXT);
+    assert_int_equal(cfg->log.level, LR_LOG_INFO);
+    lr_config_free(cfg);
+    ok("log:\n  format: json\n  level: warn\n", &cfg);
+    assert_int_equal(cfg->log.format, LR_LOG_JSON);
+    assert_int_equal(cfg->log.level, LR_LOG_WARN);
+    lr_config_free(cfg);
+    refused("log:\n  format: xml\n", 2, "log.format 'xml' is not one of: json, text");
+    refused("log:\n  level: loud\n", 2, "log.level 'loud'");
+    refused("log:\n  colour: red\n", 2, "colour");
+}
+
+/* A reload reports the kafka settings that differ, and only those. */
+static void test_restart_keys(void **state) {
+    (void)state;
+    lr_config *a, *b;
+    const char *names[16];
+    ok("kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\n", &a);
+    ok("kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\nlog: { level: debug }\n",
+       &b);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 0);
+    lr_config_free(b);
+    ok("kafka:\n  group_id: h\n  properties: { bootstrap.servers: y }\n"
+       "  topics: { leads: other }\n  transactional_id: t2\n", &b);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 4);
+    assert_string_equal(names[0], "kafka.properties");
+    assert_string_equal(names[1], "kafka.group_id");
+    assert_string_equal(names[2], "kafka.transactional_id");
+    assert_string_equal(names[3], "kafka.topics");
+    /* --transactional-id on the command line: the file's is not compared */
+    assert_int_equal(lr_config_restart_keys(a, b, true, names, 2), 3);
+    assert_string_equal(names[1], "kafka.group_id");
+    lr_config_free(b);
+    /* the HTTP listener keeps its socket and settings: turning it on, or
+     * changing one of its keys, needs a restart too */
+    ok("kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\nhttp: {}\n", &b);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "http");
+    lr_config_free(a);
+    ok("kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\n"
+       "http: { enable_reload: true }\n", &a);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "http");
+    lr_config_free(a);
+    lr_config_free(b);
+}
+
 /* `http:`: off when absent, defaults, every key, unknown keys and bounds. */
 static void test_http(void **state) {
     lr_config *cfg;
@@ -316,7 +368,8 @@ int main(void) {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_processing),
         cmocka_unit_test(test_bounds),        cmocka_unit_test(test_repartition),
-        cmocka_unit_test(test_schema_ids),    cmocka_unit_test(test_http),
+        cmocka_unit_test(test_schema_ids),    cmocka_unit_test(test_log_section),
+        cmocka_unit_test(test_restart_keys),  cmocka_unit_test(test_http),
         cmocka_unit_test(test_regex_budget),  cmocka_unit_test(test_routes_nothing),
         cmocka_unit_test(test_alerts),
     };

@@ -299,6 +299,107 @@ static void test_restore_same_decisions(void **state) {
     lr_core_free(b);
 }
 
+/* ---- reload: the state moved to a new rulebook by name */
+
+/* The same rulebook: the moved core decides as the original would. */
+static void test_move_same_rulebook(void **state) {
+    fixture *f = *state;
+    lr_core *a = lr_core_new(&f->cfg->rules, 16);
+    lr_core_track_changes(a);
+    lr_core_on_lead(a, hot_lead(f, "L1", T0), T0, &f->out);
+    lr_core_on_lead(a, hot_lead(f, "L2", T0 + MIN), T0 + MIN, &f->out);
+    lr_core_advance(a, T0 + 5 * MIN, &f->out);
+    take(f);
+    records rs = {0};
+    lr_core_changes(a, keep, &rs);
+    lr_core *b = lr_core_move(a, &f->cfg->rules, 16);
+    /* 2 leads, 3 reps, 1 team; nothing left marked in the new core */
+    assert_int_equal(lr_core_restore_stats_get(b)->applied, 6);
+    assert_int_equal(lr_core_restore_stats_get(b)->skipped, 0);
+    assert_int_equal(lr_core_changes(b, keep, &rs), 0);
+    same_next(f, a, b, "L2's warning and L1's breach", T0 + 10 * MIN, NULL);
+    same_next(f, a, b, "the next lead", T0 + 11 * MIN, "L3");
+    same_next(f, a, b, "a duplicate of a moved lead", T0 + 12 * MIN, "L1");
+    records_free(&rs);
+    lr_core_free(a);
+    lr_core_free(b);
+}
+
+static lr_config *edited(const char *from, const char *to, const char *from2, const char *to2) {
+    char text[sizeof(rulebook) + 256];
+    const char *at = strstr(rulebook, from);
+    assert_non_null(at);
+    snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - rulebook), rulebook, to, at + strlen(from));
+    char text2[sizeof(text) + 256];
+    at = strstr(text, from2);
+    assert_non_null(at);
+    snprintf(text2, sizeof(text2), "%.*s%s%s", (int)(at - text), text, to2, at + strlen(from2));
+    lr_err err = {0};
+    lr_config *cfg = lr_config_load_string("core2.yaml", text2, &err);
+    if (!cfg) fail_msg("%s", err.msg);
+    return cfg;
+}
+
+static int64_t open_leads(lr_core *c, const lr_config *cfg, const char *rep) {
+    int32_t i = lr_route_rep_index(cfg->rules.route, rep, strlen(rep));
+    assert_true(i >= 0);
+    return lr_core_route_state(c)->reps[i].open;
+}
+
+/* ben leaves (cat takes his place): what a restart on the new rulebook would
+ * do. ben's open lead and its clock are forgotten (the record names a rep
+ * the rulebook lacks); the team keeps its round-robin position, since its
+ * member count is the same (cursors are by position); ann keeps her lead,
+ * her load and her clock. */
+static void test_move_removed_rep(void **state) {
+    fixture *f = *state;
+    lr_core *a = lr_core_new(&f->cfg->rules, 16);
+    lr_core_track_changes(a);
+    lr_core_on_lead(a, hot_lead(f, "L1", T0), T0, &f->out);          /* ann */
+    lr_core_on_lead(a, hot_lead(f, "L2", T0 + MIN), T0 + MIN, &f->out); /* ben */
+    take(f);
+    lr_config *cfg2 = edited("{ rep: ben }", "{ rep: cat }", "{ id: ben,", "{ id: cat,");
+    lr_core *b = lr_core_move(a, &cfg2->rules, 16);
+    lr_core_free(a);
+    const lr_core_restore_stats *st = lr_core_restore_stats_get(b);
+    assert_int_equal(st->applied, 4); /* L1, rep ann, rep boss, team sales */
+    assert_int_equal(st->skipped, 2); /* L2 (owner ben), rep ben */
+    assert_int_equal(open_leads(b, cfg2, "ann"), 1);
+    assert_int_equal(open_leads(b, cfg2, "cat"), 0);
+    /* L1's clock still runs; L2's is gone */
+    lr_core_advance(b, T0 + 10 * MIN, &f->out);
+    const char *got = take(f);
+    assert_non_null(strstr(got, "alert L1 #4 BREACH ann"));
+    assert_null(strstr(got, "L2"));
+    /* L1 is still a duplicate; L2 comes back as a new lead, to the first member */
+    lr_core_on_lead(b, hot_lead(f, "L1", T0 + 11 * MIN), T0 + 11 * MIN, &f->out);
+    assert_non_null(strstr(take(f), "status L1 #7 DUPLICATE ann"));
+    lr_core_on_lead(b, hot_lead(f, "L2", T0 + 12 * MIN), T0 + 12 * MIN, &f->out);
+    assert_non_null(strstr(take(f), "decision L2 #1 SALES_READY hot sales ann"));
+    lr_core_free(b);
+    lr_config_free(cfg2);
+}
+
+/* A renamed team is a removed team and a new one: its cursor starts over,
+ * and leads it holds are forgotten like a removed rep's (their record names
+ * the old team). */
+static void test_move_renamed_team(void **state) {
+    fixture *f = *state;
+    lr_core *a = lr_core_new(&f->cfg->rules, 16);
+    lr_core_on_lead(a, hot_lead(f, "L1", T0), T0, &f->out);
+    take(f);
+    lr_config *cfg2 = edited("team: sales }", "team: inside }", "- name: sales", "- name: inside");
+    lr_core *b = lr_core_move(a, &cfg2->rules, 16);
+    lr_core_free(a);
+    const lr_core_restore_stats *st = lr_core_restore_stats_get(b);
+    assert_int_equal(st->skipped, 2); /* L1 (team sales), team sales */
+    assert_int_equal(open_leads(b, cfg2, "ann"), 1); /* a rep's load is the rep's */
+    lr_core_on_lead(b, hot_lead(f, "L9", T0 + MIN), T0 + MIN, &f->out);
+    assert_non_null(strstr(take(f), "decision L9 #1 SALES_READY hot inside ann"));
+    lr_core_free(b);
+    lr_config_free(cfg2);
+}
+
 #define HOUR (60 * MIN)
 
 /* A lead scoring 0: nurture, no owner, no clock. */
@@ -372,6 +473,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_routing_and_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_on_advance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_same_decisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_same_rulebook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_removed_rep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_renamed_team, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,14 @@ static void expect_error(fixture *f, const char *line, long lineno, const char *
         fail_msg("error '%s' lacks '%s' / '%s'", f->err.msg, prefix, msg);
 }
 
+/* An error names the field, never the value: a lead's personal data must
+ * not reach a log or a terminal through a bad line (docs/operations.md). */
+static void expect_error_without(fixture *f, const char *line, long lineno, const char *msg,
+                                 const char *secret) {
+    expect_error(f, line, lineno, msg);
+    if (strstr(f->err.msg, secret)) fail_msg("error '%s' repeats '%s'", f->err.msg, secret);
+}
+
 static void assert_str(lr_str got, const char *want) {
     if (!want) {
         assert_null(got.s);
@@ -199,8 +207,8 @@ static void test_parse_errors(void **state) {
                  21, "field 'consent' must be true, false or null");
     expect_error(f, "{\"type\":\"activity\",\"activity_id\":\"a\",\"lead_id\":\"x\","
                     "\"kind\":\"called\",\"rep_id\":\"r\",\"occurred_at\":1}", 22,
-                 "field 'kind': unknown value 'called' (known: contacted, accepted, "
-                 "rejected, converted, recycled)");
+                 "field 'kind': a value of 6 bytes that is not one of: contacted, accepted, "
+                 "rejected, converted, recycled");
     expect_error(f, "{\"type\":\"activity\",\"activity_id\":\"a\",\"lead_id\":\"x\","
                     "\"kind\":\"contacted\",\"occurred_at\":1}", 23, "missing field 'rep_id'");
     expect_error(f, "{\"type\":\"activity\",\"activity_id\":\"\",\"lead_id\":\"x\","
@@ -209,7 +217,7 @@ static void test_parse_errors(void **state) {
     expect_error(f, "{\"type\":\"activity\",\"activity_id\":\"a\",\"lead_id\":\"x\","
                     "\"kind\":\"contacted\",\"rep_id\":\"r\",\"occurred_at\":1,\"note\":\"\"}", 25,
                  "unknown field 'note' in an activity");
-    expect_error(f, "{\"type\":\"click\"}", 26, "unknown type 'click'");
+    expect_error(f, "{\"type\":\"click\"}", 26, "unknown type, a string of 5 bytes");
     expect_error(f, "{\"lead_id\":\"x\"}", 27, "missing field 'type'");
     expect_error(f, "{\"type\":\"lead\",", 28, "invalid JSON");
     expect_error(f, "[1,2]", 29, "expected a JSON object");
@@ -220,6 +228,27 @@ static void test_parse_errors(void **state) {
 /* A line is read under the same contract as a Kafka message: -1 is an
  * unknown count, an unknown activity type is OTHER, and a line over
  * kafka.max_message_bytes is refused. */
+static void test_errors_carry_no_values(void **state) {
+    fixture *f = *state;
+    expect_error_without(f, "{\"type\":\"lead\",\"lead_id\":\"x\",\"event_time\":"
+                            "\"pii-canary-123@example.com\"}", 1, "field 'event_time'",
+                         "canary");
+    expect_error_without(f, "{\"type\":\"lead\",\"lead_id\":\"x\",\"event_time\":1,"
+                            "\"Zebulon Canary\":\"CanaryCorp\"}", 2, "unknown field", "Canary");
+    expect_error_without(f, "{\"type\":\"lead\",\"lead_id\":\"x\",\"email\":\"pii-canary-1@x\""
+                            " \"event_time\":1}", 3, "invalid JSON", "canary");
+    expect_error_without(f, "{\"type\":\"lead\",\"lead_id\":\"x\",\"email\":pii-canary@x}", 4,
+                         "invalid JSON", "canary");
+    expect_error_without(f, "{\"type\":\"pii-canary@example.com\"}", 5, "unknown type",
+                         "canary");
+    expect_error_without(f, "{\"type\":\"activity\",\"activity_id\":\"a\",\"lead_id\":\"x\","
+                            "\"kind\":\"CanaryCorp\",\"rep_id\":\"r\",\"occurred_at\":1}", 6,
+                         "field 'kind'", "Canary");
+    expect_error_without(f, "{\"type\":\"lead\",\"lead_id\":\"x\",\"event_time\":1,"
+                            "\"attributes\":{\"+1-555-0100-999\":10}}", 7, "must be a string",
+                         "555");
+}
+
 static void test_parse_kafka_contract(void **state) {
     fixture *f = *state;
     assert_int_equal(parse(f, "{\"type\":\"lead\",\"lead_id\":\"x\",\"event_time\":1795000000000,"
@@ -547,6 +576,7 @@ int main(void) {
         cmocka_unit_test(test_write_decision),
         cmocka_unit_test(test_write_status),
         cmocka_unit_test(test_write_alert),
+        cmocka_unit_test_setup_teardown(test_errors_carry_no_values, setup, teardown),
         cmocka_unit_test(test_write_escaping),
         cmocka_unit_test(test_keys_match_schemas),
     };

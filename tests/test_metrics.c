@@ -143,12 +143,69 @@ static void test_consumer_lag_from_statistics(void **state) {
     lr_metrics_free(m);
 }
 
+/* A reload to a rulebook with other names: every count carries on under
+ * its name, a removed name's series ends (its SLA counts do not become
+ * "none"'s), a new one starts at zero, and the new cores' counts add to
+ * what was carried, so no counter goes down. */
+static void test_reshape_carries_counts_by_name(void **state) {
+    lr_metrics *m = two_teams(); /* tiers hot, cold; teams emea, na; reps ann, bo"b */
+    lr_metrics_snap *s = lr_metrics_back(m);
+    s->leads_in = 7;
+    s->duplicates = 1;
+    s->decisions[LR_STAGE_SALES_READY * 3 + 1] = 4; /* hot */
+    s->decisions[LR_STAGE_NURTURE * 3 + 0] = 2;     /* untiered */
+    s->assignments[0 * 2 + 0] = 2;                  /* emea, ann */
+    s->assignments[1 * 2 + 1] = 3;                  /* na, bo"b */
+    s->sla_team[0 * LR_MT__COUNT + LR_MT_BREACHES] = 2; /* emea */
+    s->sla_team[1 * LR_MT__COUNT + LR_MT_BREACHES] = 1; /* na */
+    s->sla_total[LR_MT_BREACHES] = 5;                   /* 2 without a team */
+    lr_metrics_hist_add(&s->hist[LR_MH_LATENCY], LR_MH_LATENCY, 0.02);
+    lr_metrics_publish(m);
+
+    const char *tiers[] = {"cold", "hot", "warm"}, *teams[] = {"na", "apac"};
+    const char *reps[] = {"bo\"b", "cat"};
+    lr_metrics_shape sh = {3, 2, 2, tiers, teams, reps, NULL, NULL};
+    lr_metrics_reshape(m, &sh);
+    assert_int_equal(lr_metrics_n_tiers(m), 3);
+    char *buf = NULL;
+    size_t cap = 0;
+    lr_metrics_render(m, &buf, &cap); /* before the new cores publish anything */
+    has(buf, "lead_router_leads_in_total 7\n");
+    has(buf, "lead_router_decisions_total{stage=\"SALES_READY\",tier=\"hot\"} 4\n");
+    has(buf, "lead_router_decisions_total{stage=\"NURTURE\",tier=\"none\"} 2\n");
+    has(buf, "lead_router_assignments_total{team=\"na\",rep=\"bo\\\"b\"} 3\n");
+    assert_null(strstr(buf, "team=\"emea\""));
+    assert_null(strstr(buf, "rep=\"ann\""));
+    has(buf, "lead_router_sla_breaches_total{team=\"na\"} 1\n");
+    has(buf, "lead_router_sla_breaches_total{team=\"apac\"} 0\n");
+    has(buf, "lead_router_sla_breaches_total{team=\"none\"} 2\n");
+
+    /* the new cores count from zero; the snapshot starts from the carried counts */
+    s = lr_metrics_back(m);
+    assert_int_equal(s->leads_in, 0); /* the run's own counters are set, not carried */
+    s->leads_in = 9;
+    s->decisions[LR_STAGE_SALES_READY * 4 + 2] += 1;  /* hot, now the second tier */
+    s->assignments[1 * 2 + 1] += 1;                   /* apac, cat */
+    s->duplicates += 1;
+    lr_metrics_publish(m);
+    lr_metrics_render(m, &buf, &cap);
+    has(buf, "lead_router_leads_in_total 9\n");
+    has(buf, "lead_router_duplicates_total 2\n");
+    has(buf, "lead_router_decisions_total{stage=\"SALES_READY\",tier=\"hot\"} 5\n");
+    has(buf, "lead_router_assignments_total{team=\"apac\",rep=\"cat\"} 1\n");
+    has(buf, "lead_router_assignments_total{team=\"na\",rep=\"bo\\\"b\"} 3\n");
+    has(buf, "lead_router_routing_latency_seconds_count 1\n");
+    free(buf);
+    lr_metrics_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_a_snapshot),
         cmocka_unit_test(test_hist_merge_from_core_buckets),
         cmocka_unit_test(test_ready_and_healthy),
         cmocka_unit_test(test_consumer_lag_from_statistics),
+        cmocka_unit_test(test_reshape_carries_counts_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * documented example configuration: events that go back in time are decided
  * but counted and warned about (the first 10 with FILE:LINE, then a total),
  * times before 2000 are refused at FILE:LINE, read errors are errors, --until
- * is range-checked, and identical input gives byte-identical output. */
+ * is range-checked, identical input gives byte-identical output, and a
+ * source's prepare hook (--from-state) hands the cores the state a core that
+ * decided earlier events wrote: they then continue exactly as it does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "config.h"
 #include "replay.h"
 
@@ -96,6 +99,53 @@ static size_t count_of(const char *s, const char *needle) {
     size_t n = 0;
     for (const char *p = s; (p = strstr(p, needle)) != NULL; p++) n++;
     return n;
+}
+
+/* Roster and account-owner lines apply in time order, to the decisions after
+ * them: a rep removed, an owner set, a refused line warned about and skipped. */
+static void test_roster_lines(void **state) {
+    fixture *f = *state;
+    FILE *fp = fopen(f->in, "w");
+    assert_non_null(fp);
+    put_lead(fp, "before", 0);
+    fprintf(fp, "{\"type\":\"roster\",\"time\":%lld,\"id\":\"alice\",\"removed\":true}\n",
+            1794927600000LL + 60000);
+    fprintf(fp, "{\"type\":\"roster\",\"time\":%lld,\"id\":\"zed\",\"teams\":"
+                "[{\"team\":\"nope\"}]}\n", 1794927600000LL + 61000);
+    fprintf(fp, "{\"type\":\"account_owner\",\"time\":%lld,\"domain\":\"acme-test.com\","
+                "\"owner\":\"bob\",\"team\":null}\n", 1794927600000LL + 62000);
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "after%d", i);
+        put_lead(fp, id, 2 + i);
+    }
+    fprintf(fp, "{\"type\":\"lead\",\"lead_id\":\"acct\",\"event_time\":%lld,"
+                "\"email\":\"cfo@acme-test.com\",\"country\":\"US\",\"region\":\"NA\","
+                "\"company_size\":450,\"consent\":true,\"activities\":"
+                "[{\"type\":\"demo_request\",\"at\":%lld}]}\n",
+            1794927600000LL + 10 * 60000, 1794927600000LL + 10 * 60000 - 1000);
+    fclose(fp);
+    FILE *warn = tmpfile();
+    lr_err err = {0};
+    lr_replay_stats st;
+    assert_int_equal(replay(f, f->in, LR_TIME_NONE, warn, &st, &err), 0);
+    assert_int_equal(st.roster_changes, 3);
+    size_t n;
+    char *w = slurp(warn, &n);
+    assert_non_null(strstr(w, "in.jsonl:3: warning: refused, the previous value stays: "
+                              "rep 'zed': unknown team 'nope'"));
+    char *out = slurp_path(f->out, &n);
+    const char *first = strstr(out, "\"lead_id\":\"after0\"");
+    assert_non_null(first);
+    assert_null(strstr(first, "\"rep\":\"alice\"")); /* never after the removal */
+    assert_int_equal(count_of(first, "roster_version 2"), 5);
+    const char *acct = strstr(out, "\"lead_id\":\"acct\"");
+    assert_non_null(acct);
+    assert_non_null(strstr(acct, "\"rep\":\"bob\""));
+    assert_non_null(strstr(acct, "email_domain matches account acme-test.com"));
+    free(out);
+    free(w);
+    fclose(warn);
 }
 
 /* One lead in order, then 12 that each go back by a minute: all decided,
@@ -247,6 +297,124 @@ static void test_byte_identical(void **state) {
     free(second);
 }
 
+
+/* ---- prepare: the state another core wrote --------------------------------- */
+
+/* Changelog records, as lr_core_changes wrote them (last write wins on apply). */
+typedef struct records {
+    lr_buf keys, vals;
+    size_t n, klen[4096], vlen[4096];
+    bool tomb[4096];
+} records;
+
+static void keep(void *ctx, const char *key, size_t klen, const void *val, size_t vlen) {
+    records *r = ctx;
+    assert_true(r->n < 4096);
+    lr_buf_append(&r->keys, key, klen);
+    if (val) lr_buf_append(&r->vals, val, vlen);
+    r->klen[r->n] = klen;
+    r->vlen[r->n] = val ? vlen : 0;
+    r->tomb[r->n++] = val == NULL;
+}
+
+/* A file source whose prepare applies the records to every core. */
+typedef struct with_state {
+    lr_replay_source inner;
+    records *rec;
+    int prepared;
+} with_state;
+
+static int ws_next(void *ctx, lr_json_input *ev, lr_arena *a, long *pos, lr_err *err) {
+    with_state *w = ctx;
+    return w->inner.next(w->inner.ctx, ev, a, pos, err);
+}
+
+static int ws_prepare(void *ctx, lr_core *const *cores, size_t n, lr_err *err) {
+    (void)err;
+    with_state *w = ctx;
+    w->prepared++;
+    for (size_t c = 0; c < n; c++) {
+        size_t ko = 0, vo = 0;
+        for (size_t i = 0; i < w->rec->n; i++) {
+            const char *k = (const char *)w->rec->keys.data + ko;
+            const void *v = w->rec->tomb[i] ? NULL : w->rec->vals.data + vo;
+            assert_int_equal(lr_core_restore(cores[c], k, w->rec->klen[i], v, w->rec->vlen[i]), 0);
+            ko += w->rec->klen[i];
+            vo += w->rec->vlen[i];
+        }
+        lr_core_restore_done(cores[c]);
+    }
+    return 0;
+}
+
+static int to_json(void *ctx, lr_out *const *outs, size_t n, lr_err *err) {
+    (void)err;
+    for (size_t i = 0; i < outs[0]->n; i++) lr_jsonio_write_event(&outs[0]->ev[i], ctx);
+    (void)n;
+    return 0;
+}
+
+/* Drives `core` over the file, output as JSON lines into out; with rec, from
+ * that state. */
+static void drive(const fixture *f, lr_core *core, records *rec, lr_buf *out) {
+    lr_err err = {0};
+    lr_replay_source file;
+    lr_replay_file *rf = lr_replay_file_open(f->in, 1 << 20, &file, &err);
+    assert_non_null(rf);
+    with_state w = {.inner = file, .rec = rec};
+    lr_replay_source src = {.name = "in", .next = ws_next, .ctx = &w,
+                            .prepare = rec ? ws_prepare : NULL};
+    lr_replay_drive_opts o = {.src = &src, .cores = {core}, .n_cores = 1, .emit = to_json,
+                              .emit_ctx = out, .until = LR_TIME_NONE};
+    assert_int_equal(lr_replay_drive(&o, NULL, &err), 0);
+    assert_int_equal(w.prepared, rec ? 1 : 0);
+    lr_replay_file_close(rf);
+}
+
+static void test_prepare_restores_state(void **state) {
+    fixture *f = *state;
+    char text[8192] = "";
+    FILE *fp = fmemopen(text, sizeof(text), "w");
+    for (int i = 0; i < 9; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "S-%d", i);
+        put_lead(fp, id, i);
+    }
+    fclose(fp);
+    write_input(f, text);
+    lr_core *live = lr_core_new(&f->cfg->rules, 64);
+    lr_core_track_changes(live);
+    lr_buf first, want, got, empty;
+    lr_buf_init(&first), lr_buf_init(&want), lr_buf_init(&got), lr_buf_init(&empty);
+    drive(f, live, NULL, &first);
+    records *rec = calloc(1, sizeof(*rec));
+    assert_true(lr_core_changes(live, keep, rec) > 0);
+    /* the second batch: two repeats, then new leads, later */
+    fp = fmemopen(text, sizeof(text), "w");
+    put_lead(fp, "S-1", 30);
+    put_lead(fp, "S-4", 31);
+    for (int i = 0; i < 6; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "T-%d", i);
+        put_lead(fp, id, 32 + i);
+    }
+    fclose(fp);
+    write_input(f, text);
+    drive(f, live, NULL, &want);
+    lr_core *restored = lr_core_new(&f->cfg->rules, 64), *fresh = lr_core_new(&f->cfg->rules, 64);
+    drive(f, restored, rec, &got);
+    drive(f, fresh, NULL, &empty);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, want.len);
+    lr_buf_putc(&want, 0), lr_buf_putc(&empty, 0);
+    assert_int_equal(count_of((char *)want.data, "\"status\":\"DUPLICATE\""), 2);
+    assert_int_equal(count_of((char *)empty.data, "\"status\":\"DUPLICATE\""), 0);
+    lr_core_free(live), lr_core_free(restored), lr_core_free(fresh);
+    lr_buf_free(&first), lr_buf_free(&want), lr_buf_free(&got), lr_buf_free(&empty);
+    lr_buf_free(&rec->keys), lr_buf_free(&rec->vals);
+    free(rec);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_back_in_time, setup, teardown),
@@ -254,6 +422,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_until_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare_restores_state, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

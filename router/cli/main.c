@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "demo.h"
@@ -12,7 +13,9 @@
 #include "jsonio.h"
 #include "kafka.h"
 #include "history.h"
+#include "log.h"
 #include "replay.h"
+#include "roster_cmd.h"
 #include "serve.h"
 #include "whatif.h"
 
@@ -21,6 +24,27 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hangup(int sig) {
+    (void)sig;
+    lr_kafka_request_reload(); /* sets a flag: async-signal-safe */
+}
+
+/* POST /-/reload, on the HTTP thread: the same request as SIGHUP. */
+static bool on_http_reload(void *ctx) {
+    (void)ctx;
+    lr_kafka_request_reload();
+    return true;
+}
+
+/* `run` only: SIGHUP reloads the configuration (docs/operations.md, "Reload"). */
+static void install_reload_signal(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* No SA_RESTART: a blocking poll returns promptly so the loop sees the flag. */
@@ -45,6 +69,8 @@ static const char usage_main[] =
     "  replay   run a rulebook over recorded events (JSON lines or Kafka), offline\n"
     "  diff     compare two rulebooks over the same events\n"
     "  check    validate a configuration file\n"
+    "  roster   change a rep live: set, remove, ooo, list (kafka.topics.roster)\n"
+    "  owners   import account owners from a CSV (kafka.topics.account_owners)\n"
     "\n"
     "Options:\n"
     "  -h, --help      this help; `lead-router <command> --help` for a command\n"
@@ -58,6 +84,8 @@ static const char usage_run[] =
     "Joins the consumer group kafka.group_id, reads the leads and sales-activity\n"
     "topics, and publishes decisions, status events and SLA alerts. SIGINT or\n"
     "SIGTERM: finishes the message in hand, commits, leaves the group, exits 0.\n"
+    "SIGHUP: re-reads CONFIG and applies the new rules between two commit\n"
+    "windows; a broken file is refused and the old rules stay (operations.md).\n"
     "Exits 1 on a fatal error (fenced, configuration refused by the broker...).\n"
     "\n"
     "  -c, --config FILE   configuration (YAML), see docs/configuration.md\n"
@@ -87,7 +115,7 @@ static const char usage_demo[] =
 static const char usage_replay[] =
     "Usage: lead-router replay -c CONFIG [--input FILE] [--output FILE] [--until TIME]\n"
     "       lead-router replay -c CONFIG --from-kafka --since TIME [--until TIME]\n"
-    "                          [--output FILE]\n"
+    "                          [--from-state] [--output FILE]\n"
     "\n"
     "Reads events as JSON lines ({\"type\": \"lead\", ...} or {\"type\": \"activity\",\n"
     "...}, fields as in schemas/), drives the decision core with each event's own\n"
@@ -112,12 +140,17 @@ static const char usage_replay[] =
     "                      read_committed, no group, nothing committed, merged in\n"
     "                      event-time order (docs/whatif.md)\n"
     "  -s, --since TIME    with --from-kafka: the range's start (message timestamps)\n"
+    "  --from-state        with --from-kafka: start from the router's state as of\n"
+    "                      --since (rep loads, round-robin positions, lead records,\n"
+    "                      open SLA clocks), read from kafka.topics.state, instead\n"
+    "                      of an empty one (docs/whatif.md says what is approximated)\n"
     "  -q, --quiet         no summary\n"
     "  -h, --help          this help\n";
 
 static const char usage_diff[] =
     "Usage: lead-router diff -c CURRENT -c PROPOSED (--input FILE |\n"
-    "                        --from-kafka --since TIME) [--until TIME] [--json]\n"
+    "                        --from-kafka --since TIME [--from-state])\n"
+    "                        [--until TIME] [--json]\n"
     "                        [--html FILE] [--leads FILE]\n"
     "                        [--fail-if-changed-more-than PCT]\n"
     "\n"
@@ -131,6 +164,9 @@ static const char usage_diff[] =
     "  --from-kafka        read the topics of the current configuration, as\n"
     "                      replay --from-kafka does\n"
     "  -s, --since TIME    with --from-kafka: the range's start\n"
+    "  --from-state        with --from-kafka: both rulebooks start from the state\n"
+    "                      as of --since (names the proposed one lacks are skipped\n"
+    "                      and counted, as at a restart)\n"
     "  -u, --until TIME    advance the clock to TIME at the end (and, with\n"
     "                      --from-kafka, the range's end)\n"
     "  --json              the report as one JSON object instead of a table\n"
@@ -201,6 +237,25 @@ static int cmd_check(int argc, char **argv) {
     return 0;
 }
 
+/* The closing line: the run's counters, one record (its fields are counts). */
+static void log_closing(const lr_kafka_stats *st) {
+    double commits = st->commits ? (double)st->commits : 1.0;
+    lr_log(LR_LOG_INFO,
+           "stopped cleanly: %llu leads, %llu sales activities, %llu decisions, %llu "
+           "dead-lettered, %llu transactions (%llu commits: mean %.1f ms, max %.1f ms, of which "
+           "offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu records, %.1f MB; %llu "
+           "empty polls, %llu ms; producer queue full %llu times; reloads %llu, refused %llu)",
+           (unsigned long long)st->leads_in, (unsigned long long)st->sales_in,
+           (unsigned long long)st->decisions, (unsigned long long)st->dead_lettered,
+           (unsigned long long)st->transactions, (unsigned long long)st->commits,
+           st->commit_us_total / 1e3 / commits, st->commit_us_max / 1e3,
+           st->offsets_us_total / 1e3 / commits, st->commit_wait_us_total / 1e3,
+           (unsigned long long)st->outbox_peak_records, st->outbox_bytes / 1048576.0,
+           (unsigned long long)st->empty_polls, (unsigned long long)st->empty_poll_ms_total,
+           (unsigned long long)st->queue_full_waits, (unsigned long long)st->reloads,
+           (unsigned long long)st->reload_failures);
+}
+
 static int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"transactional-id", required_argument, 0, 't'},
@@ -219,36 +274,26 @@ static int cmd_run(int argc, char **argv) {
     lr_config *cfg = load_or_report(path);
     if (!cfg) return 1;
     if (txn_id) cfg->kafka.transactional_id = txn_id;
+    lr_log_setup(cfg->log.format, cfg->log.level, STDERR_FILENO);
     install_signals();
+    install_reload_signal();
     lr_kafka_stats stats;
     lr_err err = {0};
     lr_serve serve; /* the http: listener, when configured */
-    if (lr_serve_start(&serve, path, cfg, NULL, NULL, &err)) {
-        fprintf(stderr, "lead-router: %s\n", err.msg);
+    if (lr_serve_start(&serve, path, cfg, on_http_reload, NULL, &err)) {
+        lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
         lr_config_free(cfg);
         return 1;
     }
-    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .metrics = serve.metrics,
-                        .board = serve.board, .webhooks = serve.webhooks};
+    lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .config_path = path,
+                        .transactional_id_overridden = txn_id != NULL,
+                        .on_reload = lr_serve_on_reload, .on_reload_ctx = &serve,
+                        .metrics = serve.metrics, .board = serve.board,
+                        .webhooks = serve.webhooks};
     int rc = lr_kafka_run(&ko, &stats, &err);
     lr_serve_stop(&serve);
-    if (rc) fprintf(stderr, "lead-router: fatal: %s\n", err.msg);
-    else
-        fprintf(stderr,
-                "lead-router: stopped cleanly: %llu leads, %llu sales activities, %llu "
-                "decisions, %llu dead-lettered, %llu transactions (%llu commits: mean %.1f ms, "
-                "max %.1f ms, of which offsets %.1f ms; waited for %.1f ms in all; outbox peak %llu "
-                "records, %.1f MB; %llu empty polls, %llu ms; producer queue full %llu times)\n",
-                (unsigned long long)stats.leads_in, (unsigned long long)stats.sales_in,
-                (unsigned long long)stats.decisions, (unsigned long long)stats.dead_lettered,
-                (unsigned long long)stats.transactions, (unsigned long long)stats.commits,
-                stats.commits ? stats.commit_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_us_max / 1e3,
-                stats.commits ? stats.offsets_us_total / 1e3 / (double)stats.commits : 0.0,
-                stats.commit_wait_us_total / 1e3,
-                (unsigned long long)stats.outbox_peak_records, stats.outbox_bytes / 1048576.0,
-                (unsigned long long)stats.empty_polls, (unsigned long long)stats.empty_poll_ms_total,
-                (unsigned long long)stats.queue_full_waits);
+    if (rc) lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);
+    else log_closing(&stats);
     lr_config_free(cfg);
     return rc;
 }
@@ -322,7 +367,7 @@ static bool parse_until(const char *s, lr_time_ms *out) {
 /* The input both replay and diff read: a file, or a range of Kafka. */
 typedef struct input {
     const char *path;
-    bool from_kafka;
+    bool from_kafka, from_state;
     lr_time_ms since, until;
     lr_replay_file *file;
     lr_history *history;
@@ -332,6 +377,7 @@ static const char *input_check(const input *in) {
     if (in->from_kafka && in->path) return "--input and --from-kafka exclude each other";
     if (in->from_kafka && in->since == LR_TIME_NONE) return "--from-kafka needs --since TIME";
     if (!in->from_kafka && in->since != LR_TIME_NONE) return "--since goes with --from-kafka";
+    if (!in->from_kafka && in->from_state) return "--from-state goes with --from-kafka";
     if (in->from_kafka && in->until != LR_TIME_NONE && in->until <= in->since)
         return "--until must be after --since";
     return NULL;
@@ -339,7 +385,7 @@ static const char *input_check(const input *in) {
 
 static int input_open(input *in, const lr_config *cfg, lr_replay_source *src, lr_err *err) {
     if (in->from_kafka) {
-        in->history = lr_history_open(cfg, in->since, in->until, src, err);
+        in->history = lr_history_open(cfg, in->since, in->until, in->from_state, src, err);
         return in->history ? 0 : 1;
     }
     in->file = lr_replay_file_open(in->path, (size_t)cfg->kafka.max_message_bytes, src, err);
@@ -363,6 +409,7 @@ static int input_option(int c, input *in, const char *usage, int *handled) {
     switch (c) {
     case 'i': in->path = optarg; return 0;
     case 'k': in->from_kafka = true; return 0;
+    case 'S': in->from_state = true; return 0;
     case 's':
     case 'u':
         if (parse_until(optarg, c == 's' ? &in->since : &in->until)) return 0;
@@ -374,7 +421,8 @@ static int input_option(int c, input *in, const char *usage, int *handled) {
 
 #define INPUT_LONG_OPTIONS                                                                    \
     {"input", required_argument, 0, 'i'}, {"until", required_argument, 0, 'u'},             \
-        {"since", required_argument, 0, 's'}, {"from-kafka", no_argument, 0, 'k'}
+        {"since", required_argument, 0, 's'}, {"from-kafka", no_argument, 0, 'k'},           \
+        {"from-state", no_argument, 0, 'S'}
 
 static int cmd_replay(int argc, char **argv) {
     static const struct option opts[] = {
@@ -502,6 +550,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "replay")) return cmd_replay(argc, argv);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc, argv);
     if (!strcmp(cmd, "check")) return cmd_check(argc, argv);
+    if (!strcmp(cmd, "roster")) return lr_cli_roster(argc, argv);
+    if (!strcmp(cmd, "owners")) return lr_cli_owners(argc, argv);
     char msg[128];
     snprintf(msg, sizeof(msg), "unknown command '%s'", cmd);
     return usage_error(usage_main, msg);

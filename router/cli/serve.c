@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "hash.h"
-#include "qualify.h"
-#include "route.h"
 
 /* lr_hash64 of the file's bytes, as 16 hex digits ("" when unreadable). */
 static void file_hash(const char *path, char out[17]) {
@@ -33,18 +31,6 @@ static void file_hash(const char *path, char out[17]) {
     free(buf);
 }
 
-static const char **names(size_t n, const char *(*name)(const void *, size_t), const void *cfg) {
-    const char **v = calloc(n + 1, sizeof(char *));
-    if (!v) abort();
-    for (size_t i = 0; i < n; i++) v[i] = name(cfg, i);
-    return v;
-}
-static const char *tier_name(const void *c, size_t i) { return lr_qualify_tier_name(c, i); }
-static const char *team_name(const void *c, size_t i) {
-    return lr_route_team_name(c, (int32_t)i);
-}
-static const char *rep_name(const void *c, size_t i) { return lr_route_rep_name(c, (int32_t)i); }
-
 int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
                    lr_http_reload_fn reload, void *reload_ctx, lr_err *err) {
     memset(s, 0, sizeof(*s));
@@ -52,28 +38,17 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
     s->webhooks = lr_webhook_new(&cfg->alerts, err);
     if (!s->webhooks && err->msg[0]) return -1;
     if (!cfg->http.enabled) return 0;
+    s->config_path = config_path;
     char hash[17];
     file_hash(config_path, hash);
-    const lr_route_config *rc = cfg->rules.route;
-    lr_metrics_shape sh = {
-        .n_tiers = lr_qualify_tier_count(cfg->rules.qualify),
-        .n_teams = lr_route_team_count(rc),
-        .n_reps = lr_route_rep_count(rc),
-        .version = LR_VERSION,
-        .rulebook_hash = hash,
-    };
-    const char **tiers = names(sh.n_tiers, tier_name, cfg->rules.qualify);
-    const char **teams = names(sh.n_teams, team_name, rc);
-    const char **reps = names(sh.n_reps, rep_name, rc);
-    sh.tiers = tiers;
-    sh.teams = teams;
-    sh.reps = reps;
+    lr_metrics_shape sh;
+    lr_metrics_shape_of(&sh, &cfg->rules);
+    sh.version = LR_VERSION;
+    sh.rulebook_hash = hash;
     s->metrics = lr_metrics_new(&sh); /* copies the names */
-    s->board = lr_board_new(sh.n_teams, teams, sh.n_reps, reps);
+    s->board = lr_board_new(sh.n_teams, sh.teams, sh.n_reps, sh.reps);
+    lr_metrics_shape_destroy(&sh);
     if (s->webhooks) lr_metrics_set_webhook_counts(s->metrics, lr_webhook_counts_get(s->webhooks));
-    free(tiers);
-    free(teams);
-    free(reps);
     lr_http_opts ho = {.cfg = &cfg->http, .metrics = s->metrics, .board = s->board,
                        .reload = reload, .reload_ctx = reload_ctx};
     if (!(s->http = lr_http_start(&ho, err))) {
@@ -84,6 +59,21 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
         return -1;
     }
     return 0;
+}
+
+/* The file was read again moments ago by the reload that took effect; its
+ * bytes are hashed here, once per reload, off the hot path. */
+void lr_serve_on_reload(void *ctx, bool ok, lr_time_ms at) {
+    lr_serve *s = ctx;
+    if (!s->metrics) return;
+    if (!ok) {
+        lr_metrics_reload_failed(s->metrics);
+        return;
+    }
+    char hash[17];
+    file_hash(s->config_path, hash);
+    lr_metrics_set_rulebook_hash(s->metrics, hash);
+    lr_metrics_reload_succeeded(s->metrics, (double)at / 1000.0);
 }
 
 void lr_serve_stop(lr_serve *s) {

@@ -14,6 +14,7 @@ typedef struct lr_serve {
     lr_http *http;
     lr_board *board;     /* the dashboard's data; NULL when http is off */
     lr_webhook *webhooks; /* alerts.webhooks' senders; NULL when there are none */
+    const char *config_path; /* borrowed */
 } lr_serve;
 
 /* Starts the webhook senders of cfg->alerts and the listener of cfg->http
@@ -22,6 +23,11 @@ typedef struct lr_serve {
  * (POST /-/reload then answers 503). Returns 0, or -1 with err set. */
 int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
                    lr_http_reload_fn reload, void *reload_ctx, lr_err *err);
+/* lr_kafka_opts.on_reload (ctx: the lr_serve): a refused reload counts in
+ * config_reload_failures_total; one that took effect sets the time of the
+ * last success and build_info's rulebook_hash to the file's bytes now. The
+ * labels follow the new rulebook in the live adapter (kafka_metrics.c). */
+void lr_serve_on_reload(void *ctx, bool ok, lr_time_ms at);
 void lr_serve_stop(lr_serve *s);
 
 #endif

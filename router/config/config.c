@@ -9,7 +9,7 @@
 
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
                                        "teams", "reps",    "sla",           "http",
-                                       "alerts"};
+                                       "alerts", "log"};
 
 static int check_sections(const lr_cfg_node *root, lr_err *err) {
     for (size_t k = 0; k < root->n; k++) {
@@ -19,7 +19,7 @@ static int check_sections(const lr_cfg_node *root, lr_err *err) {
         if (!known)
             return lr_cfg_fail_key(err, root, k,
                                    "unknown section '%s' (known: kafka, scoring, qualification, "
-                                   "routing, teams, reps, sla, http, alerts)",
+                                   "routing, teams, reps, sla, http, alerts, log)",
                                    root->keys[k]);
     }
     return 0;
@@ -96,6 +96,9 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         {"repartition", LR_CFG_T_STR, offsetof(lr_kafka_topics, repartition), false, NULL},
         /* with repartition: where stage 1 remembers each recent lead's domain */
         {"lead_domains", LR_CFG_T_STR, offsetof(lr_kafka_topics, lead_domains), false, NULL},
+        /* compacted, read whole as global tables (docs/routing.md); unset: YAML only */
+        {"roster", LR_CFG_T_STR, offsetof(lr_kafka_topics, roster), false, NULL},
+        {"account_owners", LR_CFG_T_STR, offsetof(lr_kafka_topics, account_owners), false, NULL},
     };
     if (lr_cfg_apply(p.topics, topic_fields, LR_CFG_COUNT(topic_fields), &k->topics,
                      "kafka.topics", err))
@@ -119,6 +122,7 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         SID("lead", lead, "1"),         SID("sales_activity", sales_activity, "2"),
         SID("decision", decision, "3"), SID("status", status, "4"),
         SID("alert", alert, "5"),
+        SID("rep", rep, "6"),           SID("account_owner", account_owner, "7"),
     };
 #undef SID
     if (lr_cfg_apply(p.schema_ids, id_fields, LR_CFG_COUNT(id_fields), &k->schema_ids,
@@ -126,6 +130,31 @@ static int parse_kafka(const lr_cfg_node *node, lr_kafka_config *out, lr_err *er
         return -1;
     *out = *k;
     return parse_properties(p.properties, out, err);
+}
+
+/* `log:` - how the process logs (router/log/log.h); both keys may change on
+ * a reload. */
+typedef struct log_parse {
+    const char *format, *level;
+} log_parse;
+
+static int parse_log(const lr_cfg_node *node, lr_log_config *out, lr_err *err) {
+    log_parse p = {0};
+    const lr_cfg_field fields[] = {
+        {"format", LR_CFG_T_STR, offsetof(log_parse, format), false, "text", 0, 0},
+        {"level", LR_CFG_T_STR, offsetof(log_parse, level), false, "info", 0, 0},
+    };
+    if (lr_cfg_apply(node, fields, LR_CFG_COUNT(fields), &p, "log", err)) return -1;
+    int format = lr_log_format_parse(p.format), level = lr_log_level_parse(p.level);
+    if (format < 0)
+        return lr_cfg_fail(err, lr_cfg_get(node, "format"),
+                           "log.format '%s' is not one of: json, text", p.format);
+    if (level < 0)
+        return lr_cfg_fail(err, lr_cfg_get(node, "level"),
+                           "log.level '%s' is not one of: debug, info, warn, error", p.level);
+    out->format = (lr_log_format)format;
+    out->level = (lr_log_level)level;
+    return 0;
 }
 
 static int parse_http(const lr_cfg_node *node, lr_http_config *h, lr_err *err) {
@@ -182,7 +211,8 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (check_sections(root, err) || regex_budget(root, &regex_total, err) ||
         parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
         parse_http(lr_cfg_get(root, "http"), &cfg->http, err) ||
-        lr_alerts_config_parse(lr_cfg_get(root, "alerts"), &cfg->alerts, err))
+        lr_alerts_config_parse(lr_cfg_get(root, "alerts"), &cfg->alerts, err) ||
+        parse_log(lr_cfg_get(root, "log"), &cfg->log, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
     if (!(cfg->rules.qualify = lr_qualify_config_parse(lr_cfg_get(root, "qualification"), err)))
@@ -219,6 +249,69 @@ lr_config *lr_config_load(const char *path, lr_err *err) {
 
 lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err) {
     return finish(lr_cfg_load_string(name, yaml, err), err);
+}
+
+/* ---- what a reload cannot change -------------------------------------------- */
+
+static bool same_str(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_props(const lr_kafka_config *a, const lr_kafka_config *b) {
+    if (a->n_props != b->n_props) return false;
+    for (size_t i = 0; i < a->n_props; i++)
+        if (!same_str(a->prop_keys[i], b->prop_keys[i]) ||
+            !same_str(a->prop_values[i], b->prop_values[i]))
+            return false;
+    return true;
+}
+
+static bool same_http(const lr_http_config *a, const lr_http_config *b) {
+    return a->enabled == b->enabled &&
+           (!a->enabled || (same_str(a->address, b->address) && a->port == b->port &&
+                            a->health_timeout_ms == b->health_timeout_ms &&
+                            a->enable_reload == b->enable_reload));
+}
+
+/* Every setting read once at start belongs here: the live adapter's, and
+ * the HTTP listener's (it is started before the run and keeps its socket). */
+size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
+                              bool skip_transactional_id, const char **names, size_t max) {
+    const lr_kafka_config *a = &running->kafka, *b = &loaded->kafka;
+    const lr_kafka_topics *ta = &a->topics, *tb = &b->topics;
+    const lr_kafka_schema_ids *ia = &a->schema_ids, *ib = &b->schema_ids;
+    struct {
+        const char *name;
+        bool same;
+    } keys[] = {
+        {"kafka.properties", same_props(a, b)},
+        {"kafka.group_id", same_str(a->group_id, b->group_id)},
+        {"kafka.processing", a->processing == b->processing},
+        {"kafka.transactional_id",
+         skip_transactional_id || same_str(a->transactional_id, b->transactional_id)},
+        {"kafka.commit_interval", a->commit_interval_ms == b->commit_interval_ms},
+        {"kafka.commit_max_messages", a->commit_max_messages == b->commit_max_messages},
+        {"kafka.topics",
+         same_str(ta->leads, tb->leads) && same_str(ta->sales_activity, tb->sales_activity) &&
+             same_str(ta->assignments, tb->assignments) && same_str(ta->nurture, tb->nurture) &&
+             same_str(ta->status, tb->status) && same_str(ta->alerts, tb->alerts) &&
+             same_str(ta->dead_letter, tb->dead_letter) && same_str(ta->state, tb->state) &&
+             same_str(ta->repartition, tb->repartition) &&
+             same_str(ta->lead_domains, tb->lead_domains)},
+        {"kafka.schema_ids", ia->lead == ib->lead && ia->sales_activity == ib->sales_activity &&
+                                 ia->decision == ib->decision && ia->status == ib->status &&
+                                 ia->alert == ib->alert},
+        {"kafka.max_message_bytes", a->max_message_bytes == b->max_message_bytes},
+        {"kafka.lead_domains_memory", a->lead_domains_memory_ms == b->lead_domains_memory_ms},
+        {"http", same_http(&running->http, &loaded->http)},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < LR_CFG_COUNT(keys); i++)
+        if (!keys[i].same) {
+            if (n < max) names[n] = keys[i].name;
+            n++;
+        }
+    return n;
 }
 
 void lr_config_free(lr_config *cfg) {

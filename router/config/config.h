@@ -5,6 +5,7 @@
 #define LR_CONFIG_H
 
 #include "cfg.h"
+#include "log.h"
 #include "rulebook.h"
 #include "rules.h"
 #include "tzdb.h"
@@ -20,10 +21,12 @@ typedef struct lr_kafka_topics {
     const char *state;      /* compacted changelog of the decision state */
     const char *repartition; /* NULL: single instance; else leads by routing domain */
     const char *lead_domains; /* with repartition: stage 1's lead -> domain changelog */
+    const char *roster, *account_owners; /* NULL: reps and owners from the YAML only */
 } lr_kafka_topics;
 
 typedef struct lr_kafka_schema_ids {
     int64_t lead, sales_activity, decision, status, alert;
+    int64_t rep, account_owner;  /* the roster and account-owner topics */
 } lr_kafka_schema_ids;
 
 typedef struct lr_kafka_config {
@@ -41,6 +44,13 @@ typedef struct lr_kafka_config {
      * its sales activities; 0: the duplicate window */
     int64_t lead_domains_memory_ms;
 } lr_kafka_config;
+
+/* `log:`: format json | text (default text), level debug | info | warn |
+ * error (default info). */
+typedef struct lr_log_config {
+    lr_log_format format;
+    lr_log_level level;
+} lr_log_config;
 
 /* `http:` - the listener for /metrics, /healthz, /readyz (router/http/).
  * Off when the section is absent. */
@@ -78,6 +88,7 @@ typedef struct lr_config {
     lr_cfg_doc *doc;       /* every string below points into it */
     lr_tz_db *tz;
     lr_kafka_config kafka;
+    lr_log_config log;
     lr_http_config http;
     lr_alerts_config alerts;
     lr_rulebook rules;     /* what the decision core is built from */
@@ -87,5 +98,14 @@ typedef struct lr_config {
 lr_config *lr_config_load(const char *path, lr_err *err);
 lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err);
 void lr_config_free(lr_config *cfg);
+
+/* A reload (docs/operations.md, "Reload"): the settings a running router
+ * cannot change (everything under `kafka:` and `http:`) that differ between
+ * the running configuration and a newly loaded one. Returns how many differ
+ * and puts the first `max` names ("kafka.topics", ..., "http") in names. With
+ * skip_transactional_id, kafka.transactional_id is not compared (the command
+ * line overrode it). */
+size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
+                              bool skip_transactional_id, const char **names, size_t max);
 
 #endif

@@ -17,6 +17,7 @@
 #include "predicate.h"
 #include "qualify.h"
 #include "roster.h"
+#include "rosterrec.h"
 #include "route.h"
 #include "score.h"
 #include "sla.h"
@@ -46,6 +47,17 @@ lr_qualify_config *lr_qualify_config_parse(const lr_cfg_node *qualification, lr_
 
 /* `routing:`, `teams:` and `reps:` from the root map; zones by name from tzdb. */
 lr_route_config *lr_route_config_parse(const lr_cfg_node *root, lr_tz_db *tzdb, lr_err *err);
+
+/* Live roster records (roster_apply.c): checked against the rulebook (known
+ * teams, zone, hours, dates, weights, caps; an owner must be a known rep),
+ * then applied between two leads unless dry_run (the CLI validates with it).
+ * -1 with err->msg = "rep 'x': what is wrong" (or "account 'd': ..."), and
+ * nothing changed. */
+int lr_roster_apply_rep(lr_route_config *rc, lr_tz_db *tzdb, const lr_rep_rec *r, bool dry_run,
+                        lr_err *err);
+int lr_roster_remove_rep(lr_route_config *rc, const char *id, size_t len, lr_err *err);
+int lr_roster_apply_owner(lr_route_config *rc, const lr_owner_rec *o, bool dry_run, lr_err *err);
+int lr_roster_clear_owner(lr_route_config *rc, const char *domain, lr_err *err);
 
 /* `sla:`; policies name tiers from qualification and teams from routing,
  * which are checked here. NULL node: no SLA (no clocks). The result owns its

@@ -287,3 +287,20 @@ void lr_core_restore_done(lr_core *c) {
 }
 
 const lr_core_restore_stats *lr_core_restore_stats_get(const lr_core *c) { return &c->restore; }
+
+size_t lr_core_snapshot(lr_core *c, lr_state_sink_fn sink, void *ctx) {
+    size_t n = lr_lifecycle_snapshot(c->life, &c->key, &c->val, sink, ctx);
+    return n + lr_state_route_snapshot(c->rules->route, c->route, &c->key, &c->val, sink, ctx);
+}
+
+static void restore_into(void *ctx, const char *key, size_t klen, const void *val, size_t vlen) {
+    lr_core_restore(ctx, key, klen, val, vlen);
+}
+
+lr_core *lr_core_move(lr_core *old, const lr_rulebook *rules, size_t expected_leads) {
+    lr_core *c = lr_core_new(rules, expected_leads);
+    if (old->route_shadow) lr_core_track_changes(c);
+    lr_core_snapshot(old, restore_into, c);
+    lr_core_restore_done(c);
+    return c;
+}

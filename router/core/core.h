@@ -79,6 +79,19 @@ int lr_core_restore(lr_core *core, const char *key, size_t klen, const void *val
  * fire at the first advance) and starts tracking from the restored state. */
 void lr_core_restore_done(lr_core *core);
 
+/* Emits the whole state as changelog records (every lead record, rep load and
+ * team cursor, changed or not), leaving the change marks as they are. */
+size_t lr_core_snapshot(lr_core *core, lr_state_sink_fn sink, void *ctx);
+
+/* A reload (docs/operations.md, "Reload"): a new core on `rules` holding
+ * old's state, moved by name through lr_core_snapshot and lr_core_restore,
+ * so that the new core is exactly what a restart on `rules` would restore
+ * from a changelog holding old's state: what `rules` no longer names is
+ * skipped (lr_core_restore_stats_get tells how much). Change tracking is on
+ * in the new core when it was in old, with nothing marked. old is left as it
+ * was: the caller frees it. KPIs and lr_core_stats start at zero. */
+lr_core *lr_core_move(lr_core *old, const lr_rulebook *rules, size_t expected_leads);
+
 typedef struct lr_core_restore_stats {
     uint64_t applied, skipped, malformed;
 } lr_core_restore_stats;

@@ -21,7 +21,8 @@ void lr_hist_add(lr_hist *h, int64_t v) {
     if (v < 0) v = 0;
     h->bucket[bucket_of(v)]++;
     h->count++;
-    h->sum += v;
+    /* saturates: an absurd value must not wrap the sum /metrics exports */
+    h->sum = v > INT64_MAX - h->sum ? INT64_MAX : h->sum + v;
     if (v > h->max) h->max = v;
 }
 

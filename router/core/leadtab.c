@@ -217,16 +217,10 @@ uint32_t lr_leadtab_add(lr_leadtab *t, const char *id, size_t len) {
 }
 
 size_t lr_leadtab_count(const lr_leadtab *t) { return t->count; }
+uint32_t lr_leadtab_high(const lr_leadtab *t) { return t->hw; }
 
 size_t lr_leadtab_bytes(const lr_leadtab *t) {
     return sizeof(*t) + t->chunk_cap * sizeof(*t->chunk) +
            t->n_chunks * (size_t)CHUNK * sizeof(lr_lead_rec) + t->cap * sizeof(slot);
 }
 
-void lr_leadtab_each(const lr_leadtab *t, void (*fn)(void *ctx, const lr_lead_rec *rec),
-                     void *ctx) {
-    for (uint32_t i = 0; i < t->hw; i++) {
-        const lr_lead_rec *r = lr_leadtab_at(t, i);
-        if (r->id[0]) fn(ctx, r); /* removed records have an empty id */
-    }
-}

@@ -39,10 +39,8 @@ void lr_leadtab_remove(lr_leadtab *t, uint32_t idx);
 size_t lr_leadtab_sweep(lr_leadtab *t);
 
 size_t lr_leadtab_count(const lr_leadtab *t);
-/* Calls fn for every record held, in index order: O(records ever handed
- * out). For views taken now and then (the dashboard), never per lead. */
-void lr_leadtab_each(const lr_leadtab *t, void (*fn)(void *ctx, const lr_lead_rec *rec),
-                     void *ctx);
+/* Every index handed out so far is below this (removed ones have an empty id). */
+uint32_t lr_leadtab_high(const lr_leadtab *t);
 size_t lr_leadtab_bytes(const lr_leadtab *t);
 
 #endif

@@ -116,6 +116,9 @@ void lr_lifecycle_track_changes(lr_lifecycle *lc, bool on);
  * evicted) and clears the marks; key and val are scratch buffers. */
 size_t lr_lifecycle_changes(lr_lifecycle *lc, lr_buf *key, lr_buf *val, lr_state_sink_fn sink,
                             void *ctx);
+/* Emits "lead/<id>" for every record, whether changed or not (the marks stay). */
+size_t lr_lifecycle_snapshot(lr_lifecycle *lc, lr_buf *key, lr_buf *val, lr_state_sink_fn sink,
+                             void *ctx);
 /* Applies one "lead/<id>" changelog value (NULL: tombstone) to a lifecycle
  * being restored: last write wins. Clocks are armed by restore_done. Returns
  * 0 applied, 1 skipped (a tier, team, rep or policy name the configuration no

@@ -82,6 +82,12 @@ size_t lr_lifecycle_changes(lr_lifecycle *lc, lr_buf *key, lr_buf *val, lr_state
     return lr_records_changes(lc->recs, emit, &d);
 }
 
+size_t lr_lifecycle_snapshot(lr_lifecycle *lc, lr_buf *key, lr_buf *val, lr_state_sink_fn sink,
+                             void *ctx) {
+    drain d = {lc, key, val, sink, ctx};
+    return lr_records_each(lc->recs, emit, &d);
+}
+
 /* A name from the changelog, resolved to today's index; -1 when absent,
  * -2 when the configuration no longer has it. */
 static int32_t resolve_team(const lr_lifecycle *lc, const char *s, size_t len) {
@@ -231,7 +237,8 @@ typedef struct clock_walk {
     void *ctx;
 } clock_walk;
 
-static void clock_of(void *ctx, const lr_lead_rec *r) {
+static void clock_of(void *ctx, const char *id, const lr_lead_rec *r) {
+    (void)id;
     const clock_walk *w = ctx;
     if (!r->clock) return;
     lr_clock_view v = {

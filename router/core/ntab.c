@@ -54,3 +54,14 @@ int32_t lr_ntab_put(lr_ntab *t, const char *s, int32_t v) {
         if (eq(t, (size_t)i, s, n)) return t->val[i];
     }
 }
+
+/* Rehashes into new arrays from `mem`; the old ones stay in the arena (a
+ * table that doubles wastes at most as much as it holds). */
+void lr_ntab_grow(lr_ntab *t, lr_arena *mem, size_t n) {
+    size_t cap = (size_t)t->mask + 1;
+    if (n * 2 <= cap) return;
+    lr_ntab old = *t;
+    lr_ntab_init(t, mem, n, old.nocase);
+    for (size_t i = 0; i < cap; i++)
+        if (old.val[i] >= 0) lr_ntab_put(t, old.key[i], old.val[i]);
+}

@@ -177,6 +177,17 @@ void lr_records_mark(lr_records *rs, uint32_t idx) {
     rs->dirty[rs->n_dirty++] = idx;
 }
 
+size_t lr_records_each(const lr_records *rs, lr_records_emit_fn fn, void *ctx) {
+    size_t n = 0;
+    for (uint32_t i = 0; i < lr_leadtab_high(rs->tab); i++) {
+        const lr_lead_rec *r = lr_leadtab_at(rs->tab, i);
+        if (!r->id[0]) continue;
+        fn(ctx, r->id, r);
+        n++;
+    }
+    return n;
+}
+
 size_t lr_records_changes(lr_records *rs, lr_records_emit_fn fn, void *ctx) {
     size_t n = 0;
     /* tombstones first: a lead evicted and seen again in the same window ends
@@ -195,7 +206,3 @@ size_t lr_records_changes(lr_records *rs, lr_records_emit_fn fn, void *ctx) {
     return n;
 }
 
-void lr_records_each(const lr_records *rs, void (*fn)(void *ctx, const lr_lead_rec *rec),
-                     void *ctx) {
-    lr_leadtab_each(rs->tab, fn, ctx);
-}

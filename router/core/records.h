@@ -107,9 +107,6 @@ size_t lr_records_make_room(lr_records *rs, size_t want);
 /* Removes a record (its clock must be stopped first). */
 void lr_records_remove(lr_records *rs, uint32_t idx);
 size_t lr_records_count(const lr_records *rs);
-/* Every record held (lr_leadtab_each). */
-void lr_records_each(const lr_records *rs, void (*fn)(void *ctx, const lr_lead_rec *rec),
-                     void *ctx);
 
 /* Start loading the index slot of an id / a record, to be used soon. */
 void lr_records_prefetch_id(lr_records *rs, const char *id, size_t len);
@@ -131,5 +128,9 @@ void lr_records_mark(lr_records *rs, uint32_t idx);
  * the last call, and clears the marks; returns how many calls. */
 typedef void (*lr_records_emit_fn)(void *ctx, const char *id, const lr_lead_rec *rec);
 size_t lr_records_changes(lr_records *rs, lr_records_emit_fn fn, void *ctx);
+/* Calls fn for every record (a reload's state move, core.h; the dashboard's
+ * clocks, now and then, never per lead): O(records ever handed out); the
+ * marks are left as they are. Returns how many. */
+size_t lr_records_each(const lr_records *rs, lr_records_emit_fn fn, void *ctx);
 
 #endif

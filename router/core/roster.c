@@ -34,6 +34,8 @@ lr_route_config *lr_route_config_new(const lr_route_limits *max, bool prefer_pre
     c->prefer_previous_owner = prefer_previous_owner;
     c->default_queue = cdup(c, default_queue);
     c->reps = calloc_mem(c, max->reps, sizeof(*c->reps));
+    c->cap_reps = max->reps;
+    c->cap_accounts = max->accounts;
     c->skill_names = calloc_mem(c, max->skills, sizeof(*c->skill_names));
     c->skill_missing = calloc_mem(c, max->skills, sizeof(*c->skill_missing));
     c->teams = calloc_mem(c, max->teams, sizeof(*c->teams));
@@ -62,24 +64,30 @@ int32_t lr_route_skill_index(const lr_route_config *c, const char *name) {
     return lr_ntab_get(&c->skill_ix, name, strlen(name));
 }
 
-int32_t lr_route_add_rep(lr_route_config *c, const lr_route_rep_spec *s) {
-    int32_t ix = (int32_t)c->n_reps++;
-    rt_rep *r = &c->reps[ix];
-    r->id = cdup(c, s->id);
+void lr_route_rep_fields(rt_rep *r, const lr_route_rep_spec *s) {
     r->tz = s->tz;
     r->assignable = s->assignable;
+    r->removed = false;
     r->has_hours = s->has_hours;
     r->days = s->days;
     r->start_min = s->start_min;
     r->end_min = s->end_min;
     r->max_open = s->max_open;
     r->max_per_day = s->max_per_day;
+}
+
+int32_t lr_route_add_rep(lr_route_config *c, const lr_route_rep_spec *s) {
+    int32_t ix = (int32_t)c->n_reps++;
+    rt_rep *r = &c->reps[ix];
+    r->id = cdup(c, s->id);
+    lr_route_rep_fields(r, s);
     r->first_team = -1;
     lr_ntab_put(&c->rep_ix, r->id, ix);
     r->skills = calloc_mem(c, s->n_skills, sizeof(*r->skills));
     for (size_t i = 0; i < s->n_skills; i++) r->skills[r->n_skills++] = intern_skill(c, s->skills[i]);
     r->ooo = calloc_mem(c, s->n_ooo, sizeof(*r->ooo));
-    memcpy(r->ooo, s->ooo, s->n_ooo * sizeof(*r->ooo));
+    /* memcpy's source may not be NULL even for 0 bytes (a rep without any) */
+    if (s->n_ooo) memcpy(r->ooo, s->ooo, s->n_ooo * sizeof(*r->ooo));
     r->n_ooo = s->n_ooo;
     return ix;
 }
@@ -110,12 +118,15 @@ int32_t lr_route_add_team(lr_route_config *c, const lr_route_team_spec *s) {
     t->manager = s->manager ? cdup(c, s->manager) : NULL;
     t->members = calloc_mem(c, s->n_members, sizeof(*t->members));
     t->weights = calloc_mem(c, s->n_members, sizeof(*t->weights));
+    t->cap_members = s->n_members;
+    t->n_active = s->n_members;
     for (size_t i = 0; i < s->n_members; i++) {
         int32_t rep = s->members[i];
         t->members[t->n_members] = rep;
         t->weights[t->n_members] = s->weights[i];
         t->n_members++;
         t->total_weight += s->weights[i];
+        lr_route_rep_joined(c, rep, ix);
         if (c->reps[rep].first_team < 0) c->reps[rep].first_team = ix;
     }
     if (t->strat == LR_STRATEGY_WEIGHTED)
@@ -144,10 +155,32 @@ static void build_chain(lr_route_config *c, rt_team *t) {
     }
 }
 
-bool lr_route_team_has(const rt_team *t, int32_t rep) {
-    for (size_t i = 0; i < t->n_members; i++)
-        if (t->members[i] == rep) return true;
+bool lr_route_team_has(const lr_route_config *c, int32_t team, int32_t rep) {
+    const rt_rep *r = &c->reps[rep];
+    for (uint32_t i = 0; i < r->n_teams; i++)
+        if (r->teams[i] == team) return true;
     return false;
+}
+
+void lr_route_rep_joined(lr_route_config *c, int32_t rep, int32_t team) {
+    rt_rep *r = &c->reps[rep];
+    if (lr_route_team_has(c, team, rep)) return;
+    if (r->n_teams == r->cap_teams) {
+        size_t cap = r->cap_teams;
+        r->teams = lr_route_grow(c, r->teams, r->n_teams, cap ? cap : 2, r->n_teams + 1,
+                                 sizeof(*r->teams), &cap);
+        r->cap_teams = (uint32_t)cap;
+    }
+    r->teams[r->n_teams++] = team;
+}
+
+void lr_route_rep_left(lr_route_config *c, int32_t rep, int32_t team) {
+    rt_rep *r = &c->reps[rep];
+    for (uint32_t i = 0; i < r->n_teams; i++)
+        if (r->teams[i] == team) {
+            r->teams[i] = r->teams[--r->n_teams];
+            return;
+        }
 }
 
 /* ---- rules and accounts */
@@ -185,14 +218,17 @@ void lr_route_add_rule(lr_route_config *c, const lr_route_rule_spec *s) {
 }
 
 int32_t lr_route_add_account(lr_route_config *c, const char *domain, int32_t owner) {
+    if (c->n_accounts == c->cap_accounts) {
+        c->accounts = lr_route_grow(c, c->accounts, c->n_accounts, c->cap_accounts,
+                                    c->n_accounts + 1, sizeof(*c->accounts), &c->cap_accounts);
+        lr_ntab_grow(&c->account_ix, &c->mem, c->cap_accounts);
+    }
     rt_account *a = &c->accounts[c->n_accounts];
     char *d = lr_arena_strndup(&c->mem, domain, strlen(domain));
     for (char *p = d; *p; p++) *p = (char)lower((unsigned char)*p);
     if (lr_ntab_put(&c->account_ix, d, (int32_t)c->n_accounts) >= 0) return -1;
     a->domain = d;
     a->owner = owner;
-    a->why_email = lr_arena_printf(&c->mem, "email_domain matches account %s", d);
-    a->why_company = lr_arena_printf(&c->mem, "company_domain matches account %s", d);
     return (int32_t)c->n_accounts++;
 }
 
@@ -225,9 +261,12 @@ lr_route_state *lr_route_state_new(const lr_route_config *cfg) {
     if (!st->reps || !st->teams) abort();
     for (size_t i = 0; i < cfg->n_reps; i++) st->reps[i].local_day = INT64_MIN;
     for (size_t i = 0; i < cfg->n_teams; i++) {
-        st->teams[i].current = calloc(cfg->teams[i].n_members, sizeof(int64_t));
+        size_t n = cfg->teams[i].n_members;
+        st->teams[i].current = calloc(n ? n : 1, sizeof(int64_t));
         if (!st->teams[i].current) abort();
+        st->teams[i].n_current = n;
     }
+    st->version = cfg->version;
     return st;
 }
 
@@ -284,13 +323,14 @@ double lr_route_target_share(const lr_route_config *cfg, int32_t team, int32_t r
     for (size_t i = 0; i < t->n_members; i++) {
         if (t->members[i] != rep) continue;
         if (t->strat == LR_STRATEGY_WEIGHTED) return (double)t->weights[i] / (double)t->total_weight;
-        return 1.0 / (double)t->n_members;
+        return 1.0 / (double)t->n_active;
     }
     return 0;
 }
 
 bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep) {
-    return team >= 0 && (size_t)team < cfg->n_teams && lr_route_team_has(&cfg->teams[team], rep);
+    return team >= 0 && (size_t)team < cfg->n_teams && rep >= 0 && (size_t)rep < cfg->n_reps &&
+           lr_route_team_has(cfg, team, rep);
 }
 
 /* ---- routing domains -------------------------------------------------------------
@@ -320,10 +360,11 @@ static void link_domain_nodes(const lr_route_config *c, int32_t *up) {
     for (size_t i = 0; i < c->n_teams; i++) {
         const rt_team *t = &c->teams[i];
         for (size_t k = 0; k < t->n_chain; k++) uf_union(up, (int32_t)i, t->chain[k]);
-        for (size_t k = 0; k < t->n_members; k++) uf_union(up, (int32_t)i, nt + t->members[k]);
+        for (size_t k = 0; k < t->n_members; k++)
+            if (t->members[k] >= 0) uf_union(up, (int32_t)i, nt + t->members[k]);
     }
     for (size_t a = 0; a < c->n_accounts; a++)
-        for (size_t r = 0; r < c->n_rules; r++)
+        for (size_t r = 0; r < c->n_rules && c->accounts[a].owner >= 0; r++)
             uf_union(up, nt + c->accounts[a].owner, c->rules[r].team);
 }
 

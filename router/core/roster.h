@@ -5,12 +5,14 @@
  * get wrong (unknown or repeated names, bad hours) before calling these; the
  * functions here trust their input. Strings are copied into the config's
  * arena; predicates handed to lr_route_add_rule become the config's.
- * Configuration time only. Pure. */
+ * Configuration time, except the live changes at the end (between two
+ * leads, on the thread that decides). Pure. */
 #ifndef LR_ROSTER_H
 #define LR_ROSTER_H
 
 #include "predicate.h"
 #include "route.h"
+#include "rosterrec.h"
 
 /* Upper bounds on what will be added: the name tables are sized once. */
 typedef struct lr_route_limits {
@@ -92,5 +94,39 @@ int32_t lr_route_add_account(lr_route_config *c, const char *domain, int32_t own
 
 /* After everything is added: default queues, overflow chains, routing domains. */
 void lr_route_config_finish(lr_route_config *c);
+
+/* ---- Live changes (roster_live.c): the roster and owner topics ----------
+ * Each applies between two leads and bumps the roster version, which every
+ * routed decision then records ("roster_version N"). Fairness across a
+ * change: a rep keeps their index forever and a member leaving a team leaves
+ * a vacant slot (rejoining takes it back), so round-robin cursors and
+ * weighted credits of the others are untouched; a new member's credit starts
+ * at the mean of the members present (no flood, no debt); a returning rep
+ * has the credit they left with. A removed rep's open leads stay theirs
+ * until the SLA ladder's next step reassigns them (they are unavailable:
+ * "removed"). Cost: O(teams + members of their teams) per rep change, O(1)
+ * expected per owner change; growth doubles arrays in the config's arena. */
+typedef struct lr_route_membership {
+    int32_t team;                  /* lr_route_team_index */
+    int64_t weight;                /* >= 1 */
+} lr_route_membership;
+
+uint64_t lr_route_roster_version(const lr_route_config *c);
+const lr_tz *lr_route_team_zone(const lr_route_config *c, int32_t team); /* NULL: not set */
+/* Adds the rep, or replaces everything about them (memberships included: the
+ * teams not listed are left). Skills no rule requires are dropped. A NULL
+ * tz means that of their first team, which the caller must then have. */
+int32_t lr_route_roster_set_rep(lr_route_config *c, const lr_route_rep_spec *r,
+                                const lr_route_membership *teams, size_t n_teams);
+/* -1 when unknown or removed already. */
+int lr_route_roster_remove_rep(lr_route_config *c, const char *id, size_t len);
+bool lr_route_rep_removed(const lr_route_config *c, int32_t rep);
+/* Owner of a domain (any case): set replaces, clear forgets (-1: unknown). */
+int lr_route_owner_set(lr_route_config *c, const char *domain, int32_t owner);
+int lr_route_owner_clear(lr_route_config *c, const char *domain);
+int32_t lr_route_owner_of(const lr_route_config *c, const char *domain, size_t len); /* -1 */
+/* The rep as a roster record (what a tombstone-free topic record would say);
+ * strings are the config's or formatted into mem. */
+void lr_route_rep_record(const lr_route_config *c, int32_t rep, lr_arena *mem, lr_rep_rec *out);
 
 #endif

@@ -21,7 +21,7 @@
 /* The team an owner's lead is booked under: the routed team when they belong
  * to it, else the first team listing them, else the routed team anyway. */
 static int32_t owner_team(const lr_route_config *cfg, int32_t team, int32_t rep) {
-    if (team >= 0 && lr_route_team_has(&cfg->teams[team], rep)) return team;
+    if (team >= 0 && lr_route_team_has(cfg, team, rep)) return team;
     if (cfg->reps[rep].first_team >= 0) return cfg->reps[rep].first_team;
     return team;
 }
@@ -64,7 +64,7 @@ static int32_t match_domain(const lr_route_config *cfg, const char *s, size_t n)
     while (n && s[n - 1] == '.') n--;
     for (;;) {
         int32_t a = lr_ntab_get(&cfg->account_ix, s, n);
-        if (a >= 0) return a;
+        if (a >= 0 && cfg->accounts[a].owner >= 0) return a; /* a cleared entry: go up */
         const char *dot = memchr(s, '.', n);
         if (!dot) return -1;
         n -= (size_t)(dot + 1 - s);
@@ -150,6 +150,13 @@ void lr_route_assign(const lr_route_config *cfg, lr_route_state *st, const lr_le
     route_ctx c = {cfg, st, now, req, NULL, d, text, &memo};
     memset(res, 0, sizeof(*res));
     res->team = res->rep = -1;
+    if (st->version != cfg->version) lr_route_state_sync(cfg, st);
+    /* which roster decided, so that a replay can show it is the same one;
+     * YAML-only setups (version 0) say nothing */
+    if (cfg->version)
+        lr_route_reason(&c, LR_REASON_ROUTING_RULE, "roster", -1,
+                        lr_route_say(&c, "roster_version", "roster_version %llu",
+                                     (unsigned long long)cfg->version));
 
     /* 1. team. A requested team (reassignment) still takes the skills of the
      * rule the lead matches: the lead needs them whoever serves it. */
@@ -171,9 +178,9 @@ void lr_route_assign(const lr_route_config *cfg, lr_route_state *st, const lr_le
     int32_t acct = find_account(cfg, lead, &by_email);
     if (acct >= 0) {
         const rt_account *a = &cfg->accounts[acct];
-        if (try_owner(&c, a->owner, team, LR_REASON_ACCOUNT_OWNER, a->domain,
-                      by_email ? a->why_email : a->why_company, res))
-            return;
+        const char *why = lr_route_say(&c, "account_owner", "%s matches account %s",
+                                       by_email ? "email_domain" : "company_domain", a->domain);
+        if (try_owner(&c, a->owner, team, LR_REASON_ACCOUNT_OWNER, a->domain, why, res)) return;
     }
 
     if (team < 0) {

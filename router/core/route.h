@@ -25,17 +25,19 @@ typedef struct lr_rep_load {
 typedef struct lr_team_cursor {
     uint32_t rr_next;    /* round robin: member index to try first */
     int64_t *current;    /* weighted: smooth-weighted-round-robin credit per member */
+    size_t n_current;    /* member slots covered (grows with live roster changes) */
 } lr_team_cursor;
 
 typedef struct lr_route_state {
+    uint64_t version;       /* roster version the arrays were sized for */
     size_t n_reps, n_teams;
     lr_rep_load *reps;      /* indexed by rep index */
     lr_team_cursor *teams;  /* indexed by team index */
 } lr_route_state;
 
 /* Built from plain values through roster.h (config/rules.h reads them from
- * the YAML file). Rosters and account owners come from the file for now; a
- * later change feeds them from a compacted topic through the same builder. */
+ * the YAML file); reps and account owners may then change between two leads
+ * (roster.h, "Live changes": the compacted roster and owner topics). */
 void lr_route_config_free(lr_route_config *cfg);
 
 lr_route_state *lr_route_state_new(const lr_route_config *cfg);
@@ -68,6 +70,10 @@ void lr_route_assign(const lr_route_config *cfg, lr_route_state *st, const lr_le
 
 /* A lead left this rep (closed, recycled or reassigned): open count drops. */
 void lr_route_release(lr_route_state *st, int32_t rep);
+/* Sizes a state for reps and member slots added live since it was made; the
+ * positions and credits it has are kept (roster.h). lr_route_assign calls it
+ * when the roster version moved; cheap and idempotent. */
+void lr_route_state_sync(const lr_route_config *cfg, lr_route_state *st);
 
 size_t lr_route_rep_count(const lr_route_config *cfg);
 size_t lr_route_team_count(const lr_route_config *cfg);
@@ -80,7 +86,8 @@ const char *lr_route_team_queue(const lr_route_config *cfg, int32_t team);
 /* Weight share target of a rep in a team (0..1), for replay's summary. */
 double lr_route_target_share(const lr_route_config *cfg, int32_t team, int32_t rep);
 bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep);
-/* Members of a team (the length of its lr_team_cursor.current). */
+/* Member slots of a team (what its lr_team_cursor.current covers once
+ * synced; a rep removed live leaves a vacant slot). */
 size_t lr_route_team_size(const lr_route_config *cfg, int32_t team);
 
 /* A rep right now, for the dashboard: load against the caps and whether

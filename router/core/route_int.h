@@ -27,6 +27,9 @@ typedef struct rt_rep {
     lr_route_ooo *ooo;
     size_t n_ooo;
     int32_t first_team;    /* first team listing the rep, config order; -1 none */
+    bool removed;          /* tombstoned live: keeps its index, never assignable */
+    int32_t *teams;        /* teams the rep is a member of now: a membership test */
+    uint32_t n_teams, cap_teams; /* without scanning a team of thousands */
 } rt_rep;
 
 typedef struct rt_team {
@@ -36,10 +39,12 @@ typedef struct rt_team {
     const char *queue;     /* never NULL after finish: falls back to default_queue */
     const char *manager;   /* may be NULL */
     int32_t overflow;      /* -1 none */
-    size_t n_members;
-    int32_t *members;      /* rep indexes */
+    size_t n_members;      /* slots, vacant ones included */
+    int32_t *members;      /* rep indexes; vacant slot: -1 - (rep who left it) */
     int64_t *weights;
-    int64_t total_weight;
+    int64_t total_weight;  /* of the members present */
+    size_t n_active;       /* members present */
+    size_t cap_members;    /* room in members/weights (live additions) */
     int32_t *chain;        /* overflow teams in the order tried, no repeats */
     size_t n_chain;
     const char *strategy_text; /* STRATEGY detail of weighted / least_loaded (fixed text) */
@@ -60,8 +65,7 @@ typedef struct rt_rule {
 
 typedef struct rt_account {
     const char *domain;    /* lower case */
-    int32_t owner;
-    const char *why_email, *why_company; /* ACCOUNT_OWNER detail prefixes */
+    int32_t owner;         /* -1: cleared live (the domain stays, owned by nobody) */
 } rt_account;
 
 struct lr_route_config {
@@ -84,7 +88,19 @@ struct lr_route_config {
     int32_t *team_domain, *rep_domain;
     const char **domain_names;
     size_t n_domains;      /* the last one is the unrouted one */
+    /* live roster (roster_live.c): room in reps/rep_domain and accounts, and
+     * the number of changes applied since the config was built */
+    size_t cap_reps, cap_accounts;
+    uint64_t version;
 };
+
+/* The plain fields of a rep spec (not id, skills, out of office). */
+void lr_route_rep_fields(rt_rep *r, const lr_route_rep_spec *s);
+
+/* Array growth in the config's arena for live changes: a new array of `want`
+ * (at least double `have`) holding the first `used` elements of `old`. */
+void *lr_route_grow(lr_route_config *c, void *old, size_t used, size_t have, size_t want,
+                    size_t size, size_t *cap);
 
 /* ---- one assignment */
 
@@ -135,6 +151,10 @@ void lr_route_take(route_ctx *c, int32_t rep, const rep_view *v);
 /* Runs the team's strategy; on success the rep has the lead. The rep or -1. */
 int32_t lr_route_assign_in_team(route_ctx *c, int32_t team);
 
-bool lr_route_team_has(const rt_team *t, int32_t rep);
+/* Whether rep is a member of team now: O(teams of the rep). */
+bool lr_route_team_has(const lr_route_config *c, int32_t team, int32_t rep);
+/* Keeps rt_rep.teams in step with the members of a team. */
+void lr_route_rep_joined(lr_route_config *c, int32_t rep, int32_t team);
+void lr_route_rep_left(lr_route_config *c, int32_t rep, int32_t team);
 
 #endif

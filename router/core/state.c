@@ -103,7 +103,28 @@ struct lr_state_route {
     lr_rep_load *reps;     /* as last emitted */
     uint32_t *rr_next;
     int64_t **current;
+    size_t *size;          /* slots in current[t]: follows the state's n_current */
 };
+
+/* Live roster changes grow the state (lr_route_state_sync); the copy follows,
+ * a new slot or rep counting as changed so that it is written. */
+static void follow_growth(lr_state_route *sr, const lr_route_state *st) {
+    if (sr->n_reps < st->n_reps) {
+        sr->reps = realloc(sr->reps, st->n_reps * sizeof(*sr->reps));
+        if (!sr->reps) abort();
+        for (size_t i = sr->n_reps; i < st->n_reps; i++)
+            sr->reps[i] = (lr_rep_load){-1, -1, INT64_MIN};
+        sr->n_reps = st->n_reps;
+    }
+    for (size_t t = 0; t < sr->n_teams; t++) {
+        size_t n = st->teams[t].n_current;
+        if (n <= sr->size[t]) continue;
+        sr->current[t] = realloc(sr->current[t], n * sizeof(int64_t));
+        if (!sr->current[t]) abort();
+        for (size_t k = sr->size[t]; k < n; k++) sr->current[t][k] = INT64_MIN;
+        sr->size[t] = n;
+    }
+}
 
 lr_state_route *lr_state_route_new(const lr_route_config *cfg, const lr_route_state *st) {
     lr_state_route *sr = calloc(1, sizeof(*sr));
@@ -114,9 +135,11 @@ lr_state_route *lr_state_route_new(const lr_route_config *cfg, const lr_route_st
     sr->reps = calloc(sr->n_reps ? sr->n_reps : 1, sizeof(*sr->reps));
     sr->rr_next = calloc(sr->n_teams ? sr->n_teams : 1, sizeof(*sr->rr_next));
     sr->current = calloc(sr->n_teams ? sr->n_teams : 1, sizeof(*sr->current));
-    if (!sr->reps || !sr->rr_next || !sr->current) abort();
+    sr->size = calloc(sr->n_teams ? sr->n_teams : 1, sizeof(*sr->size));
+    if (!sr->reps || !sr->rr_next || !sr->current || !sr->size) abort();
     for (size_t t = 0; t < sr->n_teams; t++) {
-        size_t n = lr_route_team_size(cfg, (int32_t)t);
+        size_t n = st->teams[t].n_current;
+        sr->size[t] = n;
         sr->current[t] = calloc(n ? n : 1, sizeof(int64_t));
         if (!sr->current[t]) abort();
     }
@@ -128,17 +151,18 @@ void lr_state_route_free(lr_state_route *sr) {
     if (!sr) return;
     for (size_t t = 0; t < sr->n_teams; t++) free(sr->current[t]);
     free(sr->current);
+    free(sr->size);
     free(sr->rr_next);
     free(sr->reps);
     free(sr);
 }
 
 void lr_state_route_sync(lr_state_route *sr, const lr_route_state *st) {
+    follow_growth(sr, st);
     memcpy(sr->reps, st->reps, sr->n_reps * sizeof(*sr->reps));
     for (size_t t = 0; t < sr->n_teams; t++) {
         sr->rr_next[t] = st->teams[t].rr_next;
-        memcpy(sr->current[t], st->teams[t].current,
-               lr_route_team_size(sr->cfg, (int32_t)t) * sizeof(int64_t));
+        memcpy(sr->current[t], st->teams[t].current, sr->size[t] * sizeof(int64_t));
     }
 }
 
@@ -152,39 +176,60 @@ static bool rep_same(const lr_rep_load *a, const lr_rep_load *b) {
     return a->open == b->open && a->today == b->today && a->local_day == b->local_day;
 }
 
+static void emit_rep(const lr_route_config *cfg, const lr_route_state *st, size_t i, lr_buf *key,
+                     lr_buf *val, lr_state_sink_fn sink, void *ctx) {
+    const lr_rep_load *l = &st->reps[i];
+    make_key(key, LR_STATE_KEY_REP, lr_route_rep_name(cfg, (int32_t)i));
+    lr_buf_reset(val);
+    lr_buf_putc(val, LR_STATE_VERSION);
+    lr_state_put_i64(val, l->open);
+    lr_state_put_i64(val, l->today);
+    lr_state_put_i64(val, l->local_day);
+    sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+}
+
+static void emit_team(const lr_route_config *cfg, const lr_route_state *st, size_t t, lr_buf *key,
+                      lr_buf *val, lr_state_sink_fn sink, void *ctx) {
+    const lr_team_cursor *c = &st->teams[t];
+    size_t m = lr_route_team_size(cfg, (int32_t)t);
+    make_key(key, LR_STATE_KEY_TEAM, lr_route_team_name(cfg, (int32_t)t));
+    lr_buf_reset(val);
+    lr_buf_putc(val, LR_STATE_VERSION);
+    lr_state_put_u64(val, c->rr_next);
+    lr_state_put_u64(val, m);
+    for (size_t k = 0; k < m; k++) lr_state_put_i64(val, c->current[k]);
+    sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+}
+
 size_t lr_state_route_changes(lr_state_route *sr, const lr_route_state *st, lr_buf *key,
                               lr_buf *val, lr_state_sink_fn sink, void *ctx) {
     size_t n = 0;
+    follow_growth(sr, st);
     for (size_t i = 0; i < sr->n_reps; i++) {
-        const lr_rep_load *l = &st->reps[i];
-        if (rep_same(l, &sr->reps[i])) continue;
-        sr->reps[i] = *l;
-        make_key(key, LR_STATE_KEY_REP, lr_route_rep_name(sr->cfg, (int32_t)i));
-        lr_buf_reset(val);
-        lr_buf_putc(val, LR_STATE_VERSION);
-        lr_state_put_i64(val, l->open);
-        lr_state_put_i64(val, l->today);
-        lr_state_put_i64(val, l->local_day);
-        sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+        if (rep_same(&st->reps[i], &sr->reps[i])) continue;
+        sr->reps[i] = st->reps[i];
+        emit_rep(sr->cfg, st, i, key, val, sink, ctx);
         n++;
     }
     for (size_t t = 0; t < sr->n_teams; t++) {
         const lr_team_cursor *c = &st->teams[t];
-        size_t m = lr_route_team_size(sr->cfg, (int32_t)t);
+        size_t m = sr->size[t];
         if (c->rr_next == sr->rr_next[t] && !memcmp(c->current, sr->current[t], m * sizeof(int64_t)))
             continue;
         sr->rr_next[t] = c->rr_next;
         memcpy(sr->current[t], c->current, m * sizeof(int64_t));
-        make_key(key, LR_STATE_KEY_TEAM, lr_route_team_name(sr->cfg, (int32_t)t));
-        lr_buf_reset(val);
-        lr_buf_putc(val, LR_STATE_VERSION);
-        lr_state_put_u64(val, c->rr_next);
-        lr_state_put_u64(val, m);
-        for (size_t k = 0; k < m; k++) lr_state_put_i64(val, c->current[k]);
-        sink(ctx, (const char *)key->data, key->len, val->data, val->len);
+        emit_team(sr->cfg, st, t, key, val, sink, ctx);
         n++;
     }
     return n;
+}
+
+size_t lr_state_route_snapshot(const lr_route_config *cfg, const lr_route_state *st, lr_buf *key,
+                               lr_buf *val, lr_state_sink_fn sink, void *ctx) {
+    size_t nr = lr_route_rep_count(cfg), nt = lr_route_team_count(cfg);
+    for (size_t i = 0; i < nr; i++) emit_rep(cfg, st, i, key, val, sink, ctx);
+    for (size_t t = 0; t < nt; t++) emit_team(cfg, st, t, key, val, sink, ctx);
+    return nr + nt;
 }
 
 static bool version_ok(lr_state_reader *r) {
@@ -201,6 +246,7 @@ int lr_state_restore_rep(const lr_route_config *cfg, lr_route_state *st, const c
     l.today = (int32_t)lr_state_get_i64(&r);
     l.local_day = lr_state_get_i64(&r);
     if (r.bad) return -1;
+    lr_route_state_sync(cfg, st);
     int32_t rep = lr_route_rep_index(cfg, name, len);
     if (rep < 0 || (size_t)rep >= st->n_reps) return 1;
     st->reps[rep] = l;
@@ -221,8 +267,9 @@ int lr_state_restore_team(const lr_route_config *cfg, lr_route_state *st, const 
     if (len >= sizeof(tmp)) return 1;
     memcpy(tmp, name, len);
     tmp[len] = '\0';
+    lr_route_state_sync(cfg, st);
     int32_t team = lr_route_team_index(cfg, tmp);
-    size_t size = team >= 0 ? lr_route_team_size(cfg, team) : 0;
+    size_t size = team >= 0 && (size_t)team < st->n_teams ? st->teams[team].n_current : 0;
     if (team < 0 || (size_t)team >= st->n_teams || size != m) return 1;
     int64_t *cur = st->teams[team].current;
     for (size_t k = 0; k < size; k++) cur[k] = lr_state_get_i64(&r);

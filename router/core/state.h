@@ -64,6 +64,9 @@ void lr_state_route_free(lr_state_route *sr);
 /* Emits every rep and team that changed since the last call (or sync). */
 size_t lr_state_route_changes(lr_state_route *sr, const lr_route_state *st, lr_buf *key,
                               lr_buf *val, lr_state_sink_fn sink, void *ctx);
+/* Emits every rep and team, changed or not (a reload's state move). */
+size_t lr_state_route_snapshot(const lr_route_config *cfg, const lr_route_state *st, lr_buf *key,
+                               lr_buf *val, lr_state_sink_fn sink, void *ctx);
 /* The shadow takes the state as it is now (after a restore). */
 void lr_state_route_sync(lr_state_route *sr, const lr_route_state *st);
 

@@ -51,6 +51,7 @@ static const lr_route_ooo *away(const rt_rep *r, int64_t day) {
 const char *lr_route_unavailable(const route_ctx *c, int32_t rep, rep_view *v) {
     const rt_rep *r = &c->cfg->reps[rep];
     const lr_rep_load *l = &c->st->reps[rep];
+    if (r->removed) return "removed";
     if (!r->assignable) return "not_assignable";
     if (excluded(c->req, rep)) return "excluded_previous_owner";
     int32_t sk = missing_skill(c, r);
@@ -143,6 +144,7 @@ static int round_robin(route_ctx *c, const rt_team *t, lr_team_cursor *cur, rep_
            lr_route_say(c, "round_robin", "round_robin cursor %zu", start));
     for (size_t i = 0; i < n; i++) {
         size_t m = (start + i) % n;
+        if (t->members[m] < 0) continue; /* left the team: no turn, no reason */
         if (!member_free(c, t, m, v)) continue;
         cur->rr_next = (uint32_t)((m + 1) % n);
         return (int)m;
@@ -160,7 +162,7 @@ static int weighted(route_ctx *c, const rt_team *t, lr_team_cursor *cur, rep_vie
     int best = -1;
     lr_route_reason(c, LR_REASON_STRATEGY, t->name, -1, t->strategy_text);
     for (size_t m = 0; m < t->n_members; m++) {
-        if (!member_free(c, t, m, v)) continue;
+        if (t->members[m] < 0 || !member_free(c, t, m, v)) continue;
         cur->current[m] += t->weights[m];
         total += t->weights[m];
         if (best < 0 || cur->current[m] > cur->current[best]) {
@@ -177,7 +179,7 @@ static int least_loaded(route_ctx *c, const rt_team *t, rep_view *v, rep_view *b
     int best = -1;
     lr_route_reason(c, LR_REASON_STRATEGY, t->name, -1, t->strategy_text);
     for (size_t m = 0; m < t->n_members; m++) {
-        if (!member_free(c, t, m, v)) continue;
+        if (t->members[m] < 0 || !member_free(c, t, m, v)) continue;
         if (best < 0 || v->open < best_view->open ||
             (v->open == best_view->open && v->today < best_view->today)) {
             best = (int)m;

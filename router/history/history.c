@@ -16,13 +16,13 @@
 #include <time.h>
 
 #include "codec.h"
+#include "history_int.h"
 
 /* How long the broker may stay silent before the range's end (broker gone). */
 #define SILENCE_MS 30000
 /* A partition this far ahead of the merge stops fetching until drained. */
 #define PAUSE_AT 2000
 #define RESUME_AT 200
-#define META_TIMEOUT_MS 10000
 
 typedef struct part {
     const char *topic;
@@ -48,6 +48,8 @@ struct lr_history {
     part *taken; /* handed out at the last call: refill first */
     uint64_t read, decided, undecodable, outside;
     int64_t last_data; /* monotonic ms of the last record or partition event */
+    bool from_state;
+    lr_history_state state; /* what --from-state read and applied */
 };
 
 static int set(rd_kafka_conf_t *c, const char *k, const char *v, lr_err *err) {
@@ -60,7 +62,7 @@ static int set(rd_kafka_conf_t *c, const char *k, const char *v, lr_err *err) {
 /* kafka.properties first (brokers, security), then what makes this a
  * reader that joins nothing and commits nothing. librdkafka wants a group id
  * even for assign(); it is never joined. */
-static rd_kafka_t *reader_new(const lr_config *cfg, lr_err *err) {
+rd_kafka_t *lr_history_reader_new(const lr_config *cfg, lr_err *err) {
     const lr_kafka_config *kc = &cfg->kafka;
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     char group[512], errstr[512];
@@ -82,7 +84,7 @@ fail:
     return NULL;
 }
 
-static int partition_count(rd_kafka_t *rk, const char *topic, lr_err *err) {
+int lr_history_partition_count(rd_kafka_t *rk, const char *topic, lr_err *err) {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, META_TIMEOUT_MS);
@@ -120,7 +122,7 @@ static int find_range(lr_history *h, rd_kafka_topic_partition_list_t *starts, lr
 }
 
 static int add_topic(lr_history *h, const char *topic, int kind, lr_err *err) {
-    int n = partition_count(h->rk, topic, err);
+    int n = lr_history_partition_count(h->rk, topic, err);
     if (n < 0) return -1;
     h->parts = realloc(h->parts, (h->n_parts + (size_t)n) * sizeof(*h->parts));
     for (int i = 0; i < n; i++) {
@@ -182,7 +184,7 @@ static part *part_of(lr_history *h, const rd_kafka_message_t *m) {
     return NULL;
 }
 
-static int64_t mono_ms(void) {
+int64_t lr_history_mono_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
@@ -192,11 +194,11 @@ static int64_t mono_ms(void) {
  * error of the client as a whole (a broker down) is retried by librdkafka:
  * it stops the replay only once nothing has come for SILENCE_MS. */
 static int pump(lr_history *h, lr_err *err) {
-    if (!h->last_data) h->last_data = mono_ms();
+    if (!h->last_data) h->last_data = lr_history_mono_ms();
     rd_kafka_message_t *m = rd_kafka_consumer_poll(h->rk, 1000);
     part *p = m ? part_of(h, m) : NULL;
     if (!m || (!p && m->err && !rd_kafka_fatal_error(h->rk, NULL, 0))) {
-        bool silent = mono_ms() - h->last_data > SILENCE_MS;
+        bool silent = lr_history_mono_ms() - h->last_data > SILENCE_MS;
         if (silent)
             lr_err_set(err, LR_ERR_FATAL, "kafka: nothing read for %d s before the end of the "
                        "range%s%s", SILENCE_MS / 1000, m ? ": " : "",
@@ -204,7 +206,7 @@ static int pump(lr_history *h, lr_err *err) {
         if (m) rd_kafka_message_destroy(m);
         return silent ? -1 : 0;
     }
-    h->last_data = mono_ms();
+    h->last_data = lr_history_mono_ms();
     if (!p || (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
         lr_err_set(err, LR_ERR_FATAL, "kafka: %s", m->err ? rd_kafka_message_errstr(m)
                                                           : "a record of a partition not read");
@@ -288,10 +290,16 @@ static int start(lr_history *h, rd_kafka_topic_partition_list_t *list, lr_err *e
     return 0;
 }
 
+static int prepare(void *ctx, lr_core *const *cores, size_t n, lr_err *err) {
+    lr_history *h = ctx;
+    return lr_history_state_read(h->cfg, h->since, cores, n, &h->state, err);
+}
+
 lr_history *lr_history_open(const lr_config *cfg, lr_time_ms since, lr_time_ms until,
-                            lr_replay_source *src, lr_err *err) {
+                            bool from_state, lr_replay_source *src, lr_err *err) {
     lr_history *h = calloc(1, sizeof(*h));
     h->cfg = cfg;
+    h->from_state = from_state;
     h->since = since;
     h->until = until;
     const lr_kafka_config *kc = &cfg->kafka;
@@ -299,7 +307,7 @@ lr_history *lr_history_open(const lr_config *cfg, lr_time_ms since, lr_time_ms u
                         (int32_t)kc->schema_ids.decision, (int32_t)kc->schema_ids.status,
                         (int32_t)kc->schema_ids.alert};
     h->codec = lr_codec_new(&ids, (size_t)kc->max_message_bytes, err);
-    h->rk = h->codec ? reader_new(cfg, err) : NULL;
+    h->rk = h->codec ? lr_history_reader_new(cfg, err) : NULL;
     if (!h->rk || add_topic(h, kc->topics.leads, 0, err) ||
         add_topic(h, kc->topics.sales_activity, 1, err)) {
         lr_history_close(h);
@@ -315,8 +323,24 @@ lr_history *lr_history_open(const lr_config *cfg, lr_time_ms since, lr_time_ms u
         lr_history_close(h);
         return NULL;
     }
-    *src = (lr_replay_source){.name = "kafka", .next = next, .ctx = h};
+    *src = (lr_replay_source){.name = "kafka", .next = next, .ctx = h,
+                              .prepare = from_state ? prepare : NULL};
     return h;
+}
+
+/* "state: ..." for --from-state: diff's second core is the proposed rulebook,
+ * whose skipped records are the names it lacks. */
+static void report_state(const lr_history *h, FILE *f) {
+    const lr_history_state *st = &h->state;
+    fprintf(f, "state: %" PRIu64 " records of %s before --since (%d partitions, %" PRId64 " ms)",
+            st->records, h->cfg->kafka.topics.state, st->partitions, st->ms);
+    for (size_t i = 0; i < st->n_cores; i++)
+        fprintf(f, "%s%" PRIu64 " applied, %" PRIu64 " skipped (names the rulebook lacks), %" PRIu64
+                   " malformed: %zu leads, %zu open clocks",
+                i == 0 ? (st->n_cores > 1 ? "; current: " : ": ") : "; proposed: ",
+                st->cores[i].applied, st->cores[i].skipped,
+                st->cores[i].malformed, st->leads[i], st->clocks[i]);
+    fputc('\n', f);
 }
 
 void lr_history_report(const lr_history *h, FILE *f) {
@@ -324,6 +348,7 @@ void lr_history_report(const lr_history *h, FILE *f) {
                " undecodable (skipped; live they go to the dead-letter topic), %" PRIu64
                " outside the time range\n",
             h->n_parts, h->read, h->decided, h->undecodable, h->outside);
+    if (h->from_state) report_state(h, f);
 }
 
 void lr_history_close(lr_history *h) {

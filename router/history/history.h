@@ -22,11 +22,28 @@
 
 typedef struct lr_history lr_history;
 
+/* --from-state: what the changelog gave each core (in the order the driver
+ * passes them: replay's one, diff's current then proposed). */
+typedef struct lr_history_state {
+    int partitions;
+    uint64_t records;  /* keyed records read before --since */
+    size_t n_cores;
+    lr_core_restore_stats cores[LR_REPLAY_MAX_CORES];
+    size_t leads[LR_REPLAY_MAX_CORES], clocks[LR_REPLAY_MAX_CORES];
+    int64_t ms;        /* wall time of the read */
+} lr_history_state;
+
 /* NULL with err set when the broker cannot be reached, a topic is missing or
- * the offsets cannot be read. until: LR_TIME_NONE for "up to now". */
+ * the offsets cannot be read. until: LR_TIME_NONE for "up to now".
+ * from_state: before the first event, every core gets the decision state as
+ * of `since`, read from kafka.topics.state (the source's prepare hook): the
+ * records of every partition before the first one stamped at or after since
+ * (read_committed, no group, nothing committed), applied as a restart
+ * applies them (docs/whatif.md says what that approximates). */
 lr_history *lr_history_open(const lr_config *cfg, lr_time_ms since, lr_time_ms until,
-                            lr_replay_source *src, lr_err *err);
-/* One line: records read, decided, undecodable, outside the range. */
+                            bool from_state, lr_replay_source *src, lr_err *err);
+/* One line: records read, decided, undecodable, outside the range; with
+ * from_state one more: the state records read, applied and skipped per core. */
 void lr_history_report(const lr_history *h, FILE *f);
 void lr_history_close(lr_history *h);
 

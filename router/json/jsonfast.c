@@ -165,8 +165,15 @@ static bool tok_is(const rd *r, const tok *t, const char *s) {
     return t->type == T_STR && t->len == strlen(s) && memcmp(r->x->s + t->start, s, t->len) == 0;
 }
 
+/* The token's own bytes only: a line need not end in a NUL, so strtoll on
+ * the line itself could read past its end (ASan found it). A number longer
+ * than int64_t's digits saturates like strtoll. */
 static int64_t tok_int(const rd *r, const tok *t) {
-    return strtoll(r->x->s + t->start, NULL, 10);
+    char digits[32];
+    size_t n = t->len < sizeof(digits) - 1 ? t->len : sizeof(digits) - 1;
+    memcpy(digits, r->x->s + t->start, n);
+    digits[n] = '\0';
+    return strtoll(digits, NULL, 10);
 }
 
 static lr_str tok_str(rd *r, const tok *t) {

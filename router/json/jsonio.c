@@ -5,6 +5,7 @@
  * the bytes depend on nothing but the event: keys in schema order, strings
  * escaped one fixed way, doubles printed from an integer count of 1/10000. */
 #include "jsonio.h"
+#include "jsonroster.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -38,6 +39,29 @@ static int rd_fail(rd *r, const char *fmt, ...) {
     lr_err_set(r->err, LR_ERR_FATAL, "%s:%ld: %s", r->name ? r->name : "<input>", r->lineno,
                msg);
     return -1;
+}
+
+/* Errors go to logs and to the operator's terminal, and a line carries a
+ * lead's personal data (email, names, phone, company, free text): an error
+ * names the field and what was wrong, never a value from the line. A key
+ * the line made up is named only when it looks like a field name (letters,
+ * digits, '_', '-', '.', at most 64 bytes): a key can carry data too. */
+static const char *key_name(const char *k) {
+    size_t n = 0;
+    for (; k[n]; n++) {
+        char c = k[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.';
+        if (!ok || n >= 64) return "(a key that is not a field name)";
+    }
+    return n ? k : "(an empty key)";
+}
+
+/* jansson's message without its " near '<token>'" tail: the token is input. */
+static const char *json_error_text(json_error_t *e) {
+    char *near = strstr(e->text, " near ");
+    if (near) *near = '\0';
+    return e->text;
 }
 
 static const char *json_kind(const json_t *v) {
@@ -86,8 +110,8 @@ static int get_time(rd *r, const char *field, const json_t *v, lr_time_ms *out) 
     }
     if (json_is_string(v)) {
         if (lr_isotime_parse(json_string_value(v), json_string_length(v), out)) return 0;
-        return rd_fail(r, "field '%s': '%s' is not an ISO-8601 UTC time "
-                       "(e.g. 2026-11-20T10:15:00Z)", field, json_string_value(v));
+        return rd_fail(r, "field '%s': a string of %zu bytes that is not an ISO-8601 UTC time "
+                       "(e.g. 2026-11-20T10:15:00Z)", field, json_string_length(v));
     }
     return wrong_type(r, field, "integer ms since the epoch or an ISO-8601 string", v);
 }
@@ -120,8 +144,8 @@ static int get_enum(rd *r, const char *field, const lr_wire_field *f, const json
     for (int k = 0; k < f->nsym && at < sizeof(known); k++)
         at += (size_t)snprintf(known + at, sizeof(known) - at, "%s%s", k ? ", " : "",
                                f->sym(k));
-    return rd_fail(r, "field '%s': unknown value '%s' (known: %s)", field, json_string_value(v),
-                   known);
+    return rd_fail(r, "field '%s': a value of %zu bytes that is not one of: %s", field,
+                   json_string_length(v), known);
 }
 
 static int parse_record(rd *r, const json_t *obj, const lr_wire_record *rec, void *base,
@@ -150,7 +174,8 @@ static int parse_map(rd *r, const char *field, const lr_wire_field *f, const jso
     json_t *val;
     json_object_foreach((json_t *)v, k, val) {
         if (!json_is_string(val))
-            return rd_fail(r, "%s.%s must be a string, not %s", field, k, json_kind(val));
+            return rd_fail(r, "%s.%s must be a string, not %s", field, key_name(k),
+                           json_kind(val));
         if (*n >= f->max) {
             (*dropped)++;
             continue;
@@ -215,10 +240,10 @@ static int parse_record(rd *r, const json_t *obj, const lr_wire_record *rec, voi
         while (i < rec->n && strcmp(rec->f[i].name, k) != 0) i++;
         char known[600], name[96];
         if (i == rec->n && prefix)
-            return rd_fail(r, "unknown field '%s.%s' (known: %s)", what, k,
+            return rd_fail(r, "unknown field '%s.%s' (known: %s)", what, key_name(k),
                            known_keys(rec, NULL, known, sizeof(known)));
         if (i == rec->n)
-            return rd_fail(r, "unknown field '%s' in %s %s (known: %s)", k,
+            return rd_fail(r, "unknown field '%s' in %s %s (known: %s)", key_name(k),
                            strchr("aeiou", what[0]) ? "an" : "a", what,
                            known_keys(rec, "type", known, sizeof(known)));
         if (i < 64) seen |= 1ull << i;
@@ -278,7 +303,15 @@ static int parse_object(rd *r, const json_t *root, lr_json_input *out) {
         out->time = out->u.sales.occurred_at;
         return 0;
     }
-    return rd_fail(r, "unknown type '%s' (known: lead, activity)", t);
+    bool owner = strcmp(t, "account_owner") == 0;
+    if (owner || strcmp(t, "roster") == 0) {
+        char why[300];
+        if (lr_jsonroster_parse(root, owner, out, r->arena, why, sizeof(why)) < 0)
+            return rd_fail(r, "%s", why);
+        return 0;
+    }
+    return rd_fail(r, "unknown type, a string of %zu bytes (known: lead, activity, roster, "
+                   "account_owner)", json_string_length(type));
 }
 
 int lr_jsonio_parse_line(const char *line, size_t len, size_t max_bytes, const char *name,
@@ -299,7 +332,8 @@ int lr_jsonio_parse_line_full(const char *line, size_t len, const char *name, lo
     rd r = {name, lineno, arena, err};
     json_error_t jerr;
     json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return rd_fail(&r, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+    if (!root)
+        return rd_fail(&r, "invalid JSON at column %d: %s", jerr.column, json_error_text(&jerr));
     int rc = parse_object(&r, root, out);
     json_decref(root);
     return rc;

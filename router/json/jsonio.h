@@ -17,15 +17,22 @@
 #include "common.h"
 #include "event.h"
 #include "lead.h"
+#include "rosterrec.h"
 
-typedef enum { LR_JSON_LEAD, LR_JSON_SALES } lr_json_kind;
+/* ROSTER and OWNER: a live roster change, as on the roster and account-owner
+ * topics (docs/events.md); replay applies it in time order. */
+typedef enum { LR_JSON_LEAD, LR_JSON_SALES, LR_JSON_ROSTER, LR_JSON_OWNER } lr_json_kind;
 
 typedef struct lr_json_input {
     lr_json_kind kind;
-    lr_time_ms time; /* the event's own time: lead.event_time or sales.occurred_at */
+    lr_time_ms time; /* the event's own time: lead.event_time or sales.occurred_at,
+                      * a roster line's "time" */
+    bool removed;    /* ROSTER: a tombstone (u.rep.id only); OWNER: u.owner.owner NULL */
     union {
         lr_lead lead;
         lr_sales_activity sales;
+        lr_rep_rec rep;
+        lr_owner_rec owner;
     } u;
 } lr_json_input;
 

@@ -36,8 +36,13 @@
  * each message (which input it is, decode, decide). The rest is cut by
  * concern, with the run's state in named parts (kafka_int.h): the clients in
  * kafka_client.c, transactions and commit windows in kafka_txn.c, producing
- * in kafka_produce.c, the restore from the changelog in kafka_restore.c and
- * shared mode's stage 1 in kafka_stage1.c. */
+ * in kafka_produce.c, the restore from the changelog in kafka_restore.c,
+ * shared mode's stage 1 in kafka_stage1.c and reloads in kafka_reload.c.
+ *
+ * The loop also tells systemd how it stands (router/notify/): restoring,
+ * then READY=1 before the first poll, WATCHDOG=1 from the loop itself (at
+ * most once per half period, from the clock read the turn already made), and
+ * STOPPING=1 when it leaves. */
 #include "kafka.h"
 
 #include <inttypes.h>
@@ -48,6 +53,7 @@
 
 #include "kafka_int.h"
 #include "kpijson.h"
+#include "notify.h"
 
 lr_time_ms lr_wall_clock_ms(void *unused) {
     (void)unused;
@@ -64,9 +70,15 @@ void lr_kafka_log(const runner *r, const char *fmt, ...) {
     if (r->opts->quiet) return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("lead-router: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    lr_log_v(LR_LOG_INFO, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void lr_kafka_warn(const runner *r, const char *fmt, ...) {
+    if (r->opts->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    lr_log_v(LR_LOG_WARN, NULL, 0, fmt, ap);
     va_end(ap);
 }
 
@@ -97,7 +109,7 @@ static void warn_if_not_alone(runner *r, rd_kafka_t *rk,
     int total = lr_kafka_client_partitions_of(rk, r->kc->topics.leads, 5000, &why) +
                 lr_kafka_client_partitions_of(rk, r->kc->topics.sales_activity, 5000, &why);
     if (total > 0 && parts->cnt < total)
-        lr_kafka_log(r, "WARNING: group %s has another member (this instance got %d of %d input "
+        lr_kafka_warn(r, "WARNING: group %s has another member (this instance got %d of %d input "
                         "partitions), but kafka.topics.repartition is not set: each instance keeps "
                         "its own rep loads and round robins, so caps and shares will be wrong; "
                         "see docs/operations.md, \"Several instances\"",
@@ -213,8 +225,8 @@ static void decide(runner *r, const rd_kafka_message_t *m, msg_kind kind, lr_tim
         /* the lead table is full and every record is held (core.h): the
          * lead goes to the dead-letter topic, and the log says so once */
         if (lr_core_stats_get(core)->shed == 1)
-            lr_kafka_log(r, "lead table full (qualification.max_leads): new leads are "
-                         "dead-lettered as over_capacity until records close");
+            lr_kafka_warn(r, "lead table full (qualification.max_leads): new leads are "
+                          "dead-lettered as over_capacity until records close");
         lr_kafka_produce_dead_letter(r, m, "over_capacity",
                                      "the lead table is full (qualification.max_leads)");
     }
@@ -326,6 +338,7 @@ static void loop(runner *r) {
             break;
         }
         now = lr_kafka_now(r);
+        lr_kafka_roster_follow(r, now); /* between two messages, every 100 ms at most */
         if (!m) { /* it waited out its timeout: counted without a clock read */
             r->stats->empty_polls++;
             r->stats->empty_poll_ms_total += (uint64_t)timeout_ms;
@@ -333,7 +346,7 @@ static void loop(runner *r) {
         if (m) {
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    lr_kafka_log(r, "consumer: %s", rd_kafka_message_errstr(m));
+                    lr_kafka_warn(r, "consumer: %s", rd_kafka_message_errstr(m));
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL) lr_kafka_fail(r, "consumer fatal error");
                 lr_kafka_metrics_error(r, m->err);
             } else {
@@ -358,6 +371,12 @@ static void loop(runner *r) {
             lr_kafka_txn_close_window(r);
             now = lr_kafka_now(r);
         }
+        /* between two windows: kafka_reload.c commits the open one first */
+        if (lr_kafka_reload_pending() && !r->fatal && !(stop && *stop)) {
+            lr_kafka_reload_run(r);
+            now = lr_kafka_now(r);
+        }
+        lr_notify_watchdog(now);
         lr_kafka_metrics_tick(r, now);
     }
 }
@@ -406,11 +425,16 @@ static int runner_start(runner *r) {
         return 1;
     }
     if (lr_kafka_client_topics_open(r) < 0) return 1;
+    /* reps and owners before the state: its records name them */
+    int roster = lr_kafka_roster_start(r);
+    if (roster == -2) return -2;
+    if (roster < 0) return 1;
     if (r->partitioned) {
         /* each core is restored when its partition is assigned */
         if (lr_kafka_stage1_setup(r) < 0) return 1;
     } else {
         /* the state first: no input is decided before it is back */
+        lr_notify_status("restoring");
         r->state.n_cores = 1;
         r->state.cores = calloc(1, sizeof(*r->state.cores));
         if (!r->state.cores) abort();
@@ -435,12 +459,14 @@ static void runner_destroy(runner *r) {
     pthread_mutex_destroy(&r->acks.lock);
     for (int i = 0; i < r->state.n_cores; i++) lr_core_free(r->state.cores[i]);
     free(r->state.cores);
+    lr_config_free(r->reloaded); /* after the cores: they borrow its rulebook */
     if (r->s1.domains && !r->fatal)
         lr_kafka_log(r, "stage 1: %" PRIu64 " lead(s) re-sent within their duplicate window "
                         "went to their first domain as duplicates, %" PRIu64 " of them against "
                         "attributes that now point to another partition",
                      r->stats->repeats, r->stats->repeats_kept);
     lr_kafka_stage1_destroy(&r->s1);
+    lr_kafka_roster_destroy(&r->roster);
     if (r->io.codec) lr_codec_free(r->io.codec);
     lr_buf_free(&r->io.enc);
     lr_arena_destroy(&r->io.arena);
@@ -450,6 +476,7 @@ static void runner_destroy(runner *r) {
 int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) {
     runner r = {0};
     runner_init(&r, opts, stats, err);
+    lr_notify_init();
     int rc = runner_start(&r);
     if (rc == -2) rc = 0;
     else if (rc == 0) {
@@ -458,7 +485,9 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
                      r.eos ? "exactly once" : "at least once", r.kc->group_id,
                      r.eos ? r.kc->transactional_id : "(none)",
                      r.partitioned ? ", sharing the work by routing domain" : "");
+        lr_notify_ready("routing");
         loop(&r);
+        lr_notify_stopping("stopping");
         /* finish the batch in hand, then leave the group cleanly */
         lr_kafka_txn_commit_window(&r);
         if (r.txn.open && r.eos) lr_kafka_txn_abort_open(&r);

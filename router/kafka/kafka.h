@@ -14,6 +14,10 @@
 #include "metrics.h"
 
 typedef lr_time_ms (*lr_clock_fn)(void *ctx);
+/* Told the outcome of every reload, on the main thread, once the new rules
+ * are in force (ok) or refused (!ok, the old rules stay); `at` is the wall
+ * clock. The metrics' reload counters and last-success time hang here. */
+typedef void (*lr_reload_fn)(void *ctx, bool ok, lr_time_ms at);
 typedef void (*lr_observe_fn)(void *ctx, const lr_event *ev);
 
 typedef struct lr_kafka_stats {
@@ -44,6 +48,8 @@ typedef struct lr_kafka_stats {
      * of their timeouts, and produce calls refused because the producer's
      * queue was full */
     uint64_t empty_polls, empty_poll_ms_total, queue_full_waits;
+    /* reloads applied, and refused (a broken file, or shared mode) */
+    uint64_t reloads, reload_failures;
 } lr_kafka_stats;
 
 typedef struct lr_kafka_opts {
@@ -58,6 +64,14 @@ typedef struct lr_kafka_opts {
      * both at its in-process cluster this way). */
     const char *const *extra_props; /* key, value, key, value, ..., NULL */
     char **kpi_json_out;          /* if set: the KPIs as JSON at shutdown (malloc'd) */
+    /* Reload (docs/operations.md, "Reload"): the file lr_kafka_request_reload
+     * re-reads (NULL: a request is refused and counted as a failure), whether
+     * the command line overrode kafka.transactional_id (the file's is then
+     * not compared), and the hook told each outcome (may be NULL). */
+    const char *config_path;
+    bool transactional_id_overridden;
+    lr_reload_fn on_reload;
+    void *on_reload_ctx;
     /* if set: the run publishes its figures and readiness there a few
      * times a second (kafka_metrics.c); borrowed */
     lr_metrics *metrics;
@@ -73,5 +87,11 @@ typedef struct lr_kafka_opts {
 int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err);
 
 lr_time_ms lr_wall_clock_ms(void *unused);
+
+/* Asks the running loop to reload opts->config_path between two commit
+ * windows. Async-signal-safe (it sets a flag): SIGHUP's handler and the
+ * HTTP listener's POST /-/reload both call it. Requests made while a reload
+ * is pending are one reload. */
+void lr_kafka_request_reload(void);
 
 #endif

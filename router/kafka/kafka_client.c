@@ -38,6 +38,19 @@ static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v, lr_err 
     return 0;
 }
 
+/* librdkafka's own lines, from its threads, through the process's logger
+ * (thread-safe, one write per line). Its levels are syslog's. */
+static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    lr_log_level l = level <= 3 ? LR_LOG_ERROR : level == 4 ? LR_LOG_WARN
+                   : level <= 6 ? LR_LOG_INFO : LR_LOG_DEBUG;
+    lr_log_kv(l, buf, LR_LOG_STR("source", "librdkafka"), LR_LOG_STR("facility", fac),
+              LR_LOG_STR("client", rd_kafka_name(rk)));
+}
+
+static void drop_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
 /* Errors that no retry fixes: librdkafka reconnects forever after them, so
  * the router would wait silently. A handshake that fails on a disconnect is
  * reported as a transport error, not as SSL: a broker restart is not this. */
@@ -49,10 +62,19 @@ static const char *denied_advice(rd_kafka_resp_err_t err, const char *reason) {
     return NULL;
 }
 
-static void note_error(runner *r, rd_kafka_resp_err_t err, const char *reason) {
+/* Every client's errors, on the thread that serves them (the consumers' poll
+ * on the main thread; at least once, the producer's background thread).
+ * Those a retry may fix are logged as librdkafka would log them without a
+ * callback; the first one no retry fixes is kept for the main thread to
+ * stop with. */
+static void note_error(runner *r, const rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                       const char *reason) {
     const char *advice = denied_advice(err, reason);
     if (!advice) {
-        lr_kafka_log(r, "kafka: %s", reason); /* what librdkafka logs without a callback */
+        if (!r->opts->quiet)
+            lr_log_kv(LR_LOG_WARN, reason, LR_LOG_STR("source", "librdkafka"),
+                      LR_LOG_STR("error", rd_kafka_err2name(err)),
+                      LR_LOG_STR("client", rd_kafka_name(rk)));
         return;
     }
     if (atomic_exchange(&r->denied.claimed, true)) return;
@@ -61,9 +83,19 @@ static void note_error(runner *r, rd_kafka_resp_err_t err, const char *reason) {
     atomic_store(&r->denied.set, true);
 }
 
+/* The group consumer's callbacks are served by its poll, on the main thread:
+ * its loss of every broker tells /readyz (kafka_metrics.c), and a fatal error
+ * (static membership fenced) stops the run there. */
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-    (void)rk;
-    note_error(opaque, (rd_kafka_resp_err_t)err, reason);
+    runner *r = opaque;
+    note_error(r, rk, (rd_kafka_resp_err_t)err, reason);
+    if (rk != r->clients.consumer) return;
+    lr_kafka_metrics_error(r, (rd_kafka_resp_err_t)err);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[256];
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        lr_kafka_fail(r, "consumer fatal error: %s", why);
+    }
 }
 
 bool lr_kafka_client_denied(runner *r) {
@@ -74,6 +106,7 @@ bool lr_kafka_client_denied(runner *r) {
 
 static rd_kafka_conf_t *base_conf(runner *r) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, r->opts->quiet ? drop_rdkafka_log : on_rdkafka_log);
     for (size_t i = 0; i < r->kc->n_props; i++)
         if (set_prop(conf, r->kc->prop_keys[i], r->kc->prop_values[i], r->err)) goto fail;
     for (const char *const *p = r->opts->extra_props; p && p[0]; p += 2)
@@ -131,7 +164,7 @@ static void on_producer_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque
     } else if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
         /* what a poll would have logged (a fatal one also fails the next
          * produce, which stops the router) */
-        note_error(r, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
+        note_error(r, rk, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
     }
     rd_kafka_event_destroy(ev);
 }
@@ -262,8 +295,8 @@ int lr_kafka_client_topic_partitions(runner *r, rd_kafka_t *rk, const char *topi
             why != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
             break;
         if (lr_kafka_client_denied(r) || (r->opts->stop && *r->opts->stop)) return -1;
-        lr_kafka_log(r, "topic %s: no answer from the broker yet (%s); waiting", topic,
-                     rd_kafka_err2str(why));
+        lr_kafka_warn(r, "topic %s: no answer from the broker yet (%s); waiting", topic,
+                      rd_kafka_err2str(why));
     }
     if (lr_kafka_client_denied(r)) return -1;
     if (why == RD_KAFKA_RESP_ERR__TIMED_OUT || why == RD_KAFKA_RESP_ERR__TRANSPORT ||

@@ -19,6 +19,7 @@
  *   kafka_restore.c  lr_kafka_restore_*  decision state from the changelog
  *   kafka_stage1.c   lr_kafka_stage1_*   shared mode's stage 1: repartition,
  *                                        the lead -> domain table
+ *   kafka_roster.c   lr_kafka_roster_*   the roster and account-owner topics
  *
  * Cost: nothing here allocates per message; every part is set up at start
  * (or on assignment) and reused. Threads: the main thread owns the runner;
@@ -38,7 +39,9 @@
 #include "codec.h"
 #include "domaintab.h"
 #include "kafka.h"
+#include "log.h"
 #include "outbox.h"
+#include "rosterwire.h"
 #include "worker.h"
 
 typedef enum out_topic {
@@ -178,9 +181,22 @@ typedef struct lr_kafka_mx {
     double restore_seconds;
 } lr_kafka_mx;
 
+/* The roster and account-owner topics (kafka_roster.c): their reader, which
+ * keeps following them once read whole. rk NULL: neither topic is set. */
+typedef struct lr_kafka_roster {
+    rd_kafka_t *rk;
+    lr_roster_wire *wire;
+    lr_arena mem;          /* one record's strings, reset per record */
+    lr_time_ms last_poll;
+    uint64_t applied, refused;
+} lr_kafka_roster;
+
 struct runner {
     const lr_kafka_opts *opts;
+    /* the rulebook in force: opts->cfg until a reload, then the reloaded
+     * file (owned: `reloaded`). The Kafka settings stay opts->cfg's (kc). */
     const lr_config *cfg;
+    lr_config *reloaded;
     const lr_kafka_config *kc;
     lr_kafka_stats *stats;
     lr_err *err;
@@ -197,6 +213,7 @@ struct runner {
     lr_kafka_stage1 s1;
     lr_kafka_io io;
     lr_kafka_mx mx;
+    lr_kafka_roster roster;
 };
 
 /* Where each state partition's restore stands. The end is the high
@@ -226,11 +243,18 @@ static inline uint64_t lr_kafka_mono_us(void) {
 
 /* kafka.c */
 lr_time_ms lr_kafka_now(const runner *r);
+/* The run's log lines (router/log/log.h), none when opts->quiet: info, and
+ * warnings (something an operator should look at; the run goes on). */
 void lr_kafka_log(const runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lr_kafka_warn(const runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Stops the run, keeping the first reason in r->err. */
 void lr_kafka_fail(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                            rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* kafka_reload.c */
+bool lr_kafka_reload_pending(void);
+void lr_kafka_reload_run(runner *r);
 
 /* kafka_client.c */
 int lr_kafka_client_new(runner *r);
@@ -283,6 +307,15 @@ void lr_kafka_metrics_heartbeat(runner *r);             /* alive, outside the lo
 void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e);
 void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds);
 int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf);  /* statistics for the consumer */
+/* a reload: the old cores' last counts published, then the labels of the
+ * rulebook the new cores decide on (lr_metrics_reshape) */
+void lr_kafka_metrics_flush(runner *r);
+void lr_kafka_metrics_reshape(runner *r, const lr_rulebook *rules);
+
+/* kafka_roster.c */
+int lr_kafka_roster_start(runner *r);  /* 0; -2 stopped; -1 failed (reason kept) */
+void lr_kafka_roster_follow(runner *r, lr_time_ms now);
+void lr_kafka_roster_destroy(lr_kafka_roster *ro);
 
 /* kafka_stage1.c */
 int lr_kafka_stage1_setup(runner *r);

@@ -67,6 +67,18 @@ void lr_kafka_metrics_final(runner *r) {
     if (r->opts->metrics) publish(r, r->opts->metrics);
 }
 
+void lr_kafka_metrics_flush(runner *r) {
+    if (r->opts->metrics) publish(r, r->opts->metrics);
+}
+
+void lr_kafka_metrics_reshape(runner *r, const lr_rulebook *rules) {
+    if (!r->opts->metrics) return;
+    lr_metrics_shape sh;
+    lr_metrics_shape_of(&sh, rules);
+    lr_metrics_reshape(r->opts->metrics, &sh);
+    lr_metrics_shape_destroy(&sh);
+}
+
 void lr_kafka_metrics_heartbeat(runner *r) {
     if (r->opts->metrics) lr_metrics_heartbeat(r->opts->metrics, lr_metrics_mono_ms());
 }
@@ -76,20 +88,6 @@ void lr_kafka_metrics_heartbeat(runner *r) {
 void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e) {
     if (r->opts->metrics && e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         lr_metrics_set_brokers_down(r->opts->metrics, true);
-}
-
-/* The consumer's client errors (served by its poll, on the main thread).
- * Without this callback librdkafka logs them itself; with it, they are
- * logged here the same way, and the broker's loss is seen. */
-static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-    runner *r = opaque;
-    lr_kafka_log(r, "consumer: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-    lr_kafka_metrics_error(r, (rd_kafka_resp_err_t)err);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char why[256];
-        rd_kafka_fatal_error(rk, why, sizeof(why));
-        lr_kafka_fail(r, "consumer fatal error: %s", why);
-    }
 }
 
 void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds) {
@@ -132,6 +130,5 @@ int lr_kafka_metrics_conf(runner *r, rd_kafka_conf_t *conf) {
         return -1;
     }
     rd_kafka_conf_set_stats_cb(conf, on_stats);
-    rd_kafka_conf_set_error_cb(conf, on_error);
     return 0;
 }

@@ -67,14 +67,14 @@ void lr_kafka_produce(runner *r, out_topic to, int32_t partition, const void *ke
          * the input. */
         if (e == RD_KAFKA_RESP_ERR__FATAL && lr_kafka_txn_renewable(r)) {
             if (!r->txn.failed)
-                lr_kafka_log(r, "cannot produce to %s: the producer failed; renewing it", topic);
+                lr_kafka_warn(r, "cannot produce to %s: the producer failed; renewing it", topic);
             r->txn.renew_producer = r->txn.failed = true;
             return;
         }
         if (e == RD_KAFKA_RESP_ERR__STATE && r->eos &&
             rd_kafka_fatal_error(r->clients.producer, NULL, 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (!r->txn.failed)
-                lr_kafka_log(r, "cannot produce to %s: the transaction failed; aborting it", topic);
+                lr_kafka_warn(r, "cannot produce to %s: the transaction failed; aborting it", topic);
             r->txn.failed = true;
             return;
         }

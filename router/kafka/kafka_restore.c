@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "kafka_int.h"
+#include "notify.h"
 
 static lr_core *core_new(runner *r) {
     lr_core *c = lr_core_new(&r->cfg->rules, 100000);
@@ -95,7 +96,7 @@ static void warn_moved_state(runner *r, int p) {
     }
     r->stats->moved_open_leads += (uint64_t)open;
     if (reps)
-        lr_kafka_log(r, "WARNING: state partition %d holds %ld open lead(s) of %d rep(s) whose "
+        lr_kafka_warn(r, "WARNING: state partition %d holds %ld open lead(s) of %d rep(s) whose "
                         "routing domain is decided on another partition now: %s. The rulebook "
                         "moved them: their loads count from zero there until these leads close, "
                         "and the leads' clocks still fire here (docs/operations.md, \"Several "
@@ -125,6 +126,7 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
             return -1;
         }
         lr_time_ms now = lr_wall_clock_ms(NULL);
+        lr_notify_watchdog(now); /* a long restore is progress, not a stuck loop */
         if (now - last_beat >= 200) { /* alive (/healthz) while not ready (/readyz) */
             lr_kafka_metrics_heartbeat(r);
             last_beat = now;
@@ -151,7 +153,7 @@ int lr_kafka_restore_read(runner *r, rd_kafka_t *rk, const char *topic,
                 remaining--;
             }
         } else if (m->err) {
-            lr_kafka_log(r, "state reader: %s", rd_kafka_message_errstr(m));
+            lr_kafka_warn(r, "state reader: %s", rd_kafka_message_errstr(m));
             if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                 m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
                 lr_kafka_fail(r, "topic %s: %s", topic, rd_kafka_message_errstr(m));

@@ -49,7 +49,7 @@ static void restore_entry(void *ctx, const char *id, size_t id_len, lr_time_ms s
 static void apply_domain(runner *r, int32_t p, const rd_kafka_message_t *m) {
     domain_restore dr = {r, p, lr_kafka_now(r)};
     if (lr_domaintab_parse(m->payload, m->payload ? m->len : 0, restore_entry, &dr) < 0)
-        lr_kafka_log(r, "%s [%d] offset %" PRId64 ": a malformed record (what came before it "
+        lr_kafka_warn(r, "%s [%d] offset %" PRId64 ": a malformed record (what came before it "
                         "in the record is kept)",
                      r->kc->topics.lead_domains, (int)p, m->offset);
 }

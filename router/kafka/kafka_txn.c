@@ -74,7 +74,7 @@ static rd_kafka_error_t *txn_call_retrying(runner *r, const char *what, txn_call
         rd_kafka_error_t *e = call(r, arg);
         if (!e || !rd_kafka_error_is_retriable(e) || attempt >= 50) return e;
         if (atomic_load(&r->denied.set)) return e; /* no retry fixes that */
-        lr_kafka_log(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
+        lr_kafka_warn(r, "%s: %s (retrying)", what, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
 }
@@ -84,14 +84,14 @@ static rd_kafka_error_t *txn_call_retrying(runner *r, const char *what, txn_call
 static int txn_outcome(runner *r, const char *what, rd_kafka_error_t *e) {
     if (!e) return 0;
     if (rd_kafka_error_txn_requires_abort(e)) {
-        lr_kafka_log(r, "%s: %s (aborting the transaction)", what, rd_kafka_error_string(e));
+        lr_kafka_warn(r, "%s: %s (aborting the transaction)", what, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         return 1;
     }
     if (lr_kafka_txn_renewable(r)) {
         long long open_ms =
             r->txn.open ? (long long)((lr_kafka_mono_us() - r->txn.began_us) / 1000) : 0LL;
-        lr_kafka_log(r, "%s: %s (the transaction was open for %lld ms; the producer is renewed)",
+        lr_kafka_warn(r, "%s: %s (the transaction was open for %lld ms; the producer is renewed)",
                      what, rd_kafka_error_string(e), open_ms);
         rd_kafka_error_destroy(e);
         r->txn.renew_producer = true;
@@ -237,7 +237,7 @@ static int producer_renew(runner *r) {
         return -1;
     }
     if (lr_kafka_client_topics_open(r) < 0) return -1;
-    lr_kafka_log(r, "producer renewed (%d in a row)", r->txn.renewals);
+    lr_kafka_warn(r, "producer renewed (%d in a row)", r->txn.renewals);
     return 0;
 }
 
@@ -273,7 +273,7 @@ static void txn_abort(runner *r) {
     }
     if (rc < 0) return;
     rewind_to_committed(r);
-    lr_kafka_log(r, "transaction aborted: state rebuilt, input rewound to the committed offsets");
+    lr_kafka_warn(r, "transaction aborted: state rebuilt, input rewound to the committed offsets");
 }
 
 /* Hands every core's changes to state_sink, each to its own state partition,
@@ -387,7 +387,7 @@ void lr_kafka_txn_finish_commit(runner *r, bool block) {
             return;
         }
         if (j->offsets_err && j->offsets_err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-            lr_kafka_log(r, "offset commit failed: %s (will retry)",
+            lr_kafka_warn(r, "offset commit failed: %s (will retry)",
                          rd_kafka_err2str(j->offsets_err));
     }
     count_commit(r->stats, j);

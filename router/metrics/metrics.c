@@ -95,6 +95,7 @@ lr_metrics *lr_metrics_new(const lr_metrics_shape *sh) {
     if (!m->version) abort();
     snap_init(&m->snaps[0], m);
     snap_init(&m->snaps[1], m);
+    snap_init(&m->carried, m);
     m->front = &m->snaps[0];
     m->back = &m->snaps[1];
     pthread_mutex_init(&m->lock, NULL);
@@ -111,24 +112,58 @@ lr_metrics *lr_metrics_new(const lr_metrics_shape *sh) {
     return m;
 }
 
-void lr_metrics_free(lr_metrics *m) {
-    if (!m) return;
-    for (int i = 0; i < 2; i++) {
-        free(m->snaps[i].decisions);
-        free(m->snaps[i].assignments);
-        free(m->snaps[i].sla_team);
-    }
+static void snap_destroy(lr_metrics_snap *s) {
+    free(s->decisions);
+    free(s->assignments);
+    free(s->sla_team);
+}
+
+/* What lr_metrics_reshape replaces: the names and the three snapshots. */
+static void shape_destroy(lr_metrics *m) {
+    snap_destroy(&m->snaps[0]);
+    snap_destroy(&m->snaps[1]);
+    snap_destroy(&m->carried);
     free_names(m->n_tiers, m->tiers);
     free_names(m->n_teams, m->teams);
     free_names(m->n_reps, m->reps);
+}
+
+void lr_metrics_free(lr_metrics *m) {
+    if (!m) return;
+    shape_destroy(m);
     free(m->version);
     if (m->stats_json && m->stats_free) m->stats_free(m->stats_json);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
 
+static void hist_add_all(lr_metrics_hist *h, const lr_metrics_hist *src) {
+    for (int i = 0; i < LR_METRICS_HIST_BOUNDS; i++) h->le[i] += src->le[i];
+    h->count += src->count;
+    h->sum += src->sum;
+}
+
+/* The counts a core makes (lr_metrics_add_core), as opposed to the run's:
+ * those without a name label, then those by tier, team and rep. */
+static void add_core_totals(lr_metrics_snap *s, const lr_metrics_snap *c) {
+    s->duplicates += c->duplicates;
+    s->shed += c->shed;
+    for (int k = 0; k < LR_MT__COUNT; k++) s->sla_total[k] += c->sla_total[k];
+    hist_add_all(&s->hist[LR_MH_LATENCY], &c->hist[LR_MH_LATENCY]);
+    hist_add_all(&s->hist[LR_MH_TTFT], &c->hist[LR_MH_TTFT]);
+}
+
+static void add_core_counts(lr_metrics_snap *s, const lr_metrics_snap *c, const lr_metrics *m) {
+    add_core_totals(s, c);
+    for (size_t i = 0; i < (size_t)LR_STAGE__COUNT * (m->n_tiers + 1); i++)
+        s->decisions[i] += c->decisions[i];
+    for (size_t i = 0; i < m->n_teams * m->n_reps; i++) s->assignments[i] += c->assignments[i];
+    for (size_t i = 0; i < m->n_teams * LR_MT__COUNT; i++) s->sla_team[i] += c->sla_team[i];
+}
+
 lr_metrics_snap *lr_metrics_back(lr_metrics *m) {
     snap_clear(m->back, m);
+    add_core_counts(m->back, &m->carried, m);
     return m->back;
 }
 
@@ -163,6 +198,85 @@ void lr_metrics_consumer_stats(lr_metrics *m, char *json, void (*free_fn)(void *
     m->stats_free = free_fn;
     pthread_mutex_unlock(&m->lock);
     if (old && old_free) old_free(old);
+}
+
+/* ---- reshape (a reload) ----------------------------------------------------- */
+
+/* For each old name, its index among the new ones, or -1. */
+static long *name_map(char **old, size_t n_old, char **now, size_t n_now) {
+    long *map = calloc(n_old + 1, sizeof(long));
+    if (!map) abort();
+    for (size_t i = 0; i < n_old; i++) {
+        map[i] = -1;
+        for (size_t j = 0; j < n_now && map[i] < 0; j++)
+            if (strcmp(old[i], now[j]) == 0) map[i] = (long)j;
+    }
+    return map;
+}
+
+/* c (zeroed, next's shape) = the core counts of f (m's shape), by name. */
+static void carry(lr_metrics_snap *c, const lr_metrics *next, const lr_metrics_snap *f,
+                  const lr_metrics *m) {
+    long *tier = name_map(m->tiers, m->n_tiers, next->tiers, next->n_tiers);
+    long *team = name_map(m->teams, m->n_teams, next->teams, next->n_teams);
+    long *rep = name_map(m->reps, m->n_reps, next->reps, next->n_reps);
+    add_core_totals(c, f);
+    for (size_t st = 0; st < (size_t)LR_STAGE__COUNT; st++)
+        for (size_t t = 0; t <= m->n_tiers; t++) {
+            long to = t ? tier[t - 1] + 1 : 0; /* 0: untiered */
+            if (to >= 0) c->decisions[st * (next->n_tiers + 1) + (size_t)to] +=
+                             f->decisions[st * (m->n_tiers + 1) + t];
+        }
+    for (size_t t = 0; t < m->n_teams; t++) {
+        for (size_t r = 0; r < m->n_reps; r++)
+            if (team[t] >= 0 && rep[r] >= 0)
+                c->assignments[(size_t)team[t] * next->n_reps + (size_t)rep[r]] +=
+                    f->assignments[t * m->n_reps + r];
+        for (size_t k = 0; k < LR_MT__COUNT; k++) {
+            uint64_t v = f->sla_team[t * LR_MT__COUNT + k];
+            if (team[t] >= 0) c->sla_team[(size_t)team[t] * LR_MT__COUNT + k] += v;
+            else c->sla_total[k] -= v; /* not "none"'s: the series ends */
+        }
+    }
+    free(tier);
+    free(team);
+    free(rep);
+}
+
+void lr_metrics_reshape(lr_metrics *m, const lr_metrics_shape *sh) {
+    lr_metrics next = {.n_tiers = sh->n_tiers, .n_teams = sh->n_teams, .n_reps = sh->n_reps};
+    next.tiers = copy_names(sh->n_tiers, sh->tiers);
+    next.teams = copy_names(sh->n_teams, sh->teams);
+    next.reps = copy_names(sh->n_reps, sh->reps);
+    snap_init(&next.snaps[0], &next);
+    snap_init(&next.snaps[1], &next);
+    snap_init(&next.carried, &next);
+    /* only this thread publishes: the front is the old cores' last counts */
+    carry(&next.carried, &next, m->front, m);
+    /* the front to scrape until the next publish: the same figures */
+    lr_metrics_snap *nf = &next.snaps[0];
+    uint64_t *d = nf->decisions, *a = nf->assignments, *t = nf->sla_team;
+    *nf = *m->front;
+    nf->decisions = d;
+    nf->assignments = a;
+    nf->sla_team = t;
+    memcpy(d, next.carried.decisions, (size_t)LR_STAGE__COUNT * (next.n_tiers + 1) * sizeof(*d));
+    memcpy(a, next.carried.assignments, next.n_teams * next.n_reps * sizeof(*a));
+    memcpy(t, next.carried.sla_team, next.n_teams * LR_MT__COUNT * sizeof(*t));
+    memcpy(nf->sla_total, next.carried.sla_total, sizeof(nf->sla_total));
+    lr_metrics old = {.n_tiers = m->n_tiers, .n_teams = m->n_teams, .n_reps = m->n_reps,
+                      .tiers = m->tiers, .teams = m->teams, .reps = m->reps,
+                      .snaps = {m->snaps[0], m->snaps[1]}, .carried = m->carried};
+    pthread_mutex_lock(&m->lock);
+    m->n_tiers = next.n_tiers, m->n_teams = next.n_teams, m->n_reps = next.n_reps;
+    m->tiers = next.tiers, m->teams = next.teams, m->reps = next.reps;
+    m->snaps[0] = next.snaps[0];
+    m->snaps[1] = next.snaps[1];
+    m->carried = next.carried;
+    m->front = &m->snaps[0];
+    m->back = &m->snaps[1];
+    pthread_mutex_unlock(&m->lock);
+    shape_destroy(&old);
 }
 
 void lr_metrics_reload_succeeded(lr_metrics *m, double unix_s) {

@@ -11,7 +11,8 @@
  * thread that served the callback) and parsed with jansson only when scraped.
  *
  * Memory: lr_metrics owns copies of every name (tiers, teams, reps) and both
- * snapshots, all sized at lr_metrics_new; nothing is allocated per publish.
+ * snapshots, all sized at lr_metrics_new and again at a reload that changes
+ * the rulebook (lr_metrics_reshape); nothing is allocated per publish.
  * Labels are bounded: stage, tier, team, rep, dead-letter reason code, topic
  * and partition. Never a lead id or any personal data.
  *
@@ -87,7 +88,8 @@ void lr_metrics_free(lr_metrics *m);
 
 /* ---- processing thread -------------------------------------------------------- */
 
-/* The back snapshot, zeroed: fill it, then publish. */
+/* The back snapshot, holding only what earlier rulebooks' cores counted
+ * (zero until a reload): fill it, then publish. */
 lr_metrics_snap *lr_metrics_back(lr_metrics *m);
 /* Adds a core's counts, open clocks and KPIs (metrics_core.c); a core whose
  * rulebook has another shape than m's adds its KPIs only. */
@@ -121,6 +123,22 @@ typedef struct lr_webhook_counts {
 /* The counts to render (borrowed; NULL: no webhook lines). Before the HTTP
  * listener starts serving, or under no concurrent render. */
 void lr_metrics_set_webhook_counts(lr_metrics *m, const lr_webhook_counts *c);
+
+/* The labels of a rulebook (tiers, teams, reps); the name arrays are
+ * malloc'd (the names are the rulebook's): lr_metrics_shape_destroy. */
+struct lr_rulebook;
+void lr_metrics_shape_of(lr_metrics_shape *sh, const struct lr_rulebook *rules);
+void lr_metrics_shape_destroy(lr_metrics_shape *sh);
+
+/* A reload moved the state to cores on another rulebook (processing thread,
+ * after a publish of the old cores' counts and before any of the new ones'):
+ * the labels become `sh`'s, and every count the old cores made carries on
+ * under the same tier, team or rep name, so that no counter goes down
+ * although the new cores count from zero. The counts of a name the new
+ * rulebook lacks stop being exported (Prometheus sees that series end); a
+ * new name starts at zero. O(names + old labels), under the lock only for
+ * the pointer swaps. sh's version and rulebook_hash are ignored. */
+void lr_metrics_reshape(lr_metrics *m, const lr_metrics_shape *sh);
 
 /* For the reload (any thread): a reload took effect at unix time `unix_s`,
  * or was refused. */

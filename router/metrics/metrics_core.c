@@ -1,11 +1,44 @@
 /* metrics_core.c - a decision core's counts and KPIs added into a snapshot
- * (see metrics.h). Runs on the processing thread at each publish: O(teams x
- * reps + histogram buckets), never per lead. */
+ * (see metrics.h), on the processing thread at each publish: O(teams x reps
+ * + histogram buckets), never per lead. And a rulebook's names as the
+ * metrics' labels, at start and at a reload. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core.h"
 #include "kpi.h"
 #include "metrics.h"
+#include "rulebook.h"
+
+static const char **names(size_t n, const char *(*name)(const void *, size_t), const void *cfg) {
+    const char **v = calloc(n + 1, sizeof(char *));
+    if (!v) abort();
+    for (size_t i = 0; i < n; i++) v[i] = name(cfg, i);
+    return v;
+}
+static const char *tier_name(const void *c, size_t i) { return lr_qualify_tier_name(c, i); }
+static const char *team_name(const void *c, size_t i) {
+    return lr_route_team_name(c, (int32_t)i);
+}
+static const char *rep_name(const void *c, size_t i) { return lr_route_rep_name(c, (int32_t)i); }
+
+void lr_metrics_shape_of(lr_metrics_shape *sh, const lr_rulebook *rules) {
+    const lr_route_config *rc = rules->route;
+    memset(sh, 0, sizeof(*sh));
+    sh->n_tiers = lr_qualify_tier_count(rules->qualify);
+    sh->n_teams = lr_route_team_count(rc);
+    sh->n_reps = lr_route_rep_count(rc);
+    sh->tiers = names(sh->n_tiers, tier_name, rules->qualify);
+    sh->teams = names(sh->n_teams, team_name, rc);
+    sh->reps = names(sh->n_reps, rep_name, rc);
+}
+
+void lr_metrics_shape_destroy(lr_metrics_shape *sh) {
+    free((void *)sh->tiers);
+    free((void *)sh->teams);
+    free((void *)sh->reps);
+    sh->tiers = sh->teams = sh->reps = NULL;
+}
 
 void lr_metrics_add_core(lr_metrics_snap *s, const lr_metrics *m, lr_core *core) {
     const lr_core_counts *k = lr_core_counts_get(core);

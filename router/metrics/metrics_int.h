@@ -16,6 +16,9 @@ struct lr_metrics {
      * thread's, swapped in by lr_metrics_publish */
     lr_metrics_snap snaps[2];
     lr_metrics_snap *front, *back;
+    /* counts of the cores of earlier rulebooks, by this shape's names
+     * (lr_metrics_reshape); lr_metrics_back starts every snapshot from it */
+    lr_metrics_snap carried;
     bool published;
     pthread_mutex_t lock;
     char *stats_json;              /* librdkafka's last consumer statistics */

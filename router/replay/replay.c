@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rules.h"
 #include "kpijson.h"
 
 typedef struct summary {
@@ -281,9 +282,37 @@ static void note_shed(drive *d, lane *l, long pos) {
             d->o->src->name, pos, (long long)lr_qualify_max_leads(lr_core_rulebook(l->core)->qualify));
 }
 
+/* A roster or owner line: applied once to each rulebook (two lanes may share
+ * one) after the clocks reached its time, like a record the live router
+ * reads between two leads; a refused one is a warning, and the previous
+ * value stays, as the live path dead-letters it. */
+static int feed_roster(drive *d, const lr_json_input *ev, long pos, lr_err *err) {
+    for (size_t i = 0; i < d->o->n_cores; i++) advance_through(&d->lanes[i], ev->time);
+    for (size_t i = 0; i < d->o->n_cores; i++) {
+        lr_route_config *rc = lr_core_rulebook(d->lanes[i].core)->route;
+        bool seen = false;
+        for (size_t k = 0; k < i; k++) seen |= lr_core_rulebook(d->lanes[k].core)->route == rc;
+        if (seen) continue;
+        lr_err why = {0};
+        int rc_;
+        if (ev->kind == LR_JSON_OWNER)
+            rc_ = ev->u.owner.owner ? lr_roster_apply_owner(rc, &ev->u.owner, false, &why)
+                                    : lr_roster_clear_owner(rc, ev->u.owner.domain, &why);
+        else
+            rc_ = ev->removed ? lr_roster_remove_rep(rc, ev->u.rep.id, strlen(ev->u.rep.id), &why)
+                              : lr_roster_apply_rep(rc, d->o->tz, &ev->u.rep, false, &why);
+        if (rc_ < 0 && d->o->warnings)
+            fprintf(d->o->warnings, "%s:%ld: warning: refused, the previous value stays: %s\n",
+                    d->o->src->name, pos, why.msg);
+    }
+    d->s.roster_changes++;
+    return emit(d, err);
+}
+
 static int feed_event(drive *d, const lr_json_input *ev, long pos, lr_err *err) {
     if (d->lanes[0].clock != LR_TIME_NONE && ev->time < d->lanes[0].clock)
         note_back_in_time(d, pos, ev->time);
+    if (ev->kind == LR_JSON_ROSTER || ev->kind == LR_JSON_OWNER) return feed_roster(d, ev, pos, err);
     if (ev->kind == LR_JSON_LEAD) d->s.leads++;
     else d->s.activities++;
     for (size_t i = 0; i < d->o->n_cores; i++) {
@@ -330,8 +359,9 @@ int lr_replay_drive(const lr_replay_drive_opts *o, lr_replay_stats *stats, lr_er
     lr_arena_init(&arena, 64 * 1024);
     lr_json_input *ev = malloc(sizeof(*ev));
     long pos = 0;
-    int rc = 0, got;
-    while ((got = o->src->next(o->src->ctx, ev, &arena, &pos, err)) == 0)
+    int rc = 0, got = 0;
+    if (o->src->prepare && o->src->prepare(o->src->ctx, o->cores, o->n_cores, err)) got = -1;
+    while (got == 0 && (got = o->src->next(o->src->ctx, ev, &arena, &pos, err)) == 0)
         if ((rc = feed_event(&d, ev, pos, err)) != 0) break;
     rc = got < 0 ? 1 : got == 0 ? rc : finish_until(&d, err);
     if (rc == 0 && o->warnings && d.s.back_in_time > BACK_IN_TIME_WARNINGS)
@@ -400,7 +430,7 @@ int lr_replay_run_from(const lr_replay_opts *o, lr_replay_source *src, lr_err *e
     lr_core *core = lr_core_new(&o->cfg->rules, 1024);
     lr_replay_drive_opts d = {.src = src, .cores = {core}, .n_cores = 1,
                               .emit = write_events, .emit_ctx = &r, .until = o->until,
-                              .warnings = o->warnings};
+                              .warnings = o->warnings, .tz = o->cfg->tz};
     lr_replay_stats st;
     int rc = lr_replay_drive(&d, &st, err);
     if (fflush(r.out) != 0 && rc == 0) {
@@ -411,7 +441,8 @@ int lr_replay_run_from(const lr_replay_opts *o, lr_replay_source *src, lr_err *e
     r.s.activities = st.activities;
     r.s.back_in_time = st.back_in_time;
     if (rc == 0 && o->stats) *o->stats = (lr_replay_stats){r.s.leads, r.s.activities,
-                                                           r.s.decisions, r.s.back_in_time};
+                                                           r.s.decisions, r.s.back_in_time,
+                                                           st.roster_changes};
     if (rc == 0 && o->summary) print_summary(r.cfg, &r.s, core, o->summary);
     lr_core_free(core);
     lr_buf_free(&r.line);

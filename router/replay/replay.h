@@ -19,6 +19,7 @@
 typedef struct lr_replay_stats {
     uint64_t leads, activities, decisions;
     uint64_t back_in_time; /* events older than the clock, decided at the clock */
+    uint64_t roster_changes; /* roster and account_owner lines applied (or refused) */
 } lr_replay_stats;
 
 typedef struct lr_replay_opts {
@@ -35,7 +36,7 @@ typedef struct lr_replay_opts {
 
 /* ---- the driver, shared by replay and diff ----------------------------------
  * An input source hands out events in the order they are to be decided: a
- * JSON-lines file (below), or a time range of Kafka topics (kafkareplay.h).
+ * JSON-lines file (below), or a time range of Kafka topics (history.h).
  * next: 0 with *ev set (strings in `arena`, valid until the next call) and
  * *pos its position for warnings (line or record number); 1 at the end; -1
  * with err set. */
@@ -43,6 +44,10 @@ typedef struct lr_replay_source {
     const char *name; /* "input.jsonl", "kafka": warnings say NAME:POS */
     int (*next)(void *ctx, lr_json_input *ev, lr_arena *arena, long *pos, lr_err *err);
     void *ctx;
+    /* Optional (NULL: the cores start empty): called once with every fresh
+     * core before the first event, for a source that knows the state as of
+     * its start (history.h, --from-state). 0, or -1 with err set. */
+    int (*prepare)(void *ctx, lr_core *const *cores, size_t n, lr_err *err);
 } lr_replay_source;
 
 /* Called once per input event (and once for --until), after every core has
@@ -61,6 +66,7 @@ typedef struct lr_replay_drive_opts {
     void *emit_ctx;
     lr_time_ms until;                  /* as in lr_replay_opts */
     FILE *warnings;                    /* as in lr_replay_opts */
+    lr_tz_db *tz;                      /* zones named by roster lines; NULL: none known */
 } lr_replay_drive_opts;
 
 /* Feeds every event of src to every core in event time, visiting each SLA

@@ -61,7 +61,8 @@ int lr_whatif_run(const lr_whatif_opts *o, lr_replay_source *src, bool *exceeded
     lr_buf_init(&w.leads);
     lr_core *a = lr_core_new(&o->before->rules, 1024), *z = lr_core_new(&o->after->rules, 1024);
     lr_replay_drive_opts d = {.src = src, .cores = {a, z}, .n_cores = 2, .emit = on_events,
-                              .emit_ctx = &w, .until = o->until, .warnings = o->warnings};
+                              .emit_ctx = &w, .until = o->until, .warnings = o->warnings,
+                              .tz = o->before->tz};
     int rc = lr_replay_drive(&d, NULL, err);
     if (w.leads_file && fclose(w.leads_file) != 0 && rc == 0) {
         lr_err_set(err, LR_ERR_FATAL, "%s: cannot write: %s", o->leads_path, strerror(errno));

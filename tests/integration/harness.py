@@ -23,6 +23,7 @@ What is here:
   Config     make_config: a lead-router YAML derived from docs/lead-router.example.yaml.
   Router     run `lead-router run -c CONFIG`, stop it with SIGTERM, expect exit 0.
   prime_router  wait until a started router consumes every input partition.
+  HTTP       free_port, http_request: the router's `http:` listener.
   Checks     read_router_output, check_exactly_once: read everything a router
              committed and assert each lead decided once, no event twice, no
              assignment twice, alerts at most once and breaches exactly once.
@@ -52,6 +53,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter, defaultdict, namedtuple
 from functools import lru_cache, partial
@@ -93,9 +96,12 @@ SCHEMA_FILES = {
     "decision": "LeadDecision.avsc",
     "status": "LeadStatus.avsc",
     "alert": "SlaAlert.avsc",
+    "rep": "Rep.avsc",
+    "account_owner": "AccountOwner.avsc",
 }
-# As in the example config's kafka.schema_ids.
-SCHEMA_IDS = {"lead": 1, "sales_activity": 2, "decision": 3, "status": 4, "alert": 5}
+# As in the example config's kafka.schema_ids (rep and account_owner: the defaults).
+SCHEMA_IDS = {"lead": 1, "sales_activity": 2, "decision": 3, "status": 4, "alert": 5,
+              "rep": 6, "account_owner": 7}
 
 # The DLQ headers the router adds to a dead-lettered message.
 DLQ_HEADERS = ("lr.error.code", "lr.error.reason", "lr.source.topic", "lr.source.partition",
@@ -134,6 +140,28 @@ def wait_for(predicate, timeout, interval=0.2, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+# ------------------------------------------------------------------ HTTP --
+
+def free_port():
+    """A loopback TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_request(url, method="GET", timeout=5):
+    """(status, body) of a request with an empty body; a refused connection
+    is (None, reason)."""
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
+        return None, str(e)
 
 
 # ------------------------------------------------------------------ Avro --

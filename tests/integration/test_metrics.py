@@ -31,13 +31,10 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import harness as h
 from confluent_kafka import Producer as KafkaProducer
@@ -47,21 +44,12 @@ MIX = {"enterprise_eu": 12, "demo": 10, "na": 10, "german": 4, "apac": 4, "stude
        "no_consent": 6, "blocked": 4}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = h.free_port
 
 
 def get(url, timeout=5):
     """(status, body) of a GET; a refused connection is (None, reason)."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
-        return None, str(e)
+    return h.http_request(url, timeout=timeout)
 
 
 def wait_status(url, status, timeout, router=None, what=None, says=""):
@@ -199,12 +187,8 @@ def test_prometheus_counts_what_was_produced(ctx):
         leaked = [s for s in list(ids) + [e.encode() for e in emails] if s.decode() in scrape]
         assert not leaked, f"/metrics shows lead ids or emails: {leaked[:5]}"
         assert get(f"{base}/nothing")[0] == 404
-        req = urllib.request.Request(f"{base}/-/reload", method="POST", data=b"")
-        try:
-            urllib.request.urlopen(req, timeout=5)
-            raise AssertionError("POST /-/reload was accepted without http.enable_reload")
-        except urllib.error.HTTPError as e:
-            assert e.code == 403, f"POST /-/reload without enable_reload answered {e.code}"
+        status, _ = h.http_request(f"{base}/-/reload", "POST")
+        assert status == 403, f"POST /-/reload without enable_reload answered {status}"
 
 
 def hold_state_transaction(bootstrap, topic):

@@ -301,6 +301,26 @@ static void test_restart_keys(void **state) {
     assert_string_equal(names[0], "http");
     lr_config_free(a);
     lr_config_free(b);
+    /* the webhook senders copy `alerts:` at start: a sink added, or a setting
+     * changed, needs a restart; the same section again does not */
+    const char *base = "kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\n";
+    char y1[512], y2[512];
+    snprintf(y1, sizeof(y1), "%salerts:\n  webhooks: [{ url: 'http://127.0.0.1:1/a' }]\n", base);
+    snprintf(y2, sizeof(y2), "%salerts:\n  webhooks: [{ url: 'http://127.0.0.1:1/a', "
+             "format: slack }]\n", base);
+    ok(base, &a);
+    ok(y1, &b);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "alerts");
+    lr_config_free(a);
+    ok(y2, &a);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "alerts");
+    lr_config_free(a);
+    ok(y1, &a);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 0);
+    lr_config_free(a);
+    lr_config_free(b);
 }
 
 /* `http:`: off when absent, defaults, every key, unknown keys and bounds. */

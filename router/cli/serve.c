@@ -46,8 +46,8 @@ int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
     sh.version = LR_VERSION;
     sh.rulebook_hash = hash;
     s->metrics = lr_metrics_new(&sh); /* copies the names */
-    s->board = lr_board_new(sh.n_teams, sh.teams, sh.n_reps, sh.reps);
     lr_metrics_shape_destroy(&sh);
+    s->board = lr_board_new();
     if (s->webhooks) lr_metrics_set_webhook_counts(s->metrics, lr_webhook_counts_get(s->webhooks));
     lr_http_opts ho = {.cfg = &cfg->http, .metrics = s->metrics, .board = s->board,
                        .reload = reload, .reload_ctx = reload_ctx};

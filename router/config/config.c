@@ -273,8 +273,24 @@ static bool same_http(const lr_http_config *a, const lr_http_config *b) {
                             a->enable_reload == b->enable_reload));
 }
 
-/* Every setting read once at start belongs here: the live adapter's, and
- * the HTTP listener's (it is started before the run and keeps its socket). */
+/* The webhook senders copy their settings at start (router/webhook/). */
+static bool same_alerts(const lr_alerts_config *a, const lr_alerts_config *b) {
+    if (a->n_webhooks != b->n_webhooks || a->queue_size != b->queue_size ||
+        a->retry_initial_ms != b->retry_initial_ms || a->retry_max_ms != b->retry_max_ms ||
+        a->give_up_after_ms != b->give_up_after_ms || a->drain_timeout_ms != b->drain_timeout_ms)
+        return false;
+    for (size_t i = 0; i < a->n_webhooks; i++) {
+        const lr_webhook_config *x = &a->webhooks[i], *y = &b->webhooks[i];
+        if (!same_str(x->url, y->url) || x->kinds != y->kinds || x->format != y->format ||
+            x->timeout_ms != y->timeout_ms)
+            return false;
+    }
+    return true;
+}
+
+/* Every setting read once at start belongs here: the live adapter's, the
+ * HTTP listener's (it is started before the run and keeps its socket) and
+ * the webhook senders'. */
 size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
                               bool skip_transactional_id, const char **names, size_t max) {
     const lr_kafka_config *a = &running->kafka, *b = &loaded->kafka;
@@ -304,6 +320,7 @@ size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
         {"kafka.max_message_bytes", a->max_message_bytes == b->max_message_bytes},
         {"kafka.lead_domains_memory", a->lead_domains_memory_ms == b->lead_domains_memory_ms},
         {"http", same_http(&running->http, &loaded->http)},
+        {"alerts", same_alerts(&running->alerts, &loaded->alerts)},
     };
     size_t n = 0;
     for (size_t i = 0; i < LR_CFG_COUNT(keys); i++)

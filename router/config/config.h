@@ -100,9 +100,10 @@ lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err
 void lr_config_free(lr_config *cfg);
 
 /* A reload (docs/operations.md, "Reload"): the settings a running router
- * cannot change (everything under `kafka:` and `http:`) that differ between
- * the running configuration and a newly loaded one. Returns how many differ
- * and puts the first `max` names ("kafka.topics", ..., "http") in names. With
+ * cannot change (everything under `kafka:`, `http:` and `alerts:`) that differ
+ * between the running configuration and a newly loaded one. Returns how many
+ * differ and puts the first `max` names ("kafka.topics", ..., "http",
+ * "alerts") in names. With
  * skip_transactional_id, kafka.transactional_id is not compared (the command
  * line overrode it). */
 size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,

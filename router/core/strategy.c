@@ -218,7 +218,9 @@ int32_t lr_route_assign_in_team(route_ctx *c, int32_t team) {
 void lr_route_rep_now(const lr_route_config *cfg, const lr_route_state *st, int32_t rep,
                       lr_time_ms now, lr_rep_now *out) {
     const rt_rep *r = &cfg->reps[rep];
-    const lr_rep_load *l = &st->reps[rep];
+    /* a rep the roster topic added since this state's last lead has no load yet */
+    static const lr_rep_load none = {0, 0, INT64_MIN};
+    const lr_rep_load *l = (size_t)rep < st->n_reps ? &st->reps[rep] : &none;
     lr_local_time lt;
     lr_tz_local(r->tz, now, &lt);
     out->open = l->open;

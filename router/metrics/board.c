@@ -14,27 +14,9 @@
 #include "metrics.h"
 
 
-static char **copy_names(size_t n, const char *const *v) {
-    char **out = calloc(n + 1, sizeof(char *));
-    if (!out) abort();
-    for (size_t i = 0; i < n; i++)
-        if (!(out[i] = strdup(v[i] ? v[i] : ""))) abort();
-    return out;
-}
-
-lr_board *lr_board_new(size_t n_teams, const char *const *teams, size_t n_reps,
-                       const char *const *reps) {
+lr_board *lr_board_new(void) {
     lr_board *b = calloc(1, sizeof(*b));
     if (!b) abort();
-    b->n_teams = n_teams;
-    b->n_reps = n_reps;
-    b->teams = copy_names(n_teams, teams);
-    b->reps = copy_names(n_reps, reps);
-    for (int i = 0; i < 2; i++) {
-        b->snaps[i].reps = calloc(n_reps + 1, sizeof(b_rep));
-        b->snaps[i].member = calloc(n_teams * n_reps + 1, 1);
-        if (!b->snaps[i].reps || !b->snaps[i].member) abort();
-    }
     b->front = &b->snaps[0];
     b->back = &b->snaps[1];
     pthread_mutex_init(&b->lock, NULL);
@@ -43,15 +25,20 @@ lr_board *lr_board_new(size_t n_teams, const char *const *teams, size_t n_reps,
     return b;
 }
 
+static void free_names(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i]);
+}
+
 void lr_board_free(lr_board *b) {
     if (!b) return;
-    for (size_t i = 0; i < b->n_teams; i++) free(b->teams[i]);
-    for (size_t i = 0; i < b->n_reps; i++) free(b->reps[i]);
-    free(b->teams);
-    free(b->reps);
     for (int i = 0; i < 2; i++) {
-        free(b->snaps[i].reps);
-        free(b->snaps[i].member);
+        b_snap *s = &b->snaps[i];
+        free_names(s->teams, s->n_teams);
+        free_names(s->rep_names, s->n_reps);
+        free(s->teams);
+        free(s->rep_names);
+        free(s->reps);
+        free(s->member);
     }
     pthread_mutex_destroy(&b->lock);
     free(b);
@@ -115,14 +102,65 @@ bool lr_board_due(lr_board *b, int64_t mono_ms) {
 
 void lr_board_begin(lr_board *b, int64_t now_ms) {
     b_snap *s = b->back;
-    uint8_t *member = s->member;
-    b_rep *reps = s->reps;
-    memset(member, 0, b->n_teams * b->n_reps + 1);
-    memset(reps, 0, (b->n_reps + 1) * sizeof(b_rep));
-    memset(s, 0, sizeof(*s));
-    s->member = member;
-    s->reps = reps;
     s->now_ms = now_ms;
+    s->shaped = false;
+    s->n_clocks = 0;
+    s->open_clocks = s->breached = 0;
+    s->n_dec = 0;
+    memset(s->sla, 0, sizeof(s->sla));
+    s->ttft_n = s->lat_n = 0;
+    s->ttft_p50 = s->ttft_p90 = s->lat_p50 = s->lat_p99 = 0;
+    memset(s->n_names, 0, sizeof(s->n_names));
+}
+
+/* Whether the snapshot's names are still the rulebook's: O(teams + reps)
+ * comparisons, once per fill (a fill walks every rep anyway). */
+static bool same_names(const b_snap *s, const lr_route_config *rc) {
+    if (lr_route_team_count(rc) != s->n_teams || lr_route_rep_count(rc) != s->n_reps)
+        return false;
+    for (size_t t = 0; t < s->n_teams; t++)
+        if (strcmp(s->teams[t], lr_route_team_name(rc, (int32_t)t)) != 0) return false;
+    for (size_t r = 0; r < s->n_reps; r++)
+        if (strcmp(s->rep_names[r], lr_route_rep_name(rc, (int32_t)r)) != 0) return false;
+    return true;
+}
+
+static char *dup_name(const char *v) {
+    char *d = strdup(v ? v : "");
+    if (!d) abort();
+    return d;
+}
+
+/* The snapshot takes the rulebook's teams and reps (the first core of a
+ * fill): names copied again only after a reload or a roster change, and
+ * the per-rep arrays cleared. */
+static void b_shape(b_snap *s, const lr_route_config *rc) {
+    if (!same_names(s, rc)) {
+        free_names(s->teams, s->n_teams);
+        free_names(s->rep_names, s->n_reps);
+        s->n_teams = lr_route_team_count(rc);
+        s->n_reps = lr_route_rep_count(rc);
+        if (!s->reps || s->n_teams > s->cap_teams || s->n_reps > s->cap_reps) {
+            s->cap_teams = s->n_teams > s->cap_teams ? s->n_teams : s->cap_teams;
+            s->cap_reps = s->n_reps > s->cap_reps ? s->n_reps * 2 : s->cap_reps;
+            free(s->teams);
+            free(s->rep_names);
+            free(s->reps);
+            free(s->member);
+            s->teams = calloc(s->cap_teams + 1, sizeof(char *));
+            s->rep_names = calloc(s->cap_reps + 1, sizeof(char *));
+            s->reps = calloc(s->cap_reps + 1, sizeof(b_rep));
+            s->member = calloc(s->cap_teams * s->cap_reps + 1, 1);
+            if (!s->teams || !s->rep_names || !s->reps || !s->member) abort();
+        }
+        for (size_t t = 0; t < s->n_teams; t++)
+            s->teams[t] = dup_name(lr_route_team_name(rc, (int32_t)t));
+        for (size_t r = 0; r < s->n_reps; r++)
+            s->rep_names[r] = dup_name(lr_route_rep_name(rc, (int32_t)r));
+    }
+    memset(s->reps, 0, (s->n_reps + 1) * sizeof(b_rep));
+    memset(s->member, 0, s->n_teams * s->n_reps + 1);
+    s->shaped = true;
 }
 
 /* The clocks kept form a max-heap on due_at while filling: a clock sooner
@@ -221,8 +259,9 @@ void lr_board_add_core(lr_board *b, lr_core *core, int64_t now_ms) {
     b_snap *s = b->back;
     const lr_route_config *rc = lr_core_rulebook(core)->route;
     const lr_route_state *st = lr_core_route_state(core);
-    if (rc && lr_route_rep_count(rc) == b->n_reps && lr_route_team_count(rc) == b->n_teams) {
-        for (size_t r = 0; r < b->n_reps; r++) {
+    if (rc && !s->shaped) b_shape(s, rc); /* every core shares the rulebook */
+    if (rc && lr_route_rep_count(rc) == s->n_reps && lr_route_team_count(rc) == s->n_teams) {
+        for (size_t r = 0; r < s->n_reps; r++) {
             b_rep *o = &s->reps[r];
             lr_rep_now now;
             lr_route_rep_now(rc, st, (int32_t)r, now_ms, &now);
@@ -235,10 +274,10 @@ void lr_board_add_core(lr_board *b, lr_core *core, int64_t now_ms) {
             o->seen = true;
             LR_COPY_CUT(o->away, now.away);
         }
-        for (size_t t = 0; t < b->n_teams; t++)
-            for (size_t r = 0; r < b->n_reps; r++)
+        for (size_t t = 0; t < s->n_teams; t++)
+            for (size_t r = 0; r < s->n_reps; r++)
                 if (lr_route_rep_in_team(rc, (int32_t)t, (int32_t)r))
-                    s->member[t * b->n_reps + r] = 1;
+                    s->member[t * s->n_reps + r] = 1;
     }
     lr_lifecycle *life = lr_core_lifecycle(core);
     lr_lifecycle_each_clock(life, now_ms, clock_seen, s);

@@ -11,8 +11,10 @@
  * records)) and swaps it with the front one under a mutex held for the swap.
  * The HTTP thread renders the front snapshot under the same mutex.
  *
- * Memory: lr_board owns both snapshots and the ring, sized at lr_board_new;
- * every text is copied into fixed fields (a reload may free the rulebook).
+ * Memory: lr_board owns both snapshots and the ring. Each snapshot holds
+ * copies of the teams' and reps' names, taken again (and its arrays grown)
+ * by the first fill after a reload or a roster change, never per lead;
+ * every other text is copied into fixed fields (a reload frees the rulebook).
  * No personal data: lead ids, rulebook names and reason details only.
  * Not pure (threads, clocks); no Kafka or HTTP here. */
 #ifndef LR_BOARD_H
@@ -33,9 +35,9 @@
 typedef struct lr_board lr_board;
 struct lr_core;
 
-/* reps[n_reps], teams[n_teams]: copied. */
-lr_board *lr_board_new(size_t n_teams, const char *const *teams, size_t n_reps,
-                       const char *const *reps);
+/* Teams and reps come from the cores at each fill (lr_board_add_core), so
+ * the board follows a reload and reps the roster topic adds. */
+lr_board *lr_board_new(void);
 void lr_board_free(lr_board *b);
 
 /* ---- processing thread -------------------------------------------------------- */

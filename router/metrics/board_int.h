@@ -37,6 +37,12 @@ typedef struct b_name {
 
 typedef struct b_snap {
     int64_t now_ms;
+    /* The rulebook's teams and reps as of this snapshot's fill: a reload or
+     * the roster topic may change them, so each snapshot has its own copy,
+     * taken again only when they changed (b_shape in board.c). */
+    size_t n_teams, n_reps, cap_teams, cap_reps;
+    char **teams, **rep_names;  /* [n_teams], [n_reps]; owned */
+    bool shaped;                /* the fill took the names of its first core */
     b_rep *reps;                /* [n_reps] */
     uint8_t *member;            /* [team * n_reps + rep] */
     b_clock clocks[LR_BOARD_CLOCKS];
@@ -52,8 +58,6 @@ typedef struct b_snap {
 } b_snap;
 
 struct lr_board {
-    size_t n_teams, n_reps;
-    char **teams, **reps;
     b_snap snaps[2], *front, *back;
     pthread_mutex_t lock;
     char partitions[256];       /* under lock */

@@ -9,21 +9,21 @@
 
 static json_t *str_or_null(const char *s) { return s[0] ? json_string(s) : json_null(); }
 
-static json_t *teams_json(const lr_board *b, const b_snap *s) {
+static json_t *teams_json(const b_snap *s) {
     json_t *teams = json_array();
-    for (size_t t = 0; t < b->n_teams; t++) {
+    for (size_t t = 0; t < s->n_teams; t++) {
         json_t *reps = json_array();
-        for (size_t r = 0; r < b->n_reps; r++) {
-            if (!s->member[t * b->n_reps + r]) continue;
+        for (size_t r = 0; r < s->n_reps; r++) {
+            if (!s->member[t * s->n_reps + r]) continue;
             const b_rep *p = &s->reps[r];
             json_array_append_new(
-                reps, json_pack("{s:s, s:i, s:i, s:i, s:i, s:b, s:o}", "rep", b->reps[r],
+                reps, json_pack("{s:s, s:i, s:i, s:i, s:i, s:b, s:o}", "rep", s->rep_names[r],
                                 "open", (json_int_t)p->now.open, "max_open",
                                 (json_int_t)p->now.max_open, "today", (json_int_t)p->now.today,
                                 "max_per_day", (json_int_t)p->now.max_per_day, "available",
                                 p->seen && !p->away[0], "away", str_or_null(p->away)));
         }
-        json_array_append_new(teams, json_pack("{s:s, s:o}", "team", b->teams[t], "reps", reps));
+        json_array_append_new(teams, json_pack("{s:s, s:o}", "team", s->teams[t], "reps", reps));
     }
     return teams;
 }
@@ -97,7 +97,7 @@ char *lr_board_render(lr_board *b, int64_t mono_ms) {
                              "partitions", b->partitions, "filled", s->now_ms != 0,
                              "open_clocks", (json_int_t)s->open_clocks, "breached",
                              (json_int_t)s->breached);
-    json_object_set_new(root, "teams", teams_json(b, s));
+    json_object_set_new(root, "teams", teams_json(s));
     json_object_set_new(root, "clocks", clocks_json(s));
     json_object_set_new(root, "decisions", decisions_json(s));
     json_object_set_new(root, "kpis", kpis_json(s));

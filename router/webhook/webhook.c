@@ -2,6 +2,8 @@
  * a delivery is built in webhook_body.c. */
 #include "webhook_int.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,16 +73,25 @@ static bool backoff(wh_sink *s, int64_t ms) {
 
 /* Delivers one item: retried with doubling waits until it is sent, refused,
  * past give_up_after, or the sender must stop. */
+/* A delivery given up, once per alert (rare; never per lead in steady
+ * state). The sink by its index: a URL may hold a token. */
+static void gave_up(wh_sink *s, const wh_item *it, const char *why) {
+    count(&s->w->counts.failed, 1);
+    lr_log_kv(LR_LOG_WARN, "webhook: delivery given up", LR_LOG_STR("reason", why),
+              LR_LOG_INT("sink", s - s->w->sinks), LR_LOG_STR("event_id", it->event_id));
+}
+
 static void deliver(wh_sink *s, const wh_item *it) {
     const lr_alerts_config *c = &s->w->cfg;
     int64_t first = mono_ms(), wait = c->retry_initial_ms;
     for (;;) {
         outcome o = attempt(s, it);
         if (o == SENT) return count(&s->w->counts.sent, 1);
-        if (o == GIVE_UP || mono_ms() - first >= c->give_up_after_ms)
-            return count(&s->w->counts.failed, 1);
+        if (o == GIVE_UP) return gave_up(s, it, "refused (4xx)");
+        if (mono_ms() - first >= c->give_up_after_ms)
+            return gave_up(s, it, "still failing after alerts.give_up_after");
         count(&s->w->counts.retried, 1);
-        if (!backoff(s, wait)) return count(&s->w->counts.failed, 1);
+        if (!backoff(s, wait)) return gave_up(s, it, "stopped with alerts.drain_timeout over");
         wait = wait * 2 > c->retry_max_ms ? c->retry_max_ms : wait * 2;
     }
 }
@@ -244,6 +255,9 @@ void lr_webhook_release(lr_webhook *w) {
         pthread_mutex_unlock(&s->lock);
         count(&w->counts.queued, added);
         count(&w->counts.dropped, dropped);
+        if (dropped) /* once per commit at most */
+            lr_log_kv(LR_LOG_WARN, "webhook: queue full, alerts dropped",
+                      LR_LOG_INT("sink", (int64_t)i), LR_LOG_INT("dropped", dropped));
     }
     memmove(w->stage, w->stage + n, (w->n_staged - n) * sizeof(wh_item));
     w->n_staged -= n;

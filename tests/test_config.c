@@ -301,6 +301,26 @@ static void test_restart_keys(void **state) {
     assert_string_equal(names[0], "http");
     lr_config_free(a);
     lr_config_free(b);
+    /* the webhook senders copy `alerts:` at start: a sink added, or a setting
+     * changed, needs a restart; the same section again does not */
+    const char *base = "kafka:\n  group_id: g\n  properties: { bootstrap.servers: x }\n";
+    char y1[512], y2[512];
+    snprintf(y1, sizeof(y1), "%salerts:\n  webhooks: [{ url: 'http://127.0.0.1:1/a' }]\n", base);
+    snprintf(y2, sizeof(y2), "%salerts:\n  webhooks: [{ url: 'http://127.0.0.1:1/a', "
+             "format: slack }]\n", base);
+    ok(base, &a);
+    ok(y1, &b);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "alerts");
+    lr_config_free(a);
+    ok(y2, &a);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 1);
+    assert_string_equal(names[0], "alerts");
+    lr_config_free(a);
+    ok(y1, &a);
+    assert_int_equal(lr_config_restart_keys(a, b, false, names, 16), 0);
+    lr_config_free(a);
+    lr_config_free(b);
 }
 
 /* `http:`: off when absent, defaults, every key, unknown keys and bounds. */
@@ -330,6 +350,39 @@ static void test_http(void **state) {
     refused("htp:\n  port: 1\n", 1, "unknown section 'htp'");
 }
 
+/* `alerts:`: no sinks when absent, defaults, kinds and formats, and the
+ * refusals with their FILE:LINE. */
+static void test_alerts(void **state) {
+    lr_config *cfg;
+    ok("", &cfg);
+    assert_int_equal(cfg->alerts.n_webhooks, 0);
+    assert_int_equal(cfg->alerts.queue_size, 10000);
+    lr_config_free(cfg);
+    ok("alerts:\n  retry_max: 5s\n  webhooks:\n    - url: http://127.0.0.1:1/a\n"
+       "    - { url: 'https://hooks.example/b', format: slack, kinds: [breach, escalation],"
+       " timeout: 2s }\n", &cfg);
+    const lr_alerts_config *a = &cfg->alerts;
+    assert_int_equal(a->n_webhooks, 2);
+    assert_int_equal(a->retry_max_ms, 5000);
+    assert_int_equal(a->retry_initial_ms, 500);
+    assert_string_equal(a->webhooks[0].url, "http://127.0.0.1:1/a");
+    assert_int_equal(a->webhooks[0].format, LR_WEBHOOK_JSON);
+    assert_int_equal(a->webhooks[0].kinds, 7);
+    assert_int_equal(a->webhooks[0].timeout_ms, 5000);
+    assert_int_equal(a->webhooks[1].format, LR_WEBHOOK_SLACK);
+    assert_int_equal(a->webhooks[1].kinds, (1u << LR_ALERT_BREACH) | (1u << LR_ALERT_ESCALATION));
+    assert_int_equal(a->webhooks[1].timeout_ms, 2000);
+    lr_config_free(cfg);
+    refused("alerts:\n  webhooks:\n    - url: ftp://x/\n", 3, "http:// or https://");
+    refused("alerts:\n  webhooks:\n    - url: http://x/\n      format: teams\n", 4,
+            "json or slack");
+    refused("alerts:\n  webhooks:\n    - url: http://x/\n      kinds: [breach, panic]\n", 4,
+            "unknown alert kind 'panic'");
+    refused("alerts:\n  webhooks:\n    - format: json\n", 3, "url");
+    refused("alerts:\n  webhooks:\n    - url: http://x/\n      secret: 1\n", 4, "secret");
+    refused("alerts:\n  queue_size: 0\n", 2, "out of range");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_every_key),
@@ -338,6 +391,7 @@ int main(void) {
         cmocka_unit_test(test_schema_ids),    cmocka_unit_test(test_log_section),
         cmocka_unit_test(test_restart_keys),  cmocka_unit_test(test_http),
         cmocka_unit_test(test_regex_budget),  cmocka_unit_test(test_routes_nothing),
+        cmocka_unit_test(test_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "gen.h"
 #include "kafka.h"
+#include "serve.h"
 
 extern const char lr_example_config[]; /* docs/lead-router.example.yaml, built in */
 
@@ -413,6 +414,39 @@ static void print_summary(demo *d, const lr_kafka_stats *s, const char *kpi) {
     json_decref(o);
 }
 
+/* The dashboard on the config's http section, else on 127.0.0.1:9464, else
+ * on a port the system picks; its address is the demo's first line. */
+static int start_dashboard(demo *d, lr_serve *serve, lr_err *err) {
+    lr_http_config *h = &d->cfg->http;
+    bool fixed = h->enabled;
+    if (!fixed) {
+        h->enabled = true;
+        h->address = "127.0.0.1";
+        h->port = 9464;
+        h->health_timeout_ms = 10000;
+    }
+    if (lr_serve_start(serve, d->o->config_path, d->cfg, NULL, NULL, err) != 0) {
+        if (fixed) return -1;
+        *err = (lr_err){0};
+        h->port = 0; /* 9464 taken (another demo, a real router): any free port */
+        if (lr_serve_start(serve, d->o->config_path, d->cfg, NULL, NULL, err) != 0) return -1;
+    }
+    printf("demo: dashboard at http://%s:%d/\n", h->address, lr_http_port(serve->http));
+    fflush(stdout);
+    return 0;
+}
+
+/* A person's summary: a few lines to read at a glance before the JSON one. */
+static void print_table(demo *d, const lr_kafka_stats *s, lr_metrics *m) {
+    printf("\n%-28s %8s\n", "leads by stage", "leads");
+    for (int st = 0; st < LR_STAGE__COUNT; st++)
+        printf("  %-26s %8llu\n", lr_stage_name((lr_stage)st),
+               (unsigned long long)s->by_stage[st]);
+    printf("  %-26s %8llu\n  %-26s %8llu\n", "queued (no rep free)",
+           (unsigned long long)s->queued, "dead-lettered", (unsigned long long)s->dead_lettered);
+    lr_metrics_print_summary(m, stdout);
+}
+
 int lr_demo_run(const lr_demo_opts *o, lr_err *err) {
     demo d = {0};
     d.o = o;
@@ -438,6 +472,12 @@ int lr_demo_run(const lr_demo_opts *o, lr_err *err) {
         lr_codec_free(g.codec);
         goto out;
     }
+    lr_serve serve;
+    if (start_dashboard(&d, &serve, err)) {
+        rd_kafka_destroy(g.rk);
+        lr_codec_free(g.codec);
+        goto out;
+    }
     if (!o->quiet)
         printf("demo: embedded Kafka at %s, simulated clock from 2026-11-17 15:00 UTC at %gx, "
                "%g leads/s for %g s\n",
@@ -451,12 +491,16 @@ int lr_demo_run(const lr_demo_opts *o, lr_err *err) {
     char *kpi = NULL;
     lr_kafka_opts ko = {.cfg = d.cfg, .clock = sim_clock, .clock_ctx = &d, .observe = observe,
                         .observe_ctx = &d, .stop = &d.router_stop, .quiet = true,
-                        .extra_props = extra, .kpi_json_out = &kpi};
+                        .extra_props = extra, .kpi_json_out = &kpi,
+                        .metrics = serve.metrics, .board = serve.board,
+                        .webhooks = serve.webhooks};
     rc = lr_kafka_run(&ko, &stats, err);
     d.router_stop = 1;
     if (o->stop) *o->stop = 1; /* ends the generator if the router ended first */
     pthread_join(th, NULL);
+    if (rc == 0 && !o->quiet) print_table(&d, &stats, serve.metrics);
     if (rc == 0) print_summary(&d, &stats, kpi);
+    lr_serve_stop(&serve);
     free(kpi);
     rd_kafka_destroy(g.rk);
     lr_codec_free(g.codec);

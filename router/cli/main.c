@@ -288,7 +288,8 @@ static int cmd_run(int argc, char **argv) {
     lr_kafka_opts ko = {.cfg = cfg, .stop = &stop_requested, .config_path = path,
                         .transactional_id_overridden = txn_id != NULL,
                         .on_reload = lr_serve_on_reload, .on_reload_ctx = &serve,
-                        .metrics = serve.metrics};
+                        .metrics = serve.metrics, .board = serve.board,
+                        .webhooks = serve.webhooks};
     int rc = lr_kafka_run(&ko, &stats, &err);
     lr_serve_stop(&serve);
     if (rc) lr_log(LR_LOG_ERROR, "fatal: %s", err.msg);

@@ -7,15 +7,19 @@
 
 #include "http.h"
 #include "metrics.h"
+#include "webhook.h"
 
 typedef struct lr_serve {
     lr_metrics *metrics; /* NULL when http is off: the run then counts nothing extra */
     lr_http *http;
+    lr_board *board;     /* the dashboard's data; NULL when http is off */
+    lr_webhook *webhooks; /* alerts.webhooks' senders; NULL when there are none */
     const char *config_path; /* borrowed */
 } lr_serve;
 
-/* Starts the listener of cfg->http (nothing when it is off). The rulebook
- * hash in build_info is lr_hash64 of config_path's bytes. reload may be NULL
+/* Starts the webhook senders of cfg->alerts and the listener of cfg->http
+ * (each only when configured). The rulebook
+ * hash in build_info is lr_hash64 of config_path's bytes (NULL: none). reload may be NULL
  * (POST /-/reload then answers 503). Returns 0, or -1 with err set. */
 int lr_serve_start(lr_serve *s, const char *config_path, const lr_config *cfg,
                    lr_http_reload_fn reload, void *reload_ctx, lr_err *err);

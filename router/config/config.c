@@ -9,7 +9,7 @@
 
 static const char *const sections[] = {"kafka", "scoring", "qualification", "routing",
                                        "teams", "reps",    "sla",           "http",
-                                       "log"};
+                                       "alerts", "log"};
 
 static int check_sections(const lr_cfg_node *root, lr_err *err) {
     for (size_t k = 0; k < root->n; k++) {
@@ -19,7 +19,7 @@ static int check_sections(const lr_cfg_node *root, lr_err *err) {
         if (!known)
             return lr_cfg_fail_key(err, root, k,
                                    "unknown section '%s' (known: kafka, scoring, qualification, "
-                                   "routing, teams, reps, sla, http, log)",
+                                   "routing, teams, reps, sla, http, alerts, log)",
                                    root->keys[k]);
     }
     return 0;
@@ -211,6 +211,7 @@ static lr_config *finish(lr_cfg_doc *doc, lr_err *err) {
     if (check_sections(root, err) || regex_budget(root, &regex_total, err) ||
         parse_kafka(lr_cfg_get(root, "kafka"), &cfg->kafka, err) ||
         parse_http(lr_cfg_get(root, "http"), &cfg->http, err) ||
+        lr_alerts_config_parse(lr_cfg_get(root, "alerts"), &cfg->alerts, err) ||
         parse_log(lr_cfg_get(root, "log"), &cfg->log, err))
         goto fail;
     if (!(cfg->rules.score = lr_score_config_parse(lr_cfg_get(root, "scoring"), err))) goto fail;
@@ -272,8 +273,24 @@ static bool same_http(const lr_http_config *a, const lr_http_config *b) {
                             a->enable_reload == b->enable_reload));
 }
 
-/* Every setting read once at start belongs here: the live adapter's, and
- * the HTTP listener's (it is started before the run and keeps its socket). */
+/* The webhook senders copy their settings at start (router/webhook/). */
+static bool same_alerts(const lr_alerts_config *a, const lr_alerts_config *b) {
+    if (a->n_webhooks != b->n_webhooks || a->queue_size != b->queue_size ||
+        a->retry_initial_ms != b->retry_initial_ms || a->retry_max_ms != b->retry_max_ms ||
+        a->give_up_after_ms != b->give_up_after_ms || a->drain_timeout_ms != b->drain_timeout_ms)
+        return false;
+    for (size_t i = 0; i < a->n_webhooks; i++) {
+        const lr_webhook_config *x = &a->webhooks[i], *y = &b->webhooks[i];
+        if (!same_str(x->url, y->url) || x->kinds != y->kinds || x->format != y->format ||
+            x->timeout_ms != y->timeout_ms)
+            return false;
+    }
+    return true;
+}
+
+/* Every setting read once at start belongs here: the live adapter's, the
+ * HTTP listener's (it is started before the run and keeps its socket) and
+ * the webhook senders'. */
 size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
                               bool skip_transactional_id, const char **names, size_t max) {
     const lr_kafka_config *a = &running->kafka, *b = &loaded->kafka;
@@ -303,6 +320,7 @@ size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,
         {"kafka.max_message_bytes", a->max_message_bytes == b->max_message_bytes},
         {"kafka.lead_domains_memory", a->lead_domains_memory_ms == b->lead_domains_memory_ms},
         {"http", same_http(&running->http, &loaded->http)},
+        {"alerts", same_alerts(&running->alerts, &loaded->alerts)},
     };
     size_t n = 0;
     for (size_t i = 0; i < LR_CFG_COUNT(keys); i++)
@@ -321,6 +339,7 @@ void lr_config_free(lr_config *cfg) {
     if (cfg->rules.score) lr_score_config_free(cfg->rules.score);
     free(cfg->kafka.prop_keys);
     free(cfg->kafka.prop_values);
+    free(cfg->alerts.webhooks);
     lr_tz_db_free(cfg->tz);
     lr_cfg_free(cfg->doc);
     free(cfg);

@@ -62,12 +62,35 @@ typedef struct lr_http_config {
     bool enable_reload;         /* POST /-/reload; default false */
 } lr_http_config;
 
+/* `alerts:` - where SLA alerts go besides the alerts topic: webhook sinks
+ * (router/webhook/, docs/operations.md "Webhooks"). No sinks when absent. */
+typedef enum lr_webhook_format { LR_WEBHOOK_JSON = 0, LR_WEBHOOK_SLACK } lr_webhook_format;
+typedef struct lr_webhook_config {
+    const char *url;            /* http:// or https:// */
+    unsigned kinds;             /* bit (1 << lr_alert_kind) set: sent; default all three */
+    lr_webhook_format format;   /* json (the alert) or slack ({"text": ...}) */
+    int64_t timeout_ms;         /* one attempt; default 5s */
+} lr_webhook_config;
+typedef struct lr_alerts_config {
+    lr_webhook_config *webhooks; /* malloc'd; n_webhooks of them */
+    size_t n_webhooks;
+    int64_t queue_size;         /* deliveries waiting at most; default 10000 */
+    int64_t retry_initial_ms;   /* first backoff; default 500ms, doubled per attempt */
+    int64_t retry_max_ms;       /* backoff cap; default 30s */
+    int64_t give_up_after_ms;   /* a delivery failing this long counts as failed; default 1h */
+    int64_t drain_timeout_ms;   /* at shutdown, time left to deliver what waits; default 5s */
+} lr_alerts_config;
+/* Parses `alerts:` (NULL node: no sinks); config_alerts.c. */
+struct lr_cfg_node;
+int lr_alerts_config_parse(const struct lr_cfg_node *node, lr_alerts_config *a, lr_err *err);
+
 typedef struct lr_config {
     lr_cfg_doc *doc;       /* every string below points into it */
     lr_tz_db *tz;
     lr_kafka_config kafka;
     lr_log_config log;
     lr_http_config http;
+    lr_alerts_config alerts;
     lr_rulebook rules;     /* what the decision core is built from */
 } lr_config;
 
@@ -77,9 +100,10 @@ lr_config *lr_config_load_string(const char *name, const char *yaml, lr_err *err
 void lr_config_free(lr_config *cfg);
 
 /* A reload (docs/operations.md, "Reload"): the settings a running router
- * cannot change (everything under `kafka:` and `http:`) that differ between
- * the running configuration and a newly loaded one. Returns how many differ
- * and puts the first `max` names ("kafka.topics", ..., "http") in names. With
+ * cannot change (everything under `kafka:`, `http:` and `alerts:`) that differ
+ * between the running configuration and a newly loaded one. Returns how many
+ * differ and puts the first `max` names ("kafka.topics", ..., "http",
+ * "alerts") in names. With
  * skip_transactional_id, kafka.transactional_id is not compared (the command
  * line overrode it). */
 size_t lr_config_restart_keys(const lr_config *running, const lr_config *loaded,

@@ -33,6 +33,17 @@ typedef struct lr_str {
 #define LR_STR_NULL ((lr_str){NULL, 0})
 static inline bool lr_str_present(lr_str v) { return v.s != NULL; }
 
+/* Copies at most cap - 1 bytes of s (len bytes; NULL: none) into dst and
+ * ends it: snapshots that keep text in fixed fields (metrics/board.c,
+ * webhook/). */
+static inline void lr_copy_cut(char *dst, size_t cap, const char *s, size_t len) {
+    if (!s) len = 0;
+    if (len >= cap) len = cap - 1;
+    for (size_t i = 0; i < len; i++) dst[i] = s[i];
+    dst[len] = 0;
+}
+#define LR_COPY_CUT(dst, s) lr_copy_cut((dst), sizeof(dst), (s), (s) ? strlen(s) : 0)
+
 /* Error classes, after librdkafka's: a retriable error may succeed if tried
  * again, an abortable one undoes the batch in hand, a fatal one ends the process. */
 typedef enum lr_err_class {

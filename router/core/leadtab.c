@@ -223,3 +223,4 @@ size_t lr_leadtab_bytes(const lr_leadtab *t) {
     return sizeof(*t) + t->chunk_cap * sizeof(*t->chunk) +
            t->n_chunks * (size_t)CHUNK * sizeof(lr_lead_rec) + t->cap * sizeof(slot);
 }
+

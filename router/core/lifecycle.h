@@ -86,6 +86,19 @@ size_t lr_lifecycle_advance(lr_lifecycle *lc, lr_time_ms now, lr_out *out,
 lr_time_ms lr_lifecycle_next_due(const lr_lifecycle *lc);
 size_t lr_lifecycle_open_clocks(const lr_lifecycle *lc);
 
+/* One running SLA clock, as the dashboard shows it: names borrowed from the
+ * rulebook, the id from the record (valid during the callback only). */
+typedef struct lr_clock_view {
+    const char *lead_id, *team, *rep, *tier;
+    lr_time_ms assigned_at, due_at; /* first-touch deadline */
+    lr_time_ms next_at;             /* the clock's next instant (warning, breach, step) */
+    bool breached;                  /* the deadline has passed */
+} lr_clock_view;
+/* Calls fn for every lead whose clock runs: O(records), for a view taken a
+ * few times a minute at most, never per lead. */
+void lr_lifecycle_each_clock(const lr_lifecycle *lc, lr_time_ms now,
+                             void (*fn)(void *ctx, const lr_clock_view *c), void *ctx);
+
 /* KPIs by team, source and campaign (no personal data); json/kpijson.h
  * renders them. */
 const lr_kpi *lr_lifecycle_kpi(const lr_lifecycle *lc);

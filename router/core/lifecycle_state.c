@@ -227,3 +227,35 @@ void lr_lifecycle_restore_done(lr_lifecycle *lc) {
     lr_sla_restore_done(lc->sla);
     lr_records_restoring(lc->recs, false);
 }
+
+/* ---- the dashboard's view of the running clocks ------------------------------ */
+
+typedef struct clock_walk {
+    const lr_lifecycle *lc;
+    lr_time_ms now;
+    void (*fn)(void *ctx, const lr_clock_view *c);
+    void *ctx;
+} clock_walk;
+
+static void clock_of(void *ctx, const char *id, const lr_lead_rec *r) {
+    (void)id;
+    const clock_walk *w = ctx;
+    if (!r->clock) return;
+    lr_clock_view v = {
+        .lead_id = r->id,
+        .team = r->team >= 0 ? lr_lifecycle_team_name(w->lc, r->team) : NULL,
+        .rep = r->owner >= 0 ? lr_lifecycle_rep_name(w->lc, r->owner) : NULL,
+        .tier = lr_lifecycle_tier_of(w->lc, r),
+        .assigned_at = r->assigned_at,
+        .due_at = r->due_at,
+        .next_at = r->clock_due,
+        .breached = r->due_at != LR_TIME_NONE && w->now >= r->due_at,
+    };
+    w->fn(w->ctx, &v);
+}
+
+void lr_lifecycle_each_clock(const lr_lifecycle *lc, lr_time_ms now,
+                             void (*fn)(void *ctx, const lr_clock_view *c), void *ctx) {
+    clock_walk w = {lc, now, fn, ctx};
+    lr_records_each(lc->recs, clock_of, &w);
+}

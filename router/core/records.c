@@ -205,3 +205,4 @@ size_t lr_records_changes(lr_records *rs, lr_records_emit_fn fn, void *ctx) {
     rs->n_dirty = 0;
     return n;
 }
+

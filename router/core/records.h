@@ -128,8 +128,9 @@ void lr_records_mark(lr_records *rs, uint32_t idx);
  * the last call, and clears the marks; returns how many calls. */
 typedef void (*lr_records_emit_fn)(void *ctx, const char *id, const lr_lead_rec *rec);
 size_t lr_records_changes(lr_records *rs, lr_records_emit_fn fn, void *ctx);
-/* Calls fn for every record (a reload's state move, core.h); the marks are
- * left as they are. Returns how many. */
+/* Calls fn for every record (a reload's state move, core.h; the dashboard's
+ * clocks, now and then, never per lead): O(records ever handed out); the
+ * marks are left as they are. Returns how many. */
 size_t lr_records_each(const lr_records *rs, lr_records_emit_fn fn, void *ctx);
 
 #endif

@@ -90,6 +90,18 @@ bool lr_route_rep_in_team(const lr_route_config *cfg, int32_t team, int32_t rep)
  * synced; a rep removed live leaves a vacant slot). */
 size_t lr_route_team_size(const lr_route_config *cfg, int32_t team);
 
+/* A rep right now, for the dashboard: load against the caps and whether
+ * the rep could take a lead at `now` (a view taken now and then, not per
+ * lead; the local time costs one lr_tz_local). */
+typedef struct lr_rep_now {
+    int32_t open, max_open;       /* max 0: no cap */
+    int32_t today, max_per_day;   /* today: 0 once the rep's local day changed */
+    const char *away;             /* NULL: available; "not_assignable", "out_of_office",
+                                   * "off_hours" */
+} lr_rep_now;
+void lr_route_rep_now(const lr_route_config *cfg, const lr_route_state *st, int32_t rep,
+                      lr_time_ms now, lr_rep_now *out);
+
 /* ---- routing domains (docs/design.md, "Several instances") ----------------
  * Teams and reps fall into domains that share no routing state: a team with
  * its overflow chain, teams that share a rep, and, when accounts exist, every

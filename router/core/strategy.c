@@ -214,3 +214,23 @@ int32_t lr_route_assign_in_team(route_ctx *c, int32_t team) {
     return rep;
 }
 
+
+void lr_route_rep_now(const lr_route_config *cfg, const lr_route_state *st, int32_t rep,
+                      lr_time_ms now, lr_rep_now *out) {
+    const rt_rep *r = &cfg->reps[rep];
+    /* a rep the roster topic added since this state's last lead has no load yet */
+    static const lr_rep_load none = {0, 0, INT64_MIN};
+    const lr_rep_load *l = (size_t)rep < st->n_reps ? &st->reps[rep] : &none;
+    lr_local_time lt;
+    lr_tz_local(r->tz, now, &lt);
+    out->open = l->open;
+    out->max_open = r->max_open;
+    out->today = l->local_day == lt.day_number ? l->today : 0;
+    out->max_per_day = r->max_per_day;
+    out->away = NULL;
+    if (!r->assignable) out->away = "not_assignable";
+    else if (away(r, lt.day_number)) out->away = "out_of_office";
+    else if (r->has_hours && (!(r->days & (1u << lt.wday)) || lt.minute_of_day < r->start_min ||
+                              lt.minute_of_day >= r->end_min))
+        out->away = "off_hours";
+}

@@ -67,6 +67,18 @@ static enum MHD_Result reload(lr_http *h, struct MHD_Connection *c) {
     return text(c, MHD_HTTP_ACCEPTED, "reload requested\n");
 }
 
+extern const char lr_dashboard_html[]; /* router/http/dashboard.html, built in */
+
+static enum MHD_Result dashboard(lr_http *h, struct MHD_Connection *c, bool page) {
+    if (!h->opts.board) return text(c, MHD_HTTP_NOT_FOUND, "no dashboard in this run\n");
+    if (page)
+        return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", lr_dashboard_html,
+                      strlen(lr_dashboard_html), MHD_RESPMEM_PERSISTENT);
+    char *json = lr_board_render(h->opts.board, lr_metrics_mono_ms());
+    if (!json) return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render\n");
+    return answer(c, MHD_HTTP_OK, "application/json", json, strlen(json), MHD_RESPMEM_MUST_FREE);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls) {
@@ -89,7 +101,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (strcmp(url, "/metrics") == 0) return metrics(h, c);
     if (strcmp(url, "/healthz") == 0) return healthz(h, c);
     if (strcmp(url, "/readyz") == 0) return readyz(h, c);
-    return text(c, MHD_HTTP_NOT_FOUND, "not found: /metrics, /healthz, /readyz, /-/reload\n");
+    if (strcmp(url, "/") == 0 || strcmp(url, "/dashboard") == 0) return dashboard(h, c, true);
+    if (strcmp(url, "/api/state") == 0) return dashboard(h, c, false);
+    return text(c, MHD_HTTP_NOT_FOUND,
+                "not found: /, /api/state, /metrics, /healthz, /readyz, /-/reload\n");
 }
 
 lr_http *lr_http_start(const lr_http_opts *opts, lr_err *err) {
@@ -120,6 +135,11 @@ lr_http *lr_http_start(const lr_http_opts *opts, lr_err *err) {
         return NULL;
     }
     return h;
+}
+
+int lr_http_port(const lr_http *h) {
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? (int)i->port : (int)h->cfg.port;
 }
 
 void lr_http_stop(lr_http *h) {

@@ -151,6 +151,7 @@ void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         lr_kafka_log(r, "assigned %d partition(s)", parts->cnt);
         assign_partitions(r, rk, parts);
         if (r->opts->metrics) lr_metrics_set_assigned(r->opts->metrics, parts->cnt > 0);
+        lr_kafka_metrics_partitions(r, parts);
     } else {
         /* Commit what was decided from these partitions before they go, so
          * the next owner starts exactly after it, with the state it made. */
@@ -164,6 +165,7 @@ void lr_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         }
         rd_kafka_assign(rk, NULL);
         if (r->opts->metrics) lr_metrics_set_assigned(r->opts->metrics, false);
+        lr_kafka_metrics_partitions(r, NULL);
     }
 }
 
@@ -489,6 +491,7 @@ int lr_kafka_run(const lr_kafka_opts *opts, lr_kafka_stats *stats, lr_err *err) 
         /* finish the batch in hand, then leave the group cleanly */
         lr_kafka_txn_commit_window(&r);
         if (r.txn.open && r.eos) lr_kafka_txn_abort_open(&r);
+        lr_kafka_metrics_final(&r); /* the last figures, for a summary read after the run */
         rd_kafka_consumer_close(r.clients.consumer);
         /* the single instance's KPIs (partitioned cores left with their partitions) */
         if (opts->kpi_json_out && !r.partitioned && r.state.cores[0])

@@ -9,6 +9,8 @@
 
 #include "config.h"
 #include "core.h"
+#include "board.h"
+#include "webhook.h"
 #include "metrics.h"
 
 typedef lr_time_ms (*lr_clock_fn)(void *ctx);
@@ -73,6 +75,10 @@ typedef struct lr_kafka_opts {
     /* if set: the run publishes its figures and readiness there a few
      * times a second (kafka_metrics.c); borrowed */
     lr_metrics *metrics;
+    /* if set (with metrics): the dashboard's data, filled while viewed; borrowed */
+    lr_board *board;
+    /* if set: alerts go to webhooks once their commit completed; borrowed */
+    lr_webhook *webhooks;
 } lr_kafka_opts;
 
 /* Runs until *stop. Returns 0 after a clean shutdown (batch finished, output

@@ -299,6 +299,10 @@ void lr_kafka_restore_drop(lr_kafka_state *st, int i);
 
 /* kafka_metrics.c: each does nothing without opts->metrics */
 void lr_kafka_metrics_tick(runner *r, lr_time_ms now);  /* once per loop turn */
+/* Publishes the figures once more at shutdown. */
+void lr_kafka_metrics_final(runner *r);
+/* The partitions assigned (NULL: none), for the dashboard. */
+void lr_kafka_metrics_partitions(runner *r, const rd_kafka_topic_partition_list_t *parts);
 void lr_kafka_metrics_heartbeat(runner *r);             /* alive, outside the loop */
 void lr_kafka_metrics_error(runner *r, rd_kafka_resp_err_t e);
 void lr_kafka_metrics_restoring(runner *r, bool on, uint64_t records, double seconds);

@@ -34,8 +34,37 @@ void lr_kafka_metrics_tick(runner *r, lr_time_ms now) {
     /* `now` is already read once per turn; a clock set back publishes too */
     if (now - r->mx.last_publish < PUBLISH_EVERY_MS && now >= r->mx.last_publish) return;
     r->mx.last_publish = now;
-    lr_metrics_heartbeat(m, lr_metrics_mono_ms());
+    int64_t mono = lr_metrics_mono_ms();
+    lr_metrics_heartbeat(m, mono);
     publish(r, m);
+    lr_board *b = r->opts->board;
+    if (b && lr_board_due(b, mono)) { /* somebody watches the dashboard */
+        lr_board_begin(b, now);
+        for (int i = 0; i < r->state.n_cores; i++)
+            if (r->state.cores[i]) lr_board_add_core(b, r->state.cores[i], now);
+        lr_board_publish(b);
+    }
+}
+
+/* The dashboard says which partitions this instance decides. */
+void lr_kafka_metrics_partitions(runner *r, const rd_kafka_topic_partition_list_t *parts) {
+    if (!r->opts->board) return;
+    char text[256];
+    size_t n = 0;
+    text[0] = 0;
+    for (int i = 0; parts && i < parts->cnt && n < sizeof(text) - 32; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        bool same = i > 0 && strcmp(parts->elems[i - 1].topic, tp->topic) == 0;
+        int w = same ? snprintf(text + n, sizeof(text) - n, ",%d", (int)tp->partition)
+                     : snprintf(text + n, sizeof(text) - n, "%s%.64s %d", i ? "; " : "",
+                                tp->topic, (int)tp->partition);
+        if (w > 0) n += (size_t)w;
+    }
+    lr_board_set_partitions(r->opts->board, n ? text : "none");
+}
+
+void lr_kafka_metrics_final(runner *r) {
+    if (r->opts->metrics) publish(r, r->opts->metrics);
 }
 
 void lr_kafka_metrics_flush(runner *r) {

@@ -124,6 +124,10 @@ void lr_kafka_produce_events(runner *r) {
     for (size_t i = 0; i < r->io.out.n && !r->fatal; i++) {
         const lr_event *ev = &r->io.out.ev[i];
         if (r->opts->observe) r->opts->observe(r->opts->observe_ctx, ev);
+        if (r->opts->board && ev->kind == LR_EVENT_DECISION)
+            lr_board_note(r->opts->board, &ev->u.decision);
+        if (r->opts->webhooks && ev->kind == LR_EVENT_ALERT)
+            lr_webhook_stage(r->opts->webhooks, &ev->u.alert); /* sent after the commit */
         count_event(r->stats, ev);
         lr_buf_reset(&r->io.enc);
         lr_codec_encode_event(r->io.codec, ev, &r->io.enc);

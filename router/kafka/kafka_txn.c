@@ -252,6 +252,7 @@ static void txn_abort(runner *r) {
     r->txn.open = false;
     r->txn.failed = false;
     lr_out_reset(&r->io.out);
+    if (r->opts->webhooks) lr_webhook_discard(r->opts->webhooks); /* the redo fires them again */
     lr_kafka_stage1_drop_batches(&r->s1); /* the table is read back below, without them */
     window_reset(&r->win);
     bool *owned = calloc((size_t)r->state.n_cores, sizeof(bool));
@@ -367,6 +368,7 @@ void lr_kafka_txn_finish_commit(runner *r, bool block) {
         j->error = NULL;
         if (rc != 0) {
             lr_outbox_clear(&r->win.outbox, lr_kafka_txn_drop_headers);
+            if (r->opts->webhooks) lr_webhook_discard(r->opts->webhooks);
             if (rc > 0) txn_abort(r);
             return;
         }
@@ -379,6 +381,7 @@ void lr_kafka_txn_finish_commit(runner *r, bool block) {
             /* its input must be read again: not committing the offsets
              * and stopping leaves that to the restart */
             lr_outbox_clear(&r->win.outbox, lr_kafka_txn_drop_headers);
+            if (r->opts->webhooks) lr_webhook_discard(r->opts->webhooks);
             lr_kafka_fail(r, "cannot deliver to %s: %s (the input offsets stay before it)",
                           r->acks.topic, rd_kafka_err2str((rd_kafka_resp_err_t)e));
             return;
@@ -388,6 +391,9 @@ void lr_kafka_txn_finish_commit(runner *r, bool block) {
                          rd_kafka_err2str(j->offsets_err));
     }
     count_commit(r->stats, j);
+    /* committed (at least once: the window's deliveries acknowledged): its
+     * alerts may now reach people */
+    if (r->opts->webhooks) lr_webhook_release(r->opts->webhooks);
     lr_metrics_hist_add(&r->mx.commit, LR_MH_COMMIT, (double)(j->done_us - j->t0) / 1e6);
     outbox_release(r);
 }
@@ -415,6 +421,7 @@ void lr_kafka_txn_close_window(runner *r) {
         }
     }
     r->win.committing = true;
+    if (r->opts->webhooks) lr_webhook_seal(r->opts->webhooks); /* the alerts of this commit */
     j->gen = r->win.gen++; /* what is produced from now on is the next window's */
     lr_worker_start(r->win.worker, commit_run, j);
     window_reset(&r->win);

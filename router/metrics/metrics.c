@@ -289,6 +289,10 @@ void lr_metrics_set_rulebook_hash(lr_metrics *m, const char *hash) {
     pthread_mutex_unlock(&m->lock);
 }
 
+void lr_metrics_set_webhook_counts(lr_metrics *m, const lr_webhook_counts *c) {
+    m->webhooks = c;
+}
+
 void lr_metrics_reload_failed(lr_metrics *m) { atomic_fetch_add(&m->reload_failures, 1); }
 
 bool lr_metrics_healthy(const lr_metrics *m, int64_t now, int64_t timeout_ms) {

@@ -111,6 +111,19 @@ bool lr_metrics_brokers_down(const lr_metrics *m);
  * free_fn frees the one it replaces. */
 void lr_metrics_consumer_stats(lr_metrics *m, char *json, void (*free_fn)(void *));
 
+/* Webhook deliveries (router/webhook/): counted by their owner with
+ * relaxed atomics, read when /metrics is scraped. */
+typedef struct lr_webhook_counts {
+    _Atomic uint64_t sent;     /* delivered: a 2xx answer */
+    _Atomic uint64_t retried;  /* attempts that failed and were tried again */
+    _Atomic uint64_t failed;   /* given up: a 4xx answer, or failing past give_up_after */
+    _Atomic uint64_t dropped;  /* the queue was full: never sent */
+    _Atomic uint64_t queued;   /* waiting now (gauge) */
+} lr_webhook_counts;
+/* The counts to render (borrowed; NULL: no webhook lines). Before the HTTP
+ * listener starts serving, or under no concurrent render. */
+void lr_metrics_set_webhook_counts(lr_metrics *m, const lr_webhook_counts *c);
+
 /* The labels of a rulebook (tiers, teams, reps); the name arrays are
  * malloc'd (the names are the rulebook's): lr_metrics_shape_destroy. */
 struct lr_rulebook;
@@ -145,5 +158,11 @@ bool lr_metrics_healthy(const lr_metrics *m, int64_t now_mono_ms, int64_t timeou
 bool lr_metrics_ready(const lr_metrics *m, const char **why);
 
 int64_t lr_metrics_mono_ms(void);
+
+/* A short table for a person (the demo's end): assignments per team and
+ * rep, SLA met, missed and breached, routing latency. Reads the front
+ * snapshot. */
+#include <stdio.h>
+void lr_metrics_print_summary(lr_metrics *m, FILE *f);
 
 #endif

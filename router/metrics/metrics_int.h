@@ -27,6 +27,7 @@ struct lr_metrics {
     atomic_bool assigned, restoring, brokers_down;
     _Atomic int64_t reload_ok_ms;  /* unix ms of the last successful reload; 0: none */
     _Atomic uint64_t reload_failures, reloads;
+    const lr_webhook_counts *webhooks;  /* NULL: no sinks */
 };
 
 #endif

@@ -177,6 +177,23 @@ static void counters(out *o, const lr_metrics_snap *s) {
            s->restore_seconds);
 }
 
+static void webhooks(out *o, const lr_webhook_counts *w) {
+    if (!w) return;
+    lr_webhook_counts *c = (lr_webhook_counts *)w;
+    scalar(o, "webhook_sent_total", "counter", "Alert deliveries a webhook answered with 2xx.",
+           (double)atomic_load_explicit(&c->sent, memory_order_relaxed));
+    scalar(o, "webhook_retried_total", "counter", "Webhook attempts that failed and were retried.",
+           (double)atomic_load_explicit(&c->retried, memory_order_relaxed));
+    scalar(o, "webhook_failed_total", "counter",
+           "Alert deliveries given up (4xx, or failing past alerts.give_up_after).",
+           (double)atomic_load_explicit(&c->failed, memory_order_relaxed));
+    scalar(o, "webhook_dropped_total", "counter",
+           "Alert deliveries never sent: the queue (alerts.queue_size) was full.",
+           (double)atomic_load_explicit(&c->dropped, memory_order_relaxed));
+    scalar(o, "webhook_queue", "gauge", "Alert deliveries waiting or being retried.",
+           (double)atomic_load_explicit(&c->queued, memory_order_relaxed));
+}
+
 size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
     if (!*buf) {
         *cap = 16384;
@@ -199,6 +216,7 @@ size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
            (double)atomic_load(&m->reloads));
     scalar(&o, "config_reload_failures_total", "counter", "Reloads refused.",
            (double)atomic_load(&m->reload_failures));
+    webhooks(&o, m->webhooks);
     pthread_mutex_lock(&m->lock);
     const lr_metrics_snap *s = m->front;
     counters(&o, s);
@@ -218,4 +236,43 @@ size_t lr_metrics_render(lr_metrics *m, char **buf, size_t *cap) {
     consumer_lag(&o, stats);
     free(stats);
     return o.len;
+}
+
+/* The mean and the bound under which 99 % of the observations fall. */
+static void latency_line(FILE *f, const char *what, const lr_metrics_hist *h,
+                         lr_metrics_hist_kind k) {
+    if (!h->count) {
+        fprintf(f, "  %-26s %8s\n", what, "-");
+        return;
+    }
+    const double *b = lr_metrics_hist_bounds(k);
+    int i = 0;
+    while (i < LR_METRICS_HIST_BOUNDS - 1 && (double)h->le[i] < 0.99 * (double)h->count) i++;
+    bool over = (double)h->le[i] < 0.99 * (double)h->count; /* past the last bound */
+    fprintf(f, "  %-26s mean %.3f s, 99 %% %s %g s\n", what, h->sum / (double)h->count,
+            over ? "not under" : "under", b[i]);
+}
+
+void lr_metrics_print_summary(lr_metrics *m, FILE *f) {
+    pthread_mutex_lock(&m->lock);
+    const lr_metrics_snap *s = m->front;
+    fprintf(f, "\n%-28s %8s\n", "assignments (team/rep)", "leads");
+    char name[96];
+    for (size_t t = 0; t < m->n_teams; t++)
+        for (size_t r = 0; r < m->n_reps; r++) {
+            uint64_t n = s->assignments[t * m->n_reps + r];
+            if (!n) continue;
+            snprintf(name, sizeof(name), "%s/%s", m->teams[t], m->reps[r]);
+            fprintf(f, "  %-26s %8llu\n", name, (unsigned long long)n);
+        }
+    const uint64_t *k = s->sla_total;
+    fprintf(f, "\n%-28s\n  %-26s %8llu\n  %-26s %8llu\n  %-26s %8llu\n  %-26s %8llu\n",
+            "SLA", "met (first touch in time)", (unsigned long long)k[LR_MT_MET],
+            "missed (touched late)", (unsigned long long)k[LR_MT_MISSED], "breaches",
+            (unsigned long long)k[LR_MT_BREACHES], "warnings", (unsigned long long)k[LR_MT_WARNINGS]);
+    fprintf(f, "\n%-28s\n", "latency");
+    latency_line(f, "routing (router only)", &s->hist[LR_MH_LATENCY], LR_MH_LATENCY);
+    latency_line(f, "first touch (the reps)", &s->hist[LR_MH_TTFT], LR_MH_TTFT);
+    pthread_mutex_unlock(&m->lock);
+    fprintf(f, "\n");
 }

@@ -189,5 +189,24 @@ sed 's/127.0.0.1:9092/127.0.0.1:1/' "$example" > "$tmp/nokafka.yaml"
 expect 1 "^kafka: topic leads: " \
   "$bin" replay -q -c "$tmp/nokafka.yaml" --from-kafka --since 2026-11-17T00:00:00Z
 
+# demo: the dashboard's address is the first line, and it answers while the
+# demo runs; the person's table comes before the JSON summary, still the last line
+"$bin" demo --seconds 4 > "$tmp/demo.out" 2>&1 &
+demo_pid=$!
+for _ in $(seq 100); do
+  grep -q "^demo: dashboard at " "$tmp/demo.out" && break
+  sleep 0.1
+done
+url=$(head -1 "$tmp/demo.out" | sed -n 's|^demo: dashboard at \(http://127.0.0.1:[0-9]*/\)$|\1|p')
+if [ -z "$url" ]; then bad "demo's first line is not the dashboard's address: $(head -1 "$tmp/demo.out")"
+elif ! python3 -c "import json,sys,urllib.request; d=json.load(urllib.request.urlopen(sys.argv[1]+'api/state', timeout=5)); assert 'teams' in d and 'clocks' in d" "$url" 2>/dev/null ||
+     ! python3 -c "import sys,urllib.request; assert b'<title>lead-router dashboard' in urllib.request.urlopen(sys.argv[1], timeout=5).read()" "$url" 2>/dev/null; then
+  bad "the dashboard at $url does not answer / and /api/state"
+else ok; fi
+wait "$demo_pid" || bad "demo exited $?"
+if tail -1 "$tmp/demo.out" | python3 -c "import json,sys; assert json.loads(sys.stdin.read())['leads_in'] > 0" &&
+   grep -q "^assignments (team/rep)" "$tmp/demo.out" && grep -q "^leads by stage" "$tmp/demo.out"; then ok
+else bad "demo: no table, or the last line is not the JSON summary: $(tail -3 "$tmp/demo.out")"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -108,6 +108,13 @@ DLQ_HEADERS = ("lr.error.code", "lr.error.reason", "lr.source.topic", "lr.source
                "lr.source.offset", "lr.router.version")
 
 
+def free_port():
+    """A TCP port free on 127.0.0.1 right now (for a listener of the test's)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def now_ms():
     return int(time.time() * 1000)
 

@@ -169,3 +169,53 @@ part_kill() {
         sleep 0.1
     done
 }
+
+# The commands every script shares. The script defines:
+#   WHAT          the server's name for messages (e.g. "Apicurio Registry 2.4.2.Final")
+#   running       true when the state's PID is our live server
+#   stop_server   stops it; returns once it is gone
+#   describe      one line of facts about the running server (for status)
+#   print_env     the KEY=value lines
+#   forget        (optional) deletes what a stopped server leaves behind
+
+# For `start`: true (after printing the env) when the server already runs.
+part_already_running() {
+    part_load_state
+    running || return 1
+    say "already running (pid $PID)"
+    print_env
+}
+
+part_cmd_stop() {
+    part_load_state
+    if [[ -z $PID ]]; then
+        say "not running (no state in $STATE_DIR)"
+        return 0
+    fi
+    if running; then
+        stop_server
+        say "stopped $WHAT (pid $PID)"
+    else
+        say "was not running (stale pid $PID)"
+    fi
+    if declare -F forget >/dev/null; then
+        forget
+    fi
+    rm -f "$STATE_FILE"
+}
+
+part_cmd_status() {
+    part_load_state
+    if running; then
+        echo "running: $WHAT pid=$PID $(describe) log=$SERVER_LOG"
+        return 0
+    fi
+    echo "not running (${PID:+stale pid $PID in }$STATE_DIR)"
+    return 3
+}
+
+part_cmd_env() {
+    part_load_state
+    running || die "no $WHAT running from $STATE_DIR"
+    print_env
+}

@@ -42,6 +42,7 @@ DATA=$STATE_DIR/data
 SOCKETS=$STATE_DIR/run
 DB=crm
 DB_USER=crm
+WHAT=PostgreSQL
 PID="" PORT="" PASSWORD="" BIN=""
 
 # The newest installed server's bin directory, or nothing.
@@ -109,12 +110,7 @@ make_cluster() {
 }
 
 cmd_start() {
-    part_load_state
-    if running; then
-        say "already running (pid $PID)"
-        print_env
-        return 0
-    fi
+    part_already_running && return 0
     install_postgres
     mkdir -p "$STATE_DIR"
     echo "===== $PART: PostgreSQL ($BIN) at $(date -u +%FT%TZ) =====" >"$SERVER_LOG"
@@ -141,45 +137,20 @@ cmd_start() {
     print_env
 }
 
-cmd_stop() {
-    part_load_state
-    if [[ -z $PID ]]; then
-        say "not running (no state in $STATE_DIR)"
-        return 0
-    fi
-    if running; then
-        as_owner "$BIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >/dev/null 2>&1 \
-            || part_kill "$PID" 10
-        say "stopped (pid $PID)"
-    else
-        say "was not running (stale pid $PID)"
-    fi
-    rm -rf "$DATA" "$SOCKETS"
-    rm -f "$STATE_FILE"
+stop_server() {
+    as_owner "$BIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >/dev/null 2>&1 || part_kill "$PID" 10
 }
 
-cmd_status() {
-    part_load_state
-    if running; then
-        # Resident memory of the postmaster and its backends together.
-        local rss
-        rss=$(ps -o rss= -p "$PID" --ppid "$PID" | awk '{s += $1} END {print s}')
-        echo "running: PostgreSQL pid=$PID port=$PORT rss_kb=$rss log=$SERVER_LOG"
-        return 0
-    fi
-    echo "not running (${PID:+stale pid $PID in }$STATE_DIR)"
-    return 3
-}
+forget() { rm -rf "$DATA" "$SOCKETS"; }
 
-cmd_env() {
-    part_load_state
-    running || die "no PostgreSQL running from $STATE_DIR"
-    print_env
+# Resident memory of the postmaster and its backends together.
+describe() {
+    echo "port=$PORT rss_kb=$(ps -o rss= -p "$PID" --ppid "$PID" | awk '{s += $1} END {print s}')"
 }
 
 cmd_psql() {
     part_load_state
-    running || die "no PostgreSQL running from $STATE_DIR"
+    running || die "no $WHAT running from $STATE_DIR"
     PGPASSWORD=$PASSWORD exec psql -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" \
         -U "$DB_USER" -d "$DB" "$@"
 }
@@ -187,9 +158,9 @@ cmd_psql() {
 case ${1:-} in
 install) install_postgres && say "PostgreSQL is in $BIN" ;;
 start) cmd_start ;;
-stop) cmd_stop ;;
-status) cmd_status ;;
-env) cmd_env ;;
+stop) part_cmd_stop ;;
+status) part_cmd_status ;;
+env) part_cmd_env ;;
 psql) shift; cmd_psql "$@" ;;
 *) part_usage ;;
 esac

@@ -36,6 +36,7 @@ SERVER_LOG=$STATE_DIR/registry.log
 . "$HERE/../lib/part.sh"
 
 VERSION=2.4.2.Final
+WHAT="Apicurio Registry $VERSION"
 INSTALL_DIR=$CACHE_ROOT/apicurio-registry-$VERSION
 APP=$INSTALL_DIR/app
 RUNNER=$APP/registry-runner.jar
@@ -91,12 +92,7 @@ print_env() {
 }
 
 cmd_start() {
-    part_load_state
-    if running; then
-        say "already running (pid $PID)"
-        print_env
-        return 0
-    fi
+    part_already_running && return 0
     install_registry
     part_need_java no
     mkdir -p "$STATE_DIR"
@@ -113,48 +109,20 @@ cmd_start() {
         -jar "$RUNNER" >>"$SERVER_LOG" 2>&1 </dev/null) &
     PID=$!
     part_save_state PID PORT
-    part_wait_ready "$PID" "$START_TIMEOUT" "Apicurio Registry $VERSION on 127.0.0.1:$PORT" \
+    part_wait_ready "$PID" "$START_TIMEOUT" "$WHAT on 127.0.0.1:$PORT" \
         part_http_ok "http://127.0.0.1:$PORT/health/ready"
     print_env
 }
 
-cmd_stop() {
-    part_load_state
-    if [[ -z $PID ]]; then
-        say "not running (no state in $STATE_DIR)"
-        return 0
-    fi
-    if running; then
-        part_kill "$PID" 30
-        say "stopped (pid $PID)"
-    else
-        say "was not running (stale pid $PID)"
-    fi
-    rm -f "$STATE_FILE"
-}
+stop_server() { part_kill "$PID" 30; }
 
-cmd_status() {
-    part_load_state
-    if running; then
-        echo "running: Apicurio Registry $VERSION pid=$PID url=http://127.0.0.1:$PORT" \
-            "rss_kb=$(part_rss_kb "$PID") log=$SERVER_LOG"
-        return 0
-    fi
-    echo "not running (${PID:+stale pid $PID in }$STATE_DIR)"
-    return 3
-}
-
-cmd_env() {
-    part_load_state
-    running || die "no registry running from $STATE_DIR"
-    print_env
-}
+describe() { echo "url=http://127.0.0.1:$PORT rss_kb=$(part_rss_kb "$PID")"; }
 
 case ${1:-} in
 install) install_registry && say "Apicurio Registry $VERSION is in $APP" ;;
 start) cmd_start ;;
-stop) cmd_stop ;;
-status) cmd_status ;;
-env) cmd_env ;;
+stop) part_cmd_stop ;;
+status) part_cmd_status ;;
+env) part_cmd_env ;;
 *) part_usage ;;
 esac

@@ -173,7 +173,7 @@ class Postgres(Part):
     def table_exists(self, table):
         return self.query(f"select to_regclass('public.{table}') is not null") == [("t",)]
 
-    def wait_rows(self, sql, expected, timeout=90):
+    def wait_rows(self, sql, expected, timeout=120):
         """Poll `sql` until its rows, as a set, equal `expected`; returns them."""
         expected = set(expected)
         deadline = time.monotonic() + timeout
@@ -220,7 +220,7 @@ class Connect(Part):
         status, body = _request("GET", f"{self.url}/connectors/{name}/status")
         return body if status == 200 else None
 
-    def wait_running(self, name, timeout=60):
+    def wait_running(self, name, timeout=120):
         """Until the connector and all its tasks run; a failed one raises with its trace."""
         deadline = time.monotonic() + timeout
         while True:

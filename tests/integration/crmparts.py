@@ -3,8 +3,7 @@
 (PostgreSQL, tests/postgres/postgres.sh) and Kafka Connect with Debezium's JDBC
 sink (tests/connect/connect.sh), started from a test and stopped after it.
 
-    with crmparts.Registry() as registry, crmparts.Postgres() as db, \\
-            crmparts.Connect(ctx.bootstrap) as connect:
+    with crmparts.crm_parts(ctx.bootstrap) as (registry, db, connect):
         connect.put_connector("crm", crmparts.jdbc_sink_config(topic, "leads", registry, db))
         connect.wait_running("crm")
         db.wait_rows("select ... from leads", expected)
@@ -16,6 +15,7 @@ left running. A part that cannot start raises PartError, so the test fails;
 nothing skips. The first start of a part on a machine installs it (Maven
 Central; minutes for the registry's build), later ones use the cache.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -241,6 +241,15 @@ class Connect(Part):
         for part in [st["connector"]] + st.get("tasks", []) if st else []:
             if part["state"] == "FAILED":
                 raise AssertionError(f"connector {name} failed: {part.get('trace', '')[:4000]}")
+
+
+@contextlib.contextmanager
+def crm_parts(bootstrap):
+    """(registry, postgres, connect), all three started for the broker at
+    `bootstrap`, one after the other (two Maven installs at once could tread
+    on each other in the local repository); stopped in reverse order."""
+    with Registry() as registry, Postgres() as postgres, Connect(bootstrap) as connect:
+        yield registry, postgres, connect
 
 
 def jdbc_sink_config(topic, table, registry, postgres, **overrides):

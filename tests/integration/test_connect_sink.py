@@ -62,8 +62,7 @@ def test_jdbc_sink_mirrors_a_compacted_topic(ctx):
     topic = ctx.unique("crm-rows")
     table = "crm_rows_" + ctx.run_id.replace("-", "_")
     ctx.broker.create_topics([topic], partitions=3, config={"cleanup.policy": "compact"})
-    with crmparts.Registry() as registry, crmparts.Postgres() as db, \
-            crmparts.Connect(ctx.bootstrap) as connect:
+    with crmparts.crm_parts(ctx.bootstrap) as (registry, db, connect):
         rows = RowProducer(ctx.bootstrap, registry, topic, ROW_V1)
         t = h.now_ms()
         rows.send("lead-1", {"stage": "NEW", "score": 10, "owner": None, "updated_at": t})
